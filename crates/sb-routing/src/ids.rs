@@ -1,0 +1,163 @@
+//! Identifiers and small value types shared by the whole engine.
+//!
+//! The engine works with dense numeric ids: the application layer maps the names of a
+//! tenant's configuration (`billing`, `alice`) onto them once, at start-up. A value of
+//! [`Level`] or [`Priority`] proves that it is in range.
+
+use std::fmt;
+use std::time::Duration;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub struct $name(pub $inner);
+
+        impl $name {
+            /// The id as an index into the engine's tables.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An agent, numbered densely from zero in the order of the routing setup.
+    AgentId(u32)
+);
+id_type!(
+    /// A queue, numbered densely from zero in the order of the routing setup.
+    QueueId(u16)
+);
+id_type!(
+    /// A skill, numbered densely from zero.
+    SkillId(u16)
+);
+id_type!(
+    /// A reason code for the not-ready state.
+    ReasonId(u16)
+);
+id_type!(
+    /// An interaction (a call, chat, email or SMS conversation). The driver assigns these,
+    /// strictly increasing in order of acceptance, so that they also break ties in queue order.
+    InteractionId(u64)
+);
+
+/// The media channel of an interaction.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Channel {
+    Voice,
+    Chat,
+    Email,
+    Sms,
+}
+
+impl Channel {
+    /// Every channel, in index order.
+    pub const ALL: [Channel; 4] = [Channel::Voice, Channel::Chat, Channel::Email, Channel::Sms];
+
+    /// The channel's position in per-channel arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The lowercase name used in configuration and APIs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Voice => "voice",
+            Channel::Chat => "chat",
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// Parses a lowercase channel name.
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A skill proficiency from 1 (novice) to 5 (expert).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Level(u8);
+
+impl Level {
+    pub const MIN: Level = Level(1);
+    pub const MAX: Level = Level(5);
+
+    /// Returns the level, or `None` when `value` is outside 1..=5.
+    pub fn new(value: u8) -> Option<Level> {
+        (1..=5).contains(&value).then_some(Level(value))
+    }
+
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// A priority from 1 (lowest) to 10 (highest); higher priorities are served first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Priority(u8);
+
+impl Priority {
+    pub const DEFAULT: Priority = Priority(5);
+
+    /// Returns the priority, or `None` when `value` is outside 1..=10.
+    pub fn new(value: u8) -> Option<Priority> {
+        (1..=10).contains(&value).then_some(Priority(value))
+    }
+
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// A point in time, in milliseconds since an origin the driver chooses (the Unix epoch in
+/// production, zero under a virtual clock). The engine never reads a clock: every call
+/// that depends on time receives one of these.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    pub const ZERO: Timestamp = Timestamp(0);
+
+    pub fn from_millis(ms: u64) -> Timestamp {
+        Timestamp(ms)
+    }
+
+    pub fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// The time `d` later, saturating at the end of time.
+    pub fn after(self, d: Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_add(d.as_millis().try_into().unwrap_or(u64::MAX)),
+        )
+    }
+
+    /// How long after `earlier` this is, or zero if it is not later.
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("{}.{:03}", self.0 / 1000, self.0 % 1000))
+    }
+}
