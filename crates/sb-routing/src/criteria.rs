@@ -72,9 +72,10 @@ pub(crate) struct CriteriaTable {
 }
 
 impl CriteriaTable {
-    /// Returns the index of these clauses, interning them on first sight. `holders[key]`
-    /// counts the agents holding each key and picks each clause's driver.
-    pub fn intern(&mut self, spec: Vec<ClauseSpec>, holders: &[u32]) -> CriteriaIx {
+    /// Returns the index of these clauses, interning them on first sight. Each clause's
+    /// driver is the requirement, among the keys the index keeps (`allowed`), that the fewest
+    /// agents hold (`holders`).
+    pub fn intern(&mut self, spec: Vec<ClauseSpec>, holders: &[u32], allowed: &[bool]) -> CriteriaIx {
         if let Some(&ix) = self.lookup.get(&spec) {
             return ix;
         }
@@ -83,13 +84,10 @@ impl CriteriaTable {
             .map(|(reqs, rank)| {
                 let driver = *reqs
                     .iter()
+                    .filter(|(key, _)| allowed[*key as usize])
                     .min_by_key(|(key, _)| holders[*key as usize])
-                    .expect("every clause has at least one requirement");
-                Clause {
-                    reqs: reqs.clone(),
-                    driver,
-                    rank: *rank,
-                }
+                    .expect("every clause holds a membership or overflow key that its index keeps");
+                Clause { reqs: reqs.clone(), driver, rank: *rank }
             })
             .collect();
         let ix = self.list.len() as CriteriaIx;
@@ -108,11 +106,7 @@ mod tests {
     use super::*;
 
     fn clause(reqs: &[Req]) -> Clause {
-        Clause {
-            reqs: reqs.to_vec(),
-            driver: reqs[0],
-            rank: None,
-        }
+        Clause { reqs: reqs.to_vec(), driver: reqs[0], rank: None }
     }
 
     #[test]

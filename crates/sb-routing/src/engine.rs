@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use crate::criteria::{ClauseSpec, CriteriaIx, CriteriaTable, Key, Req};
 use crate::event::{
-    AgentActivity, CancelReason, Command, CommandError, Event, EventRecord, NewInteraction,
-    Presence, SetupError,
+    AgentActivity, CancelReason, Command, CommandError, Event, EventRecord, NewInteraction, Presence, SetupError,
 };
 use crate::hash::FxHashMap;
 use crate::ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, Timestamp};
@@ -58,6 +57,8 @@ struct QueueState {
 struct AgentState {
     /// Skills and queue memberships as sorted `(key, level)` pairs.
     levels: Vec<Req>,
+    /// For each index, the pairs of `levels` whose keys that index keeps.
+    index_keys: Vec<Vec<Req>>,
     queues: Vec<crate::ids::QueueId>,
     max_per_channel: [u8; 4],
     presence: Presence,
@@ -74,22 +75,10 @@ struct AgentState {
 
 #[derive(Clone, Copy, Debug)]
 enum State {
-    Waiting {
-        group: GroupIx,
-    },
-    Offered {
-        agent: AgentId,
-        expires_at: Timestamp,
-    },
-    Connected {
-        agent: AgentId,
-        since: Timestamp,
-    },
-    WrapUp {
-        agent: AgentId,
-        until: Timestamp,
-        since: Timestamp,
-    },
+    Waiting { group: GroupIx },
+    Offered { agent: AgentId, expires_at: Timestamp },
+    Connected { agent: AgentId, since: Timestamp },
+    WrapUp { agent: AgentId, until: Timestamp, since: Timestamp },
 }
 
 #[derive(Debug)]
@@ -107,38 +96,40 @@ struct Interaction {
 
 impl Interaction {
     fn order_key(&self, id: InteractionId) -> OrderKey {
-        (
-            u8::MAX - self.priority.get(),
-            self.enqueued_at.as_millis(),
-            id.0,
-        )
+        (u8::MAX - self.priority.get(), self.enqueued_at.as_millis(), id.0)
     }
 }
 
 #[derive(Debug)]
 struct Group {
-    channel: Channel,
-    criteria: CriteriaIx,
     waiting: BTreeSet<OrderKey>,
 }
+
+/// What an agent looking for work reads of a group, kept together in one small record so
+/// that groups which cannot beat the best head found so far are passed over cheaply.
+#[derive(Clone, Copy, Debug)]
+struct GroupHead {
+    /// The first waiting interaction, or [`EMPTY`] when none waits.
+    head: OrderKey,
+    channel: Channel,
+    criteria: CriteriaIx,
+    /// Visit mark, so that one search looks at a group once.
+    seen: u32,
+    /// Waiting interactions that some agent has rejected; while zero, the head can be taken
+    /// without looking at who declined it.
+    declines: u32,
+}
+
+/// The head of an empty group: after every real key.
+const EMPTY: OrderKey = (u8::MAX, u64::MAX, u64::MAX);
 
 /// Read-only view of one interaction, for APIs and tests.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum InteractionStatus {
-    Waiting {
-        step: usize,
-    },
-    Offered {
-        agent: AgentId,
-        expires_at: Timestamp,
-    },
-    Connected {
-        agent: AgentId,
-    },
-    WrapUp {
-        agent: AgentId,
-        until: Timestamp,
-    },
+    Waiting { step: usize },
+    Offered { agent: AgentId, expires_at: Timestamp },
+    Connected { agent: AgentId },
+    WrapUp { agent: AgentId, until: Timestamp },
 }
 
 /// Live figures of one queue.
@@ -178,10 +169,14 @@ pub struct Engine {
     /// For every key, the groups one of whose clauses draws candidates from that key; an
     /// agent looking for work visits the groups of the keys it holds.
     groups_by_key: Vec<Vec<GroupIx>>,
-    /// Visit marks that keep an agent from looking at one group twice in one search.
-    group_seen: Vec<u32>,
+    heads: Vec<GroupHead>,
     seen_stamp: u32,
     indexes: Vec<AvailIndex>,
+    /// For each index, whether a key's sets are kept: only keys that can start a candidate
+    /// search for a queue ordered by that index (memberships, overflow and rank skills).
+    indexed_keys: Vec<Vec<bool>>,
+    /// Criteria of interactions without requirements of their own, by queue and step.
+    plain_criteria: Vec<Vec<Option<CriteriaIx>>>,
     /// How many agents hold each key, to pick the most selective requirement.
     holders: Vec<u32>,
     timers: BTreeSet<(Timestamp, Timer)>,
@@ -215,11 +210,7 @@ impl Engine {
         let queue_ok = |q: QueueId| q.index() < queue_count;
         for (qi, q) in setup.queues.iter().enumerate() {
             if let Some(&(skill, _)) = q.skills.iter().find(|(s, _)| !skill_ok(*s)) {
-                return Err(SetupError::QueueSkill {
-                    queue: qi,
-                    skill,
-                    count: setup.skill_count,
-                });
+                return Err(SetupError::QueueSkill { queue: qi, skill, count: setup.skill_count });
             }
             if q.channels.is_empty() {
                 return Err(SetupError::NoChannel { queue: qi });
@@ -227,10 +218,7 @@ impl Engine {
             let mut previous = Duration::ZERO;
             for (si, step) in q.steps.iter().enumerate() {
                 if step.after <= previous {
-                    return Err(SetupError::StepOrder {
-                        queue: qi,
-                        step: si,
-                    });
+                    return Err(SetupError::StepOrder { queue: qi, step: si });
                 }
                 previous = step.after;
                 let refs_ok = step.require.iter().all(|(s, _)| skill_ok(*s))
@@ -238,16 +226,12 @@ impl Engine {
                     && step.overflow_queues.iter().all(|q| queue_ok(*q))
                     && step.overflow_skills.iter().all(|(s, _)| skill_ok(*s));
                 if !refs_ok {
-                    return Err(SetupError::StepReference {
-                        queue: qi,
-                        step: si,
-                    });
+                    return Err(SetupError::StepReference { queue: qi, step: si });
                 }
             }
         }
         for (ai, a) in setup.agents.iter().enumerate() {
-            if !a.skills.iter().all(|(s, _)| skill_ok(*s)) || !a.queues.iter().all(|q| queue_ok(*q))
-            {
+            if !a.skills.iter().all(|(s, _)| skill_ok(*s)) || !a.queues.iter().all(|q| queue_ok(*q)) {
                 return Err(SetupError::AgentReference { agent: ai });
             }
         }
@@ -274,7 +258,29 @@ impl Engine {
                     groups: Vec::new(),
                 }
             })
-            .collect();
+            .collect::<Vec<QueueState>>();
+        // The keys each index keeps: those a candidate search of one of its queues can start
+        // from. The primary clause always holds the home queue's membership; overflow clauses
+        // hold their queue or skill; most-skilled queues rank by their first skill.
+        let mut indexed_keys = vec![vec![false; key_count]; orders.len()];
+        for (qi, q) in queues.iter().enumerate() {
+            let keys = &mut indexed_keys[q.index];
+            keys[skill_count as usize + qi] = true;
+            if q.setup.strategy == Strategy::MostSkilled
+                && let Some((s, _)) = q.setup.skills.first()
+            {
+                keys[s.index()] = true;
+            }
+            for step in &q.setup.steps {
+                for oq in &step.overflow_queues {
+                    keys[skill_count as usize + oq.index()] = true;
+                }
+                for (s, _) in &step.overflow_skills {
+                    keys[s.index()] = true;
+                }
+            }
+        }
+        let plain_criteria = queues.iter().map(|q| vec![None; q.setup.steps.len() + 1]).collect();
         let mut holders = vec![0u32; key_count];
         let agents = setup
             .agents
@@ -290,8 +296,14 @@ impl Engine {
                 for key in levels.keys() {
                     holders[*key as usize] += 1;
                 }
+                let levels: Vec<Req> = levels.into_iter().collect();
+                let index_keys = indexed_keys
+                    .iter()
+                    .map(|keys| levels.iter().copied().filter(|(k, _)| keys[*k as usize]).collect())
+                    .collect();
                 AgentState {
-                    levels: levels.into_iter().collect(),
+                    levels,
+                    index_keys,
                     queues: a.queues,
                     max_per_channel: a.max_per_channel,
                     presence: Presence::Offline,
@@ -316,12 +328,11 @@ impl Engine {
             groups: Vec::new(),
             group_lookup: FxHashMap::default(),
             groups_by_key: vec![Vec::new(); key_count],
-            group_seen: Vec::new(),
+            heads: Vec::new(),
             seen_stamp: 0,
-            indexes: orders
-                .into_iter()
-                .map(|o| AvailIndex::new(o, key_count))
-                .collect(),
+            indexes: orders.into_iter().map(|o| AvailIndex::new(o, key_count)).collect(),
+            indexed_keys,
+            plain_criteria,
             holders,
             timers: BTreeSet::new(),
             events: VecDeque::new(),
@@ -341,19 +352,15 @@ impl Engine {
             Command::Accept { interaction, agent } => self.accept(now, interaction, agent),
             Command::Reject { interaction, agent } => self.reject(now, interaction, agent),
             Command::Complete { interaction, agent } => self.complete(now, interaction, agent),
-            Command::EndWrapUp { interaction, agent } => {
-                match self.interactions.get(&interaction).map(|i| i.state) {
-                    Some(State::WrapUp {
-                        agent: a, until, ..
-                    }) if a == agent => {
-                        self.timers.remove(&(until, Timer::WrapUp(interaction)));
-                        self.end_wrap_up(now, interaction, agent);
-                        Ok(())
-                    }
-                    Some(_) => Err(CommandError::NotInWrapUp { interaction, agent }),
-                    None => Err(CommandError::UnknownInteraction(interaction)),
+            Command::EndWrapUp { interaction, agent } => match self.interactions.get(&interaction).map(|i| i.state) {
+                Some(State::WrapUp { agent: a, until, .. }) if a == agent => {
+                    self.timers.remove(&(until, Timer::WrapUp(interaction)));
+                    self.end_wrap_up(now, interaction, agent);
+                    Ok(())
                 }
-            }
+                Some(_) => Err(CommandError::NotInWrapUp { interaction, agent }),
+                None => Err(CommandError::UnknownInteraction(interaction)),
+            },
             Command::SetPresence { agent, presence } => self.set_presence(now, agent, presence),
         }
     }
@@ -369,9 +376,7 @@ impl Engine {
                 Timer::Step(id) => self.step_timer(at, id),
                 Timer::Offer(id) => self.offer_timer(at, id),
                 Timer::WrapUp(id) => {
-                    if let Some(State::WrapUp { agent, .. }) =
-                        self.interactions.get(&id).map(|i| i.state)
-                    {
+                    if let Some(State::WrapUp { agent, .. }) = self.interactions.get(&id).map(|i| i.state) {
                         self.end_wrap_up(at, id, agent);
                     }
                 }
@@ -406,13 +411,7 @@ impl Engine {
             let id = new.id;
             let interaction = self.make_interaction(new, since);
             let channel = interaction.channel;
-            self.interactions.insert(
-                id,
-                Interaction {
-                    state: State::Connected { agent, since },
-                    ..interaction
-                },
-            );
+            self.interactions.insert(id, Interaction { state: State::Connected { agent, since }, ..interaction });
             let a = &mut self.agents[agent.index()];
             a.load += cost;
             a.counts[channel.index()] += 1;
@@ -444,9 +443,7 @@ impl Engine {
     pub fn interaction(&self, id: InteractionId) -> Option<InteractionStatus> {
         self.interactions.get(&id).map(|i| match i.state {
             State::Waiting { .. } => InteractionStatus::Waiting { step: i.step },
-            State::Offered { agent, expires_at } => {
-                InteractionStatus::Offered { agent, expires_at }
-            }
+            State::Offered { agent, expires_at } => InteractionStatus::Offered { agent, expires_at },
             State::Connected { agent, .. } => InteractionStatus::Connected { agent },
             State::WrapUp { agent, until, .. } => InteractionStatus::WrapUp { agent, until },
         })
@@ -460,9 +457,7 @@ impl Engine {
     /// An agent's presence, capacity in use (out of [`AGENT_CAPACITY`]) and interactions per
     /// channel.
     pub fn agent_load(&self, agent: AgentId) -> Option<(Presence, u16, [u8; 4])> {
-        self.agents
-            .get(agent.index())
-            .map(|a| (a.presence, a.load, a.counts))
+        self.agents.get(agent.index()).map(|a| (a.presence, a.load, a.counts))
     }
 
     pub fn agent_count(&self) -> usize {
@@ -479,15 +474,10 @@ impl Engine {
         let Some(q) = self.queues.get(queue.index()) else {
             return Vec::new();
         };
-        let mut keys: Vec<OrderKey> = q
-            .groups
-            .iter()
-            .flat_map(|g| self.groups[*g as usize].waiting.iter().copied())
-            .collect();
+        let mut keys: Vec<OrderKey> =
+            q.groups.iter().flat_map(|g| self.groups[*g as usize].waiting.iter().copied()).collect();
         keys.sort_unstable();
-        keys.into_iter()
-            .map(|(_, _, id)| InteractionId(id))
-            .collect()
+        keys.into_iter().map(|(_, _, id)| InteractionId(id)).collect()
     }
 
     /// Live figures of a queue.
@@ -518,49 +508,29 @@ impl Engine {
         };
         let q = &self.queues[i.queue.index()];
         let key = i.order_key(id);
-        let ahead: usize = q
-            .groups
-            .iter()
-            .map(|g| self.groups[*g as usize].waiting.range(..key).count())
-            .sum();
+        let ahead: usize = q.groups.iter().map(|g| self.groups[*g as usize].waiting.range(..key).count()).sum();
         self.wait_for_position(q, ahead as u64 + 1)
     }
 
     fn wait_for_position(&self, q: &QueueState, position: u64) -> Option<Duration> {
-        (q.staffed > 0).then(|| {
-            Duration::from_millis((position as f64 * q.handle_ms / f64::from(q.staffed)) as u64)
-        })
+        (q.staffed > 0).then(|| Duration::from_millis((position as f64 * q.handle_ms / f64::from(q.staffed)) as u64))
     }
 
     // ----- Commands -------------------------------------------------------------------------
 
     fn check_agent(&self, agent: AgentId) -> Result<(), CommandError> {
-        if agent.index() < self.agents.len() {
-            Ok(())
-        } else {
-            Err(CommandError::UnknownAgent(agent))
-        }
+        if agent.index() < self.agents.len() { Ok(()) } else { Err(CommandError::UnknownAgent(agent)) }
     }
 
     fn check_new(&self, new: &NewInteraction) -> Result<(), CommandError> {
         if self.interactions.contains_key(&new.id) {
             return Err(CommandError::DuplicateInteraction(new.id));
         }
-        let q = self
-            .queues
-            .get(new.queue.index())
-            .ok_or(CommandError::UnknownQueue(new.queue))?;
+        let q = self.queues.get(new.queue.index()).ok_or(CommandError::UnknownQueue(new.queue))?;
         if q.channels & (1 << new.channel.index()) == 0 {
-            return Err(CommandError::ChannelNotServed {
-                queue: new.queue,
-                channel: new.channel,
-            });
+            return Err(CommandError::ChannelNotServed { queue: new.queue, channel: new.channel });
         }
-        if let Some(&(skill, _)) = new
-            .requirements
-            .iter()
-            .find(|(s, _)| u32::from(s.0) >= self.skill_count)
-        {
+        if let Some(&(skill, _)) = new.requirements.iter().find(|(s, _)| u32::from(s.0) >= self.skill_count) {
             return Err(CommandError::UnknownSkill(skill));
         }
         Ok(())
@@ -575,9 +545,7 @@ impl Engine {
             requirements: new.requirements,
             enqueued_at,
             step: 0,
-            state: State::Waiting {
-                group: GroupIx::MAX,
-            },
+            state: State::Waiting { group: GroupIx::MAX },
             declined: Vec::new(),
         }
     }
@@ -602,22 +570,12 @@ impl Engine {
     }
 
     fn abandon(&mut self, now: Timestamp, id: InteractionId) -> Result<(), CommandError> {
-        let i = self
-            .interactions
-            .get(&id)
-            .ok_or(CommandError::UnknownInteraction(id))?;
+        let i = self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))?;
         match i.state {
             State::Waiting { group } => self.unwait(id, group),
             State::Offered { agent, expires_at } => {
                 self.timers.remove(&(expires_at, Timer::Offer(id)));
-                self.emit(
-                    now,
-                    Event::OfferCancelled {
-                        interaction: id,
-                        agent,
-                        reason: CancelReason::CustomerLeft,
-                    },
-                );
+                self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::CustomerLeft });
                 self.release(now, agent, id);
             }
             State::Connected { .. } | State::WrapUp { .. } => {
@@ -626,14 +584,7 @@ impl Engine {
         }
         let i = self.interactions.remove(&id).expect("checked above");
         self.queues[i.queue.index()].waiting -= 1;
-        self.emit(
-            now,
-            Event::Abandoned {
-                interaction: id,
-                queue: i.queue,
-                waited: now.since(i.enqueued_at),
-            },
-        );
+        self.emit(now, Event::Abandoned { interaction: id, queue: i.queue, waited: now.since(i.enqueued_at) });
         if let State::Offered { agent, .. } = i.state {
             self.after_agent_change(now, agent);
         }
@@ -642,114 +593,50 @@ impl Engine {
 
     fn offered_to(&self, id: InteractionId, agent: AgentId) -> Result<Timestamp, CommandError> {
         match self.interactions.get(&id).map(|i| i.state) {
-            Some(State::Offered {
-                agent: a,
-                expires_at,
-            }) if a == agent => Ok(expires_at),
-            Some(_) => Err(CommandError::NotOffered {
-                interaction: id,
-                agent,
-            }),
+            Some(State::Offered { agent: a, expires_at }) if a == agent => Ok(expires_at),
+            Some(_) => Err(CommandError::NotOffered { interaction: id, agent }),
             None => Err(CommandError::UnknownInteraction(id)),
         }
     }
 
-    fn accept(
-        &mut self,
-        now: Timestamp,
-        id: InteractionId,
-        agent: AgentId,
-    ) -> Result<(), CommandError> {
+    fn accept(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
         let expires_at = self.offered_to(id, agent)?;
         self.timers.remove(&(expires_at, Timer::Offer(id)));
         let i = self.interactions.get_mut(&id).expect("checked above");
         i.state = State::Connected { agent, since: now };
         self.queues[i.queue.index()].waiting -= 1;
-        self.emit(
-            now,
-            Event::Accepted {
-                interaction: id,
-                agent,
-            },
-        );
+        self.emit(now, Event::Accepted { interaction: id, agent });
         Ok(())
     }
 
-    fn reject(
-        &mut self,
-        now: Timestamp,
-        id: InteractionId,
-        agent: AgentId,
-    ) -> Result<(), CommandError> {
+    fn reject(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
         let expires_at = self.offered_to(id, agent)?;
         self.timers.remove(&(expires_at, Timer::Offer(id)));
-        self.emit(
-            now,
-            Event::Rejected {
-                interaction: id,
-                agent,
-            },
-        );
-        self.interactions
-            .get_mut(&id)
-            .expect("checked above")
-            .declined
-            .push(agent);
+        self.emit(now, Event::Rejected { interaction: id, agent });
+        self.interactions.get_mut(&id).expect("checked above").declined.push(agent);
         self.release(now, agent, id);
         self.place(now, id, true);
         self.after_agent_change(now, agent);
         Ok(())
     }
 
-    fn complete(
-        &mut self,
-        now: Timestamp,
-        id: InteractionId,
-        agent: AgentId,
-    ) -> Result<(), CommandError> {
-        let i = self
-            .interactions
-            .get_mut(&id)
-            .ok_or(CommandError::UnknownInteraction(id))?;
+    fn complete(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
+        let i = self.interactions.get_mut(&id).ok_or(CommandError::UnknownInteraction(id))?;
         let State::Connected { agent: a, since } = i.state else {
-            return Err(CommandError::NotConnected {
-                interaction: id,
-                agent,
-            });
+            return Err(CommandError::NotConnected { interaction: id, agent });
         };
         if a != agent {
-            return Err(CommandError::NotConnected {
-                interaction: id,
-                agent,
-            });
+            return Err(CommandError::NotConnected { interaction: id, agent });
         }
         let wrap_up = self.queues[i.queue.index()].setup.wrap_up;
         if wrap_up.is_zero() {
-            self.emit(
-                now,
-                Event::Completed {
-                    interaction: id,
-                    agent,
-                    wrap_up_until: None,
-                },
-            );
+            self.emit(now, Event::Completed { interaction: id, agent, wrap_up_until: None });
             self.finish(now, id, agent, since);
         } else {
             let until = now.after(wrap_up);
-            i.state = State::WrapUp {
-                agent,
-                until,
-                since,
-            };
+            i.state = State::WrapUp { agent, until, since };
             self.timers.insert((until, Timer::WrapUp(id)));
-            self.emit(
-                now,
-                Event::Completed {
-                    interaction: id,
-                    agent,
-                    wrap_up_until: Some(until),
-                },
-            );
+            self.emit(now, Event::Completed { interaction: id, agent, wrap_up_until: Some(until) });
             self.after_agent_change(now, agent);
         }
         Ok(())
@@ -759,34 +646,20 @@ impl Engine {
         let Some(State::WrapUp { since, .. }) = self.interactions.get(&id).map(|i| i.state) else {
             return;
         };
-        self.emit(
-            now,
-            Event::WrapUpEnded {
-                interaction: id,
-                agent,
-            },
-        );
+        self.emit(now, Event::WrapUpEnded { interaction: id, agent });
         self.finish(now, id, agent, since);
     }
 
     /// The interaction leaves the engine; its handle time feeds the queue's average.
     fn finish(&mut self, now: Timestamp, id: InteractionId, agent: AgentId, since: Timestamp) {
         self.release(now, agent, id);
-        let i = self
-            .interactions
-            .remove(&id)
-            .expect("finishing a known interaction");
+        let i = self.interactions.remove(&id).expect("finishing a known interaction");
         let q = &mut self.queues[i.queue.index()];
         q.handle_ms += (now.since(since).as_millis() as f64 - q.handle_ms) / 8.0;
         self.after_agent_change(now, agent);
     }
 
-    fn set_presence(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        presence: Presence,
-    ) -> Result<(), CommandError> {
+    fn set_presence(&mut self, now: Timestamp, agent: AgentId, presence: Presence) -> Result<(), CommandError> {
         self.check_agent(agent)?;
         if self.agents[agent.index()].presence == presence {
             return Ok(());
@@ -835,13 +708,7 @@ impl Engine {
         let Some(State::Offered { agent, .. }) = self.interactions.get(&id).map(|i| i.state) else {
             return;
         };
-        self.emit(
-            at,
-            Event::OfferTimedOut {
-                interaction: id,
-                agent,
-            },
-        );
+        self.emit(at, Event::OfferTimedOut { interaction: id, agent });
         self.apply_presence(agent, Presence::NotReady(self.missed_reason));
         self.release(at, agent, id);
         self.report(at, agent);
@@ -864,14 +731,7 @@ impl Engine {
             .collect();
         for &(id, expires_at) in &offered {
             self.timers.remove(&(expires_at, Timer::Offer(id)));
-            self.emit(
-                now,
-                Event::OfferCancelled {
-                    interaction: id,
-                    agent,
-                    reason: CancelReason::AgentUnavailable,
-                },
-            );
+            self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::AgentUnavailable });
             self.release(now, agent, id);
         }
         offered.into_iter().map(|(id, _)| id).collect()
@@ -895,48 +755,39 @@ impl Engine {
         let i = &self.interactions[&id];
         let q = &self.queues[i.queue.index()];
         let waited = now.since(i.enqueued_at);
-        let step = q
-            .setup
-            .steps
-            .iter()
-            .take_while(|s| s.after <= waited)
-            .count();
+        let step = q.setup.steps.iter().take_while(|s| s.after <= waited).count();
         let (channel, queue, old_step) = (i.channel, i.queue, i.step);
-        let spec = self.criteria_spec(i, step);
-        let criteria = self.criteria.intern(spec, &self.holders);
+        let criteria = match self.plain_criteria[queue.index()][step] {
+            Some(c) if i.requirements.is_empty() => c,
+            _ => {
+                let spec = self.criteria_spec(i, step);
+                let allowed = &self.indexed_keys[q.index];
+                let c = self.criteria.intern(spec, &self.holders, allowed);
+                if i.requirements.is_empty() {
+                    self.plain_criteria[queue.index()][step] = Some(c);
+                }
+                c
+            }
+        };
         if announce && step > old_step {
-            self.emit(
-                now,
-                Event::StepReached {
-                    interaction: id,
-                    step: step as u8,
-                },
-            );
+            self.emit(now, Event::StepReached { interaction: id, step: step as u8 });
         }
-        let i = self
-            .interactions
-            .get_mut(&id)
-            .expect("placing a known interaction");
+        let i = self.interactions.get_mut(&id).expect("placing a known interaction");
         i.step = step;
-        if let Some(agent) =
-            self.best_agent(criteria, channel, queue, &self.interactions[&id].declined)
-        {
+        if let Some(agent) = self.best_agent(criteria, channel, queue, &self.interactions[&id].declined) {
             self.offer(now, id, agent);
             return;
         }
         let group = self.group(queue, channel, criteria);
-        let i = self
-            .interactions
-            .get_mut(&id)
-            .expect("placing a known interaction");
+        let i = self.interactions.get_mut(&id).expect("placing a known interaction");
         i.state = State::Waiting { group };
         let key = i.order_key(id);
-        let next_step = self.queues[queue.index()]
-            .setup
-            .steps
-            .get(step)
-            .map(|s| i.enqueued_at.after(s.after));
-        self.groups[group as usize].waiting.insert(key);
+        let declined = !i.declined.is_empty();
+        let next_step = self.queues[queue.index()].setup.steps.get(step).map(|s| i.enqueued_at.after(s.after));
+        let (g, head) = (&mut self.groups[group as usize], &mut self.heads[group as usize]);
+        g.waiting.insert(key);
+        head.head = head.head.min(key);
+        head.declines += u32::from(declined);
         if let Some(at) = next_step {
             self.timers.insert((at, Timer::Step(id)));
         }
@@ -945,10 +796,12 @@ impl Engine {
     /// Takes a waiting interaction out of its group and cancels its step timer.
     fn unwait(&mut self, id: InteractionId, group: GroupIx) {
         let i = &self.interactions[&id];
-        self.groups[group as usize].waiting.remove(&i.order_key(id));
+        let (g, head) = (&mut self.groups[group as usize], &mut self.heads[group as usize]);
+        g.waiting.remove(&i.order_key(id));
+        head.head = g.waiting.first().copied().unwrap_or(EMPTY);
+        head.declines -= u32::from(!i.declined.is_empty());
         if let Some(s) = self.queues[i.queue.index()].setup.steps.get(i.step) {
-            self.timers
-                .remove(&(i.enqueued_at.after(s.after), Timer::Step(id)));
+            self.timers.remove(&(i.enqueued_at.after(s.after), Timer::Step(id)));
         }
     }
 
@@ -978,11 +831,7 @@ impl Engine {
                 extra.push((vec![(skill_key(s), l.get())], Some(skill_key(s))));
             }
         }
-        let rank = q
-            .skills
-            .first()
-            .map(|(s, _)| skill_key(*s))
-            .filter(|k| primary.contains_key(k));
+        let rank = q.skills.first().map(|(s, _)| skill_key(*s)).filter(|k| primary.contains_key(k));
         let mut clauses = vec![(primary.into_iter().collect::<Vec<_>>(), rank)];
         for c in extra {
             if !clauses.contains(&c) {
@@ -997,12 +846,8 @@ impl Engine {
             return g;
         }
         let g = self.groups.len() as GroupIx;
-        self.groups.push(Group {
-            channel,
-            criteria,
-            waiting: BTreeSet::new(),
-        });
-        self.group_seen.push(0);
+        self.groups.push(Group { waiting: BTreeSet::new() });
+        self.heads.push(GroupHead { head: EMPTY, channel, criteria, seen: 0, declines: 0 });
         self.group_lookup.insert((queue, channel, criteria), g);
         self.queues[queue.index()].groups.push(g);
         for clause in &self.criteria.get(criteria).clauses {
@@ -1036,19 +881,12 @@ impl Engine {
                 Some(rank) if most_skilled => {
                     let min = clause.reqs.iter().find(|r| r.0 == rank).map_or(1, |r| r.1);
                     (min..=Level::MAX.get()).rev().find_map(|level| {
-                        index
-                            .set(channel, rank, level)
-                            .iter()
-                            .find(|e| eligible(e))
-                            .map(|e| (u8::MAX - level, *e))
+                        index.set(channel, rank, level).iter().find(|e| eligible(e)).map(|e| (u8::MAX - level, *e))
                     })
                 }
                 _ => {
                     let (key, min) = clause.driver;
-                    index
-                        .merged(channel, key, min)
-                        .find(|e| eligible(e))
-                        .map(|e| (u8::MAX, e))
+                    index.merged(channel, key, min).find(|e| eligible(e)).map(|e| (u8::MAX, e))
                 }
             };
             if let Some(f) = found
@@ -1064,9 +902,7 @@ impl Engine {
     fn pull(&mut self, now: Timestamp, agent: AgentId) {
         while let Some(id) = self.best_waiting(agent) {
             let i = &self.interactions[&id];
-            let State::Waiting { group } = i.state else {
-                unreachable!("only waiting interactions are in groups")
-            };
+            let State::Waiting { group } = i.state else { unreachable!("only waiting interactions are in groups") };
             self.unwait(id, group);
             self.offer(now, id, agent);
         }
@@ -1081,45 +917,42 @@ impl Engine {
         };
         self.seen_stamp = self.seen_stamp.wrapping_add(1);
         if self.seen_stamp == 0 {
-            self.group_seen.fill(0);
+            self.heads.iter_mut().for_each(|h| h.seen = 0);
             self.seen_stamp = 1;
         }
-        let mut best: Option<OrderKey> = None;
+        let mut best = EMPTY;
         for &(key, _) in &a.levels {
             for &g in &self.groups_by_key[key as usize] {
-                let group = &self.groups[g as usize];
-                if group.waiting.is_empty()
-                    || mask & (1 << group.channel.index()) == 0
-                    || self.group_seen[g as usize] == self.seen_stamp
-                {
+                let h = &mut self.heads[g as usize];
+                // Groups whose head cannot win, or of a channel without room, are skipped
+                // before anything else is read.
+                if h.head >= best || mask & (1 << h.channel.index()) == 0 || h.seen == self.seen_stamp {
                     continue;
                 }
-                self.group_seen[g as usize] = self.seen_stamp;
-                if !self.criteria.get(group.criteria).matches(&a.levels) {
+                h.seen = self.seen_stamp;
+                let h = *h;
+                if !self.criteria.get(h.criteria).matches(&a.levels) {
                     continue;
                 }
-                let head = group
+                if h.declines == 0 {
+                    best = h.head;
+                    continue;
+                }
+                let head = self.groups[g as usize]
                     .waiting
                     .iter()
-                    .take_while(|k| best.is_none_or(|b| **k < b))
-                    .find(|k| {
-                        !self.interactions[&InteractionId(k.2)]
-                            .declined
-                            .contains(&agent)
-                    });
+                    .take_while(|k| **k < best)
+                    .find(|k| !self.interactions[&InteractionId(k.2)].declined.contains(&agent));
                 if let Some(&k) = head {
-                    best = Some(k);
+                    best = k;
                 }
             }
         }
-        best.map(|k| InteractionId(k.2))
+        (best != EMPTY).then_some(InteractionId(best.2))
     }
 
     fn offer(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
-        let i = self
-            .interactions
-            .get_mut(&id)
-            .expect("offering a known interaction");
+        let i = self.interactions.get_mut(&id).expect("offering a known interaction");
         let expires_at = now.after(self.queues[i.queue.index()].setup.offer_timeout);
         i.state = State::Offered { agent, expires_at };
         let channel = i.channel;
@@ -1131,14 +964,7 @@ impl Engine {
         a.last_offer = self.offer_seq;
         a.idle_since = now;
         self.timers.insert((expires_at, Timer::Offer(id)));
-        self.emit(
-            now,
-            Event::Offered {
-                interaction: id,
-                agent,
-                expires_at,
-            },
-        );
+        self.emit(now, Event::Offered { interaction: id, agent, expires_at });
         self.reindex(agent);
         self.report(now, agent);
     }
@@ -1195,9 +1021,7 @@ impl Engine {
         if a.presence == Presence::Available {
             for c in Channel::ALL {
                 let cost = u16::from(self.costs[c.index()]);
-                if a.counts[c.index()] < a.max_per_channel[c.index()]
-                    && a.load + cost <= AGENT_CAPACITY
-                {
+                if a.counts[c.index()] < a.max_per_channel[c.index()] && a.load + cost <= AGENT_CAPACITY {
                     mask |= 1 << c.index();
                 }
             }
@@ -1221,12 +1045,9 @@ impl Engine {
             let Some((mask, keys)) = entry_set else {
                 continue;
             };
-            for c in Channel::ALL
-                .into_iter()
-                .filter(|c| mask & (1 << c.index()) != 0)
-            {
-                for (ix, &(k1, k2)) in self.indexes.iter_mut().zip(keys) {
-                    for &(key, level) in &a.levels {
+            for c in Channel::ALL.into_iter().filter(|c| mask & (1 << c.index()) != 0) {
+                for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(keys).zip(&a.index_keys) {
+                    for &(key, level) in held {
                         let entry = (k1, k2, agent.0);
                         if state {
                             ix.insert(c, key, level, entry);

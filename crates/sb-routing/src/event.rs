@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use crate::ids::{
-    AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, SkillId, Timestamp,
-};
+use crate::ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, SkillId, Timestamp};
 
 /// An interaction to be routed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,20 +186,11 @@ pub enum CommandError {
     #[error("queue {queue} does not take {channel} interactions")]
     ChannelNotServed { queue: QueueId, channel: Channel },
     #[error("interaction {interaction} is not offered to agent {agent}")]
-    NotOffered {
-        interaction: InteractionId,
-        agent: AgentId,
-    },
+    NotOffered { interaction: InteractionId, agent: AgentId },
     #[error("interaction {interaction} is not connected to agent {agent}")]
-    NotConnected {
-        interaction: InteractionId,
-        agent: AgentId,
-    },
+    NotConnected { interaction: InteractionId, agent: AgentId },
     #[error("interaction {interaction} is not in wrap-up with agent {agent}")]
-    NotInWrapUp {
-        interaction: InteractionId,
-        agent: AgentId,
-    },
+    NotInWrapUp { interaction: InteractionId, agent: AgentId },
     #[error("interaction {0} is already connected to an agent")]
     AlreadyConnected(InteractionId),
 }
@@ -210,11 +199,7 @@ pub enum CommandError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
     #[error("queue {queue} refers to skill {skill}, but there are only {count} skills")]
-    QueueSkill {
-        queue: usize,
-        skill: SkillId,
-        count: u16,
-    },
+    QueueSkill { queue: usize, skill: SkillId, count: u16 },
     #[error("queue {queue}, step {step}: steps must come strictly later than the one before")]
     StepOrder { queue: usize, step: usize },
     #[error("queue {queue}, step {step} refers to an unknown skill or queue")]

@@ -144,10 +144,7 @@ impl Timestamp {
 
     /// The time `d` later, saturating at the end of time.
     pub fn after(self, d: Duration) -> Timestamp {
-        Timestamp(
-            self.0
-                .saturating_add(d.as_millis().try_into().unwrap_or(u64::MAX)),
-        )
+        Timestamp(self.0.saturating_add(d.as_millis().try_into().unwrap_or(u64::MAX)))
     }
 
     /// How long after `earlier` this is, or zero if it is not later.

@@ -36,14 +36,8 @@ const LEVELS: usize = Level::MAX.get() as usize;
 
 impl AvailIndex {
     pub fn new(order: Order, key_count: usize) -> AvailIndex {
-        let sets = (0..Channel::ALL.len() * key_count * LEVELS)
-            .map(|_| BTreeSet::new())
-            .collect();
-        AvailIndex {
-            order,
-            key_count,
-            sets,
-        }
+        let sets = (0..Channel::ALL.len() * key_count * LEVELS).map(|_| BTreeSet::new()).collect();
+        AvailIndex { order, key_count, sets }
     }
 
     fn slot(&self, channel: Channel, key: Key, level: u8) -> usize {
@@ -66,9 +60,7 @@ impl AvailIndex {
 
     /// Every entry holding `key` at `min` or above, merged into preference order.
     pub fn merged(&self, channel: Channel, key: Key, min: u8) -> Merged<'_> {
-        let iters = (min..=Level::MAX.get())
-            .map(|level| self.set(channel, key, level).iter().peekable())
-            .collect();
+        let iters = (min..=Level::MAX.get()).map(|level| self.set(channel, key, level).iter().peekable()).collect();
         Merged { iters }
     }
 }

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use sb_routing::{
-    AGENT_CAPACITY, AgentId, AgentSetup, Channel, Command, CommandError, Engine, Event,
-    InteractionId, Level, NewInteraction, Presence, Priority, QueueId, QueueSetup, ReasonId,
-    RoutingSetup, SkillId, StepSetup, Strategy as Routing, Timestamp,
+    AGENT_CAPACITY, AgentId, AgentSetup, Channel, Command, CommandError, Engine, Event, InteractionId, Level,
+    NewInteraction, Presence, Priority, QueueId, QueueSetup, ReasonId, RoutingSetup, SkillId, StepSetup,
+    Strategy as Routing, Timestamp,
 };
 
 const COSTS: [u8; 4] = [100, 33, 50, 25];
@@ -32,12 +32,7 @@ struct Model {
 #[derive(Clone, Debug)]
 enum Op {
     Presence(usize, u8),
-    Enqueue {
-        channel: usize,
-        queue: usize,
-        priority: Option<u8>,
-        needs: Vec<(u16, u8)>,
-    },
+    Enqueue { channel: usize, queue: usize, priority: Option<u8>, needs: Vec<(u16, u8)> },
     Accept(usize),
     Reject(usize),
     Complete(usize),
@@ -98,27 +93,16 @@ fn setup() -> impl Strategy<Value = RoutingSetup> {
                 steps,
             }
         });
-    let agent = (
-        skill_list(),
-        prop::collection::btree_set(0..queue_count as u16, 1..=2),
-        [0u8..=1, 0u8..=3, 0u8..=2, 0u8..=4],
-    )
-        .prop_map(|(skills, queues, max)| AgentSetup {
-            skills,
-            queues: queues.into_iter().map(QueueId).collect(),
-            max_per_channel: max,
-        });
-    (
-        prop::collection::vec(queue, queue_count),
-        prop::collection::vec(agent, 1..=5),
-    )
-        .prop_map(|(queues, agents)| RoutingSetup {
-            skill_count: SKILLS,
-            channel_costs: COSTS,
-            missed_reason: ReasonId(0),
-            queues,
-            agents,
-        })
+    let agent =
+        (skill_list(), prop::collection::btree_set(0..queue_count as u16, 1..=2), [0u8..=1, 0u8..=3, 0u8..=2, 0u8..=4])
+            .prop_map(|(skills, queues, max)| AgentSetup {
+                skills,
+                queues: queues.into_iter().map(QueueId).collect(),
+                max_per_channel: max,
+            });
+    (prop::collection::vec(queue, queue_count), prop::collection::vec(agent, 1..=5)).prop_map(|(queues, agents)| {
+        RoutingSetup { skill_count: SKILLS, channel_costs: COSTS, missed_reason: ReasonId(0), queues, agents }
+    })
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -175,10 +159,8 @@ fn eligible(model: &Model, agent: AgentId, i: &Known, at: Timestamp) -> bool {
             alternatives.push(skills.get(&s).is_some_and(|have| *have >= l));
         }
     }
-    let primary_ok = a.queues.contains(&i.queue)
-        && primary
-            .iter()
-            .all(|(s, l)| skills.get(s).is_some_and(|have| have >= l));
+    let primary_ok =
+        a.queues.contains(&i.queue) && primary.iter().all(|(s, l)| skills.get(s).is_some_and(|have| have >= l));
     primary_ok || alternatives.into_iter().any(|ok| ok)
 }
 
@@ -200,24 +182,14 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                     1 | 2 => Presence::Available,
                     _ => Presence::NotReady(ReasonId(1)),
                 };
-                Some(Command::SetPresence {
-                    agent: AgentId(a as u32),
-                    presence: p,
-                })
+                Some(Command::SetPresence { agent: AgentId(a as u32), presence: p })
             }
             Op::Presence(..) => None,
-            Op::Enqueue {
-                channel,
-                queue,
-                priority,
-                needs,
-            } => {
+            Op::Enqueue { channel, queue, priority, needs } => {
                 let channel = Channel::ALL[channel];
                 let q = QueueId(queue as u16);
-                let needs: Vec<(SkillId, Level)> = needs
-                    .into_iter()
-                    .map(|(s, l)| (SkillId(s), Level::new(l).unwrap()))
-                    .collect();
+                let needs: Vec<(SkillId, Level)> =
+                    needs.into_iter().map(|(s, l)| (SkillId(s), Level::new(l).unwrap())).collect();
                 let priority = priority.map(|p| Priority::new(p).unwrap());
                 let cmd = Command::Enqueue(NewInteraction {
                     id: id(known.len()),
@@ -241,28 +213,17 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 }
                 Some(cmd)
             }
-            Op::Accept(n) => pick(n, |k| k.offered_to.is_some()).map(|i| Command::Accept {
-                interaction: id(i),
-                agent: known[i].offered_to.unwrap(),
-            }),
-            Op::Reject(n) => pick(n, |k| k.offered_to.is_some()).map(|i| Command::Reject {
-                interaction: id(i),
-                agent: known[i].offered_to.unwrap(),
-            }),
-            Op::Complete(n) => {
-                pick(n, |k| k.connected_to.is_some() && !k.done).map(|i| Command::Complete {
-                    interaction: id(i),
-                    agent: known[i].connected_to.unwrap(),
-                })
+            Op::Accept(n) => pick(n, |k| k.offered_to.is_some())
+                .map(|i| Command::Accept { interaction: id(i), agent: known[i].offered_to.unwrap() }),
+            Op::Reject(n) => pick(n, |k| k.offered_to.is_some())
+                .map(|i| Command::Reject { interaction: id(i), agent: known[i].offered_to.unwrap() }),
+            Op::Complete(n) => pick(n, |k| k.connected_to.is_some() && !k.done)
+                .map(|i| Command::Complete { interaction: id(i), agent: known[i].connected_to.unwrap() }),
+            Op::EndWrapUp(n) => pick(n, |k| k.connected_to.is_some() && !k.done)
+                .map(|i| Command::EndWrapUp { interaction: id(i), agent: known[i].connected_to.unwrap() }),
+            Op::Abandon(n) => {
+                pick(n, |k| k.connected_to.is_none() && !k.done).map(|i| Command::Abandon { interaction: id(i) })
             }
-            Op::EndWrapUp(n) => {
-                pick(n, |k| k.connected_to.is_some() && !k.done).map(|i| Command::EndWrapUp {
-                    interaction: id(i),
-                    agent: known[i].connected_to.unwrap(),
-                })
-            }
-            Op::Abandon(n) => pick(n, |k| k.connected_to.is_none() && !k.done)
-                .map(|i| Command::Abandon { interaction: id(i) }),
             Op::Tick => {
                 engine.handle_timeout(now);
                 None
@@ -273,29 +234,18 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
             // Commands built from the model's view of offers are never refused, unless a
             // timer fired first; enqueues are refused only for a channel the queue lacks.
             if let (Some(e), Command::Enqueue(_)) = (&refused, &command) {
-                prop_assert!(
-                    matches!(e, CommandError::ChannelNotServed { .. }),
-                    "unexpected refusal {e}"
-                );
+                prop_assert!(matches!(e, CommandError::ChannelNotServed { .. }), "unexpected refusal {e}");
             }
         }
         while let Some(record) = engine.poll_event() {
             let at = record.at;
             match record.event {
-                Event::Offered {
-                    interaction, agent, ..
-                } => {
+                Event::Offered { interaction, agent, .. } => {
                     let ix = interaction.0 as usize - 1;
                     let i = known[ix].clone();
                     prop_assert!(!i.done, "offered after leaving: {interaction}");
-                    prop_assert!(
-                        i.offered_to.is_none(),
-                        "{interaction} offered to two agents at once"
-                    );
-                    prop_assert!(
-                        i.connected_to.is_none(),
-                        "{interaction} offered while connected"
-                    );
+                    prop_assert!(i.offered_to.is_none(), "{interaction} offered to two agents at once");
+                    prop_assert!(i.connected_to.is_none(), "{interaction} offered while connected");
                     prop_assert!(
                         !i.declined.contains(&agent),
                         "{interaction} offered again to {agent} who rejected it"
@@ -339,8 +289,7 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                     k.offered_to = None;
                     k.declined.insert(agent);
                 }
-                Event::OfferTimedOut { interaction, .. }
-                | Event::OfferCancelled { interaction, .. } => {
+                Event::OfferTimedOut { interaction, .. } | Event::OfferCancelled { interaction, .. } => {
                     known[interaction.0 as usize - 1].offered_to = None;
                 }
                 Event::Abandoned { interaction, .. } => {
@@ -348,12 +297,7 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                     prop_assert!(!k.done && k.connected_to.is_none());
                     k.done = true;
                 }
-                Event::Completed {
-                    interaction,
-                    wrap_up_until: None,
-                    ..
-                }
-                | Event::WrapUpEnded { interaction, .. } => {
+                Event::Completed { interaction, wrap_up_until: None, .. } | Event::WrapUpEnded { interaction, .. } => {
                     let k = &mut known[interaction.0 as usize - 1];
                     prop_assert!(!k.done, "{interaction} left twice");
                     k.done = true;
@@ -366,30 +310,19 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
         }
         for (a, setup) in model.setup.agents.iter().enumerate() {
             let (p, load, counts) = engine.agent_load(AgentId(a as u32)).unwrap();
-            let offers = known
-                .iter()
-                .filter(|k| k.offered_to == Some(AgentId(a as u32)))
-                .count();
-            prop_assert!(
-                offers == 0 || p == Presence::Available,
-                "agent {a} holds offers while {p:?}"
-            );
+            let offers = known.iter().filter(|k| k.offered_to == Some(AgentId(a as u32))).count();
+            prop_assert!(offers == 0 || p == Presence::Available, "agent {a} holds offers while {p:?}");
             prop_assert!(load <= AGENT_CAPACITY, "agent {a} over capacity: {load}");
             let mut expected = 0u16;
             for c in Channel::ALL {
-                prop_assert!(
-                    counts[c.index()] <= setup.max_per_channel[c.index()],
-                    "agent {a} over its {c} maximum"
-                );
+                prop_assert!(counts[c.index()] <= setup.max_per_channel[c.index()], "agent {a} over its {c} maximum");
                 expected += u16::from(counts[c.index()]) * u16::from(COSTS[c.index()]);
             }
             prop_assert_eq!(load, expected);
             let held = known
                 .iter()
                 .filter(|k| {
-                    !k.done
-                        && (k.offered_to == Some(AgentId(a as u32))
-                            || k.connected_to == Some(AgentId(a as u32)))
+                    !k.done && (k.offered_to == Some(AgentId(a as u32)) || k.connected_to == Some(AgentId(a as u32)))
                 })
                 .count();
             prop_assert_eq!(

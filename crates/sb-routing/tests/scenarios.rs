@@ -31,31 +31,20 @@ struct Names {
 }
 
 fn find(list: &[String], name: &str, what: &str, line: usize) -> usize {
-    list.iter()
-        .position(|n| n == name)
-        .unwrap_or_else(|| panic!("line {line}: unknown {what} {name:?}"))
+    list.iter().position(|n| n == name).unwrap_or_else(|| panic!("line {line}: unknown {what} {name:?}"))
 }
 
 fn secs(s: &str, line: usize) -> Duration {
-    Duration::from_secs_f64(
-        s.parse()
-            .unwrap_or_else(|_| panic!("line {line}: bad number of seconds {s:?}")),
-    )
+    Duration::from_secs_f64(s.parse().unwrap_or_else(|_| panic!("line {line}: bad number of seconds {s:?}")))
 }
 
 fn skill_levels(names: &Names, list: &str, line: usize) -> Vec<(SkillId, Level)> {
     list.split(',')
         .filter(|s| !s.is_empty())
         .map(|item| {
-            let (skill, level) = item
-                .split_once(':')
-                .unwrap_or_else(|| panic!("line {line}: want skill:level"));
-            let level = Level::new(level.parse().unwrap())
-                .unwrap_or_else(|| panic!("line {line}: bad level"));
-            (
-                SkillId(find(&names.skills, skill, "skill", line) as u16),
-                level,
-            )
+            let (skill, level) = item.split_once(':').unwrap_or_else(|| panic!("line {line}: want skill:level"));
+            let level = Level::new(level.parse().unwrap()).unwrap_or_else(|| panic!("line {line}: bad level"));
+            (SkillId(find(&names.skills, skill, "skill", line) as u16), level)
         })
         .collect()
 }
@@ -64,9 +53,7 @@ fn options(words: &[&str]) -> HashMap<String, String> {
     words
         .iter()
         .map(|w| {
-            let (k, v) = w
-                .split_once('=')
-                .unwrap_or_else(|| panic!("expected key=value, got {w:?}"));
+            let (k, v) = w.split_once('=').unwrap_or_else(|| panic!("expected key=value, got {w:?}"));
             (k.to_string(), v.to_string())
         })
         .collect()
@@ -113,35 +100,24 @@ fn run(script: &str) -> String {
             }
             "step" => {
                 let o = options(&words[1..]);
-                let mut step = StepSetup {
-                    after: secs(&o["after"], line),
-                    ..StepSetup::default()
-                };
+                let mut step = StepSetup { after: secs(&o["after"], line), ..StepSetup::default() };
                 for (k, v) in &o {
                     match k.as_str() {
                         "after" => {}
                         "require" => step.require = skill_levels(&names, v, line),
                         "drop" => {
-                            step.drop = v
-                                .split(',')
-                                .map(|s| SkillId(find(&names.skills, s, "skill", line) as u16))
-                                .collect()
+                            step.drop =
+                                v.split(',').map(|s| SkillId(find(&names.skills, s, "skill", line) as u16)).collect()
                         }
                         "overflow_queues" => {
-                            step.overflow_queues = v
-                                .split(',')
-                                .map(|q| QueueId(find(&names.queues, q, "queue", line) as u16))
-                                .collect()
+                            step.overflow_queues =
+                                v.split(',').map(|q| QueueId(find(&names.queues, q, "queue", line) as u16)).collect()
                         }
                         "overflow_skills" => step.overflow_skills = skill_levels(&names, v, line),
                         other => panic!("line {line}: unknown step option {other}"),
                     }
                 }
-                queues
-                    .last_mut()
-                    .expect("a step follows a queue")
-                    .steps
-                    .push(step);
+                queues.last_mut().expect("a step follows a queue").steps.push(step);
             }
             "agent" => {
                 names.agents.push(words[1].to_string());
@@ -180,19 +156,11 @@ fn run(script: &str) -> String {
                 let now = Timestamp::from_millis(secs(words[1], line).as_millis() as u64);
                 let agent = |i: usize| AgentId(find(&names.agents, words[i], "agent", line) as u32);
                 let interaction = |names: &Names, i: usize| {
-                    InteractionId(
-                        find(&names.interactions, words[i], "interaction", line) as u64 + 1,
-                    )
+                    InteractionId(find(&names.interactions, words[i], "interaction", line) as u64 + 1)
                 };
                 let command = match words[2] {
-                    "available" => Some(Command::SetPresence {
-                        agent: agent(3),
-                        presence: Presence::Available,
-                    }),
-                    "offline" => Some(Command::SetPresence {
-                        agent: agent(3),
-                        presence: Presence::Offline,
-                    }),
+                    "available" => Some(Command::SetPresence { agent: agent(3), presence: Presence::Available }),
+                    "offline" => Some(Command::SetPresence { agent: agent(3), presence: Presence::Offline }),
                     "notready" => Some(Command::SetPresence {
                         agent: agent(3),
                         presence: Presence::NotReady(ReasonId(words[4].parse().unwrap())),
@@ -206,35 +174,15 @@ fn run(script: &str) -> String {
                             id: interaction(&names, 3),
                             channel: Channel::from_name(words[4]).expect("channel"),
                             queue: QueueId(find(&names.queues, words[5], "queue", line) as u16),
-                            priority: o
-                                .get("priority")
-                                .map(|p| Priority::new(p.parse().unwrap()).unwrap()),
-                            requirements: skill_levels(
-                                &names,
-                                o.get("needs").map_or("", |s| s),
-                                line,
-                            ),
+                            priority: o.get("priority").map(|p| Priority::new(p.parse().unwrap()).unwrap()),
+                            requirements: skill_levels(&names, o.get("needs").map_or("", |s| s), line),
                         }))
                     }
-                    "accept" => Some(Command::Accept {
-                        interaction: interaction(&names, 3),
-                        agent: agent(4),
-                    }),
-                    "reject" => Some(Command::Reject {
-                        interaction: interaction(&names, 3),
-                        agent: agent(4),
-                    }),
-                    "complete" => Some(Command::Complete {
-                        interaction: interaction(&names, 3),
-                        agent: agent(4),
-                    }),
-                    "endwrap" => Some(Command::EndWrapUp {
-                        interaction: interaction(&names, 3),
-                        agent: agent(4),
-                    }),
-                    "abandon" => Some(Command::Abandon {
-                        interaction: interaction(&names, 3),
-                    }),
+                    "accept" => Some(Command::Accept { interaction: interaction(&names, 3), agent: agent(4) }),
+                    "reject" => Some(Command::Reject { interaction: interaction(&names, 3), agent: agent(4) }),
+                    "complete" => Some(Command::Complete { interaction: interaction(&names, 3), agent: agent(4) }),
+                    "endwrap" => Some(Command::EndWrapUp { interaction: interaction(&names, 3), agent: agent(4) }),
+                    "abandon" => Some(Command::Abandon { interaction: interaction(&names, 3) }),
                     "tick" => {
                         engine.handle_timeout(now);
                         None
@@ -268,32 +216,14 @@ fn describe(names: &Names, event: &Event) -> String {
     let a = |id: &AgentId| names.agents[id.index()].as_str();
     let q = |id: &QueueId| names.queues[id.index()].as_str();
     match event {
-        Event::Queued {
-            interaction,
-            queue,
-            channel,
-            priority,
-        } => {
-            format!(
-                "{} queued in {} ({channel}, priority {})",
-                i(interaction),
-                q(queue),
-                priority.get()
-            )
+        Event::Queued { interaction, queue, channel, priority } => {
+            format!("{} queued in {} ({channel}, priority {})", i(interaction), q(queue), priority.get())
         }
         Event::StepReached { interaction, step } => {
             format!("{} reached step {step}", i(interaction))
         }
-        Event::Offered {
-            interaction,
-            agent,
-            expires_at,
-        } => {
-            format!(
-                "{} offered to {} until {expires_at}",
-                i(interaction),
-                a(agent)
-            )
+        Event::Offered { interaction, agent, expires_at } => {
+            format!("{} offered to {} until {expires_at}", i(interaction), a(agent))
         }
         Event::Accepted { interaction, agent } => {
             format!("{} accepted by {}", i(interaction), a(agent))
@@ -304,34 +234,14 @@ fn describe(names: &Names, event: &Event) -> String {
         Event::OfferTimedOut { interaction, agent } => {
             format!("{} offer to {} timed out", i(interaction), a(agent))
         }
-        Event::OfferCancelled {
-            interaction,
-            agent,
-            reason,
-        } => {
-            format!(
-                "{} offer to {} cancelled: {reason:?}",
-                i(interaction),
-                a(agent)
-            )
+        Event::OfferCancelled { interaction, agent, reason } => {
+            format!("{} offer to {} cancelled: {reason:?}", i(interaction), a(agent))
         }
-        Event::Abandoned {
-            interaction,
-            queue,
-            waited,
-        } => {
+        Event::Abandoned { interaction, queue, waited } => {
             format!("{} abandoned {} after {waited:?}", i(interaction), q(queue))
         }
-        Event::Completed {
-            interaction,
-            agent,
-            wrap_up_until,
-        } => match wrap_up_until {
-            Some(t) => format!(
-                "{} completed by {}, wrap-up until {t}",
-                i(interaction),
-                a(agent)
-            ),
+        Event::Completed { interaction, agent, wrap_up_until } => match wrap_up_until {
+            Some(t) => format!("{} completed by {}, wrap-up until {t}", i(interaction), a(agent)),
             None => format!("{} completed by {}", i(interaction), a(agent)),
         },
         Event::WrapUpEnded { interaction, agent } => {

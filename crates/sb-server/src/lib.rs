@@ -1,1 +1,8 @@
 //! Placeholder.
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {}
+
+pub fn serve(_args: ServeArgs) -> anyhow::Result<()> {
+    Ok(())
+}

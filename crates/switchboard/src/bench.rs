@@ -1,0 +1,61 @@
+//! `switchboard bench ...`: runs a benchmark from `sb-bench` with progress bars and prints
+//! its figures.
+
+use clap::Args;
+use sb_bench::routing::{Progress, RoutingBench};
+
+use crate::progress::PhaseBars;
+
+#[derive(Debug, Args)]
+pub struct RoutingArgs {
+    /// Agents in the generated tenant.
+    #[arg(long, default_value_t = 10_000)]
+    agents: u32,
+    /// Skills in the generated tenant.
+    #[arg(long, default_value_t = 200)]
+    skills: u16,
+    /// Queues in the generated tenant.
+    #[arg(long, default_value_t = 500)]
+    queues: u16,
+    /// Interactions waiting in the backlog while decisions are measured.
+    #[arg(long, default_value_t = 100_000)]
+    waiting: u32,
+    /// Decisions to measure on the engine.
+    #[arg(long, default_value_t = 200_000)]
+    decisions: u32,
+    /// Decisions to measure on the naive linear-scan router (each takes milliseconds).
+    #[arg(long, default_value_t = 2_000)]
+    naive_decisions: u32,
+    /// Seed of the generated tenant and workload; the same seed gives the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn routing(args: RoutingArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.agents > 0 && args.queues > 0 && args.skills > 0,
+        "agents, queues and skills must be at least 1"
+    );
+    anyhow::ensure!(args.decisions > 0 && args.naive_decisions > 0, "decisions must be at least 1");
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
+    let bench = RoutingBench {
+        agents: args.agents,
+        skills: args.skills,
+        queues: args.queues,
+        waiting: args.waiting,
+        decisions: args.decisions,
+        naive_decisions: args.naive_decisions,
+        seed: args.seed,
+    };
+    let mut bars = PhaseBars::default();
+    let report = sb_bench::routing::run(&bench, &mut |p| match p {
+        Progress::Phase(name, total) => bars.phase(name, total),
+        Progress::Advance(n) => bars.advance(n),
+        Progress::Done => bars.finish(),
+    });
+    bars.finish();
+    println!("{report}");
+    Ok(())
+}
