@@ -5,9 +5,9 @@
 //! a time limit.
 
 mod naive;
-mod rng;
 pub mod routing;
+pub mod simulate;
 mod stats;
 
-pub use rng::Rng;
+pub use sb_sim::Rng;
 pub use stats::Latencies;

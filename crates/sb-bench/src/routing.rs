@@ -17,8 +17,8 @@ use sb_routing::{
     QueueId, QueueSetup, ReasonId, RoutingSetup, SkillId, StepSetup, Strategy, Timestamp,
 };
 
-use crate::rng::Rng;
 use crate::stats::Latencies;
+use sb_sim::Rng;
 
 /// The size of the generated tenant and of the run.
 #[derive(Clone, Debug)]

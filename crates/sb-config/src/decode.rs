@@ -141,14 +141,14 @@ pub(crate) fn decode(root: Option<&Node>, sink: &mut Sink) -> RawConfig {
     Decoder { sink }.config(root)
 }
 
-fn index(path: &str, i: usize) -> String {
+pub(crate) fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
 /// The fields of a mapping, after unknown and duplicate keys were reported.
-struct Fields<'n> {
-    pos: Pos,
-    path: String,
+pub(crate) struct Fields<'n> {
+    pub pos: Pos,
+    pub path: String,
     entries: Vec<&'n Entry>,
     /// Known fields that an unknown key looked like a misspelling of; their absence needs no
     /// second report.
@@ -156,13 +156,13 @@ struct Fields<'n> {
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries.iter().find(|e| e.key == key).map(|e| &e.value)
     }
 }
 
-struct Decoder<'s> {
-    sink: &'s mut Sink,
+pub(crate) struct Decoder<'s> {
+    pub sink: &'s mut Sink,
 }
 
 const TOP_FIELDS: &[&str] = &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents"];
@@ -547,7 +547,13 @@ impl Decoder<'_> {
     }
 
     /// The fields of a mapping; unknown and repeated keys are reported and left out.
-    fn fields<'n>(&mut self, node: &'n Node, path: &str, expected: &str, known: &[&str]) -> Option<Fields<'n>> {
+    pub(crate) fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        expected: &str,
+        known: &[&str],
+    ) -> Option<Fields<'n>> {
         let entries = self.entries(node, path, expected)?;
         let mut kept = Vec::new();
         let mut misspelt = Vec::new();
@@ -569,7 +575,7 @@ impl Decoder<'_> {
     }
 
     /// The entries of a mapping, with repeated keys reported and left out.
-    fn entries<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<Vec<&'n Entry>> {
+    pub(crate) fn entries<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<Vec<&'n Entry>> {
         let Kind::Map(entries) = &node.kind else {
             self.expected(node, path, expected);
             return None;
@@ -596,7 +602,7 @@ impl Decoder<'_> {
         Some(kept)
     }
 
-    fn list<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n [Node]> {
+    pub(crate) fn list<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n [Node]> {
         match &node.kind {
             Kind::Seq(items) => Some(items),
             _ => {
@@ -607,14 +613,14 @@ impl Decoder<'_> {
     }
 
     /// Reports that `node` is not what was expected, unless it was already reported.
-    fn expected(&mut self, node: &Node, path: &str, expected: &str) {
+    pub(crate) fn expected(&mut self, node: &Node, path: &str, expected: &str) {
         if !matches!(node.kind, Kind::Invalid) {
             self.sink.error(node.pos, path, format!("expected {expected}, found {}", node.describe()));
         }
     }
 
     /// The value of a required field; its absence is reported at the mapping.
-    fn required<'n>(&mut self, f: &Fields<'n>, key: &str) -> Option<&'n Node> {
+    pub(crate) fn required<'n>(&mut self, f: &Fields<'n>, key: &str) -> Option<&'n Node> {
         let node = f.get(key);
         if node.is_none() && !f.misspelt.iter().any(|m| m == key) {
             let message = if f.path.is_empty() {
@@ -628,7 +634,7 @@ impl Decoder<'_> {
     }
 
     /// Decodes an optional field with `decode`; `None` when absent or invalid.
-    fn optional<T>(
+    pub(crate) fn optional<T>(
         &mut self,
         f: &Fields,
         key: &str,
@@ -639,7 +645,7 @@ impl Decoder<'_> {
     }
 
     /// The text of a scalar.
-    fn text<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n str> {
+    pub(crate) fn text<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n str> {
         match &node.kind {
             Kind::Scalar { text, .. } => Some(text),
             _ => {
@@ -664,7 +670,7 @@ impl Decoder<'_> {
         Some(RawId { text: At { value: text.to_owned(), pos: node.pos, path }, slug })
     }
 
-    fn name(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub(crate) fn name(&mut self, node: &Node, path: &str) -> Option<String> {
         let text = self.text(node, path, "a name")?;
         if text.trim().is_empty() {
             self.sink.error(node.pos, path, "a name must not be blank; leave the field out to use the id");
@@ -673,13 +679,13 @@ impl Decoder<'_> {
         Some(text.to_owned())
     }
 
-    fn reference(&mut self, node: &Node, path: &str, expected: &str) -> Option<At<String>> {
+    pub(crate) fn reference(&mut self, node: &Node, path: &str, expected: &str) -> Option<At<String>> {
         let text = self.text(node, path, expected)?;
         Some(At { value: text.to_owned(), pos: node.pos, path: path.to_owned() })
     }
 
     /// A list of names; repeats are reported and left out.
-    fn references(&mut self, node: &Node, path: &str, expected: &str) -> Option<Vec<At<String>>> {
+    pub(crate) fn references(&mut self, node: &Node, path: &str, expected: &str) -> Option<Vec<At<String>>> {
         let items = self.list(node, path, expected)?;
         let mut names: Vec<At<String>> = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -700,7 +706,7 @@ impl Decoder<'_> {
     }
 
     /// A mapping of skill to proficiency, such as `{billing: 2, spanish: 3}`.
-    fn levels(&mut self, node: &Node, path: &str) -> Vec<RawLevel> {
+    pub(crate) fn levels(&mut self, node: &Node, path: &str) -> Vec<RawLevel> {
         let expected = "a mapping of skill to proficiency, such as {billing: 2}";
         let Some(entries) = self.entries(node, path, expected) else {
             return Vec::new();
@@ -717,7 +723,7 @@ impl Decoder<'_> {
             .collect()
     }
 
-    fn channel_name(&mut self, name: &str, pos: Pos, path: &str) -> Option<Channel> {
+    pub(crate) fn channel_name(&mut self, name: &str, pos: Pos, path: &str) -> Option<Channel> {
         let channel = Channel::from_name(name);
         if channel.is_none() {
             let names = Channel::ALL.map(Channel::as_str);
@@ -753,7 +759,7 @@ impl Decoder<'_> {
     }
 
     /// A plain integer. A quoted number is a string, and is reported as such.
-    fn integer(&mut self, node: &Node, path: &str, expected: &str) -> Option<i64> {
+    pub(crate) fn integer(&mut self, node: &Node, path: &str, expected: &str) -> Option<i64> {
         match &node.kind {
             Kind::Scalar { text, quoted } => match text.parse::<i64>() {
                 Ok(n) if !quoted => Some(n),
@@ -781,7 +787,7 @@ impl Decoder<'_> {
     }
 
     /// An integer in `min..=max`.
-    fn ranged(&mut self, node: &Node, path: &str, what: &str, min: i64, max: i64) -> Option<i64> {
+    pub(crate) fn ranged(&mut self, node: &Node, path: &str, what: &str, min: i64, max: i64) -> Option<i64> {
         let n = self.integer(node, path, &format!("an integer from {min} to {max}"))?;
         if n < min || n > max {
             self.sink.error(node.pos, path, format!("{what} must be from {min} to {max}, found {n}"));
@@ -791,7 +797,7 @@ impl Decoder<'_> {
     }
 
     /// A duration: whole seconds, or text such as `1h30m`.
-    fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         let text = self.text(node, path, "a duration such as 30s, 2m or 1h30m")?;
         if let Some(negative) = text.strip_prefix('-') {
             if negative.bytes().all(|b| b.is_ascii_digit()) || parse_duration(negative).is_ok() {
@@ -809,7 +815,14 @@ impl Decoder<'_> {
     }
 
     /// A duration in `min..=max`.
-    fn duration_in(&mut self, node: &Node, path: &str, what: &str, min: Duration, max: Duration) -> Option<Duration> {
+    pub(crate) fn duration_in(
+        &mut self,
+        node: &Node,
+        path: &str,
+        what: &str,
+        min: Duration,
+        max: Duration,
+    ) -> Option<Duration> {
         let duration = self.duration(node, path)?;
         if duration < min || duration > max {
             self.sink.error(
@@ -829,7 +842,7 @@ impl Decoder<'_> {
 }
 
 /// `a queue`, `an agent`.
-fn with_article(noun: &str) -> String {
+pub(crate) fn with_article(noun: &str) -> String {
     if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { format!("an {noun}") } else { format!("a {noun}") }
 }
 

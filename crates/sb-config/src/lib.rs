@@ -21,6 +21,7 @@ mod diagnostic;
 mod duration;
 mod hours;
 mod model;
+mod scenario;
 mod suggest;
 mod validate;
 mod yaml;
@@ -35,6 +36,7 @@ pub use model::{
     Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx, SkillLevel, Slug, SlugError, Stage, Step,
     Strategy, Tenant, TenantConfig,
 };
+pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 
 use diagnostic::Sink;
 

@@ -27,6 +27,12 @@ use crate::setup::{QueueSetup, RoutingSetup, Strategy};
 /// The capacity every agent has, against which channel costs are counted.
 pub const AGENT_CAPACITY: u16 = 100;
 
+/// One index per [`Order`] in use, so at most this many.
+const MAX_INDEXES: usize = 3;
+
+/// An agent's sort key in each index (unused slots are zero).
+type SortKeys = [(u64, u64); MAX_INDEXES];
+
 /// Queue order: higher priority first (stored inverted), then earlier arrival, then id.
 type OrderKey = (u8, u64, u64);
 
@@ -68,9 +74,10 @@ struct AgentState {
     work: Vec<InteractionId>,
     idle_since: Timestamp,
     last_offer: u64,
-    reported: AgentActivity,
+    /// The activity and presence last reported in an event.
+    reported: (AgentActivity, Presence),
     /// How the agent is currently entered in the indexes: channel mask and sort keys.
-    indexed: Option<(u8, Vec<(u64, u64)>)>,
+    indexed: Option<(u8, SortKeys)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -312,7 +319,7 @@ impl Engine {
                     work: Vec::new(),
                     idle_since: Timestamp::ZERO,
                     last_offer: 0,
-                    reported: AgentActivity::Offline,
+                    reported: (AgentActivity::Offline, Presence::Offline),
                     indexed: None,
                 }
             })
@@ -402,7 +409,7 @@ impl Engine {
             self.check_agent(agent)?;
             self.apply_presence(agent, presence);
             self.agents[agent.index()].idle_since = now;
-            self.agents[agent.index()].reported = self.activity(agent);
+            self.agents[agent.index()].reported = (self.activity(agent), self.agents[agent.index()].presence);
         }
         for (new, agent, since) in state.connected {
             self.check_agent(agent)?;
@@ -416,7 +423,7 @@ impl Engine {
             a.load += cost;
             a.counts[channel.index()] += 1;
             a.work.push(id);
-            self.agents[agent.index()].reported = self.activity(agent);
+            self.agents[agent.index()].reported = (self.activity(agent), self.agents[agent.index()].presence);
         }
         let mut waiting = state.waiting;
         waiting.sort_by_key(|(new, at)| (*at, new.id));
@@ -451,7 +458,7 @@ impl Engine {
 
     /// An agent's reported state.
     pub fn agent_activity(&self, agent: AgentId) -> Option<AgentActivity> {
-        self.agents.get(agent.index()).map(|a| a.reported)
+        self.agents.get(agent.index()).map(|a| a.reported.0)
     }
 
     /// An agent's presence, capacity in use (out of [`AGENT_CAPACITY`]) and interactions per
@@ -1008,9 +1015,10 @@ impl Engine {
     fn report(&mut self, now: Timestamp, agent: AgentId) {
         let state = self.activity(agent);
         let a = &mut self.agents[agent.index()];
-        if a.reported != state {
-            a.reported = state;
-            self.emit(now, Event::AgentStateChanged { agent, state });
+        let presence = a.presence;
+        if a.reported != (state, presence) {
+            a.reported = (state, presence);
+            self.emit(now, Event::AgentStateChanged { agent, state, presence });
         }
     }
 
@@ -1026,15 +1034,14 @@ impl Engine {
                 }
             }
         }
-        let keys: Vec<(u64, u64)> = self
-            .indexes
-            .iter()
-            .map(|ix| match ix.order {
+        let mut keys: SortKeys = [(0, 0); MAX_INDEXES];
+        for (key, ix) in keys.iter_mut().zip(&self.indexes) {
+            *key = match ix.order {
                 Order::IdleSince => (a.idle_since.as_millis(), 0),
                 Order::LastOffer => (a.last_offer, 0),
                 Order::Load => (u64::from(a.load), a.idle_since.as_millis()),
-            })
-            .collect();
+            };
+        }
         let new = (mask != 0).then_some((mask, keys));
         if new == a.indexed {
             return;

@@ -138,9 +138,12 @@ pub enum Event {
         interaction: InteractionId,
         agent: AgentId,
     },
+    /// What the agent is doing, or the presence they chose, changed. Both are reported, so
+    /// that a not-ready chosen during a call is in the log before the call ends.
     AgentStateChanged {
         agent: AgentId,
         state: AgentActivity,
+        presence: Presence,
     },
 }
 

@@ -247,7 +247,13 @@ fn describe(names: &Names, event: &Event) -> String {
         Event::WrapUpEnded { interaction, agent } => {
             format!("{} wrap-up ended for {}", i(interaction), a(agent))
         }
-        Event::AgentStateChanged { agent, state } => format!("{} is {state:?}", a(agent)),
+        Event::AgentStateChanged { agent, state, presence } => match (state, presence) {
+            (AgentActivity::Busy | AgentActivity::WrapUp, Presence::Available) | (_, Presence::Offline) => {
+                format!("{} is {state:?}", a(agent))
+            }
+            (AgentActivity::NotReady(_) | AgentActivity::Available, _) => format!("{} is {state:?}", a(agent)),
+            _ => format!("{} is {state:?}, then {presence:?}", a(agent)),
+        },
     }
 }
 

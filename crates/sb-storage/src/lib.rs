@@ -1,1 +1,203 @@
-//! Placeholder.
+//! Durable storage: the append-only event log of every tenant, and the tables of current
+//! state that a restart needs (interactions not yet ended, agents' presences).
+//!
+//! One [`Store`] trait, two backends: an embedded SQLite file (the default, in WAL mode) and
+//! PostgreSQL. Each [`Store::append`] is one transaction that writes the log records and
+//! brings the current-state tables up to date from them, so the tables can always be
+//! rebuilt from the log. The log speaks in names (agent ids of the configuration), not the
+//! routing engine's numbers, so it stays meaningful when the configuration changes.
+//!
+//! Storage knows nothing of the routing engine; the server converts engine events into
+//! [`LogEvent`]s. JSON appears only inside this crate, as the log's payload encoding.
+
+mod backend;
+mod codec;
+mod postgres_backend;
+mod sqlite_backend;
+mod store;
+
+pub use store::open;
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database address {0:?}: use a file path, sqlite:PATH or postgres://...")]
+    BadAddress(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("the database schema is at version {found}, newer than this program's {supported}; upgrade Switchboard")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("corrupt log record {seq}: {reason}")]
+    Corrupt { seq: i64, reason: String },
+}
+
+/// An interaction's details as accepted (what the engine does not need but people do).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InteractionRecord {
+    /// Unique within the tenant and strictly increasing in order of acceptance.
+    pub id: u64,
+    /// `voice`, `chat`, `email` or `sms`.
+    pub channel: String,
+    /// The queue's id in the configuration.
+    pub queue: String,
+    /// 1..=10, the effective priority.
+    pub priority: u8,
+    /// Skill id and minimum proficiency, on top of the queue's.
+    pub requirements: Vec<(String, u8)>,
+    /// Free-form attributes (customer name, CRM id, ...), in the order given.
+    pub attributes: Vec<(String, String)>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+}
+
+/// An agent's chosen presence as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PresenceRecord {
+    Offline,
+    Available,
+    /// With the reason code's id.
+    NotReady(String),
+}
+
+/// One entry of the event log. Times are milliseconds since the Unix epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEvent {
+    /// An interaction was accepted into a queue.
+    Created(InteractionRecord),
+    StepReached {
+        interaction: u64,
+        step: u8,
+    },
+    Offered {
+        interaction: u64,
+        agent: String,
+        expires_at_ms: i64,
+    },
+    Accepted {
+        interaction: u64,
+        agent: String,
+    },
+    Rejected {
+        interaction: u64,
+        agent: String,
+    },
+    OfferTimedOut {
+        interaction: u64,
+        agent: String,
+    },
+    /// `reason` is `customer_left` or `agent_unavailable`.
+    OfferCancelled {
+        interaction: u64,
+        agent: String,
+        reason: String,
+    },
+    Abandoned {
+        interaction: u64,
+        waited_ms: i64,
+    },
+    Completed {
+        interaction: u64,
+        agent: String,
+        wrap_up_until_ms: Option<i64>,
+    },
+    WrapUpEnded {
+        interaction: u64,
+        agent: String,
+    },
+    /// `activity` is `offline`, `available`, `busy`, `wrap_up` or `not_ready`.
+    AgentState {
+        agent: String,
+        activity: String,
+        presence: PresenceRecord,
+    },
+    /// The interaction could not be carried over a restart (a call whose media died with
+    /// the process) and ended.
+    Lost {
+        interaction: u64,
+        reason: String,
+    },
+}
+
+/// A log entry to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    pub at_ms: i64,
+    pub event: LogEvent,
+}
+
+/// A log entry as stored, with its position in the tenant's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub event: LogEvent,
+}
+
+/// Where an interaction stands, as the current-state table records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InteractionState {
+    Waiting,
+    Offered,
+    Connected,
+    WrapUp,
+    Completed,
+    Abandoned,
+    Lost,
+}
+
+impl InteractionState {
+    /// Whether the interaction is over.
+    pub fn is_ended(self) -> bool {
+        matches!(self, InteractionState::Completed | InteractionState::Abandoned | InteractionState::Lost)
+    }
+}
+
+/// One row of the current-state table of interactions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InteractionRow {
+    pub record: InteractionRecord,
+    pub state: InteractionState,
+    /// The agent it is offered to, connected to or in wrap-up with.
+    pub agent: Option<String>,
+    pub connected_at_ms: Option<i64>,
+    pub ended_at_ms: Option<i64>,
+}
+
+/// An agent's last known presence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentRow {
+    pub agent: String,
+    pub presence: PresenceRecord,
+    pub changed_at_ms: i64,
+}
+
+/// What a tenant's server needs to start again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Interactions not yet ended, by id.
+    pub interactions: Vec<InteractionRow>,
+    pub agents: Vec<AgentRow>,
+    /// One more than the largest interaction id ever stored (1 for a new tenant).
+    pub next_interaction_id: u64,
+    /// The sequence number of the last log record (0 for an empty log).
+    pub last_seq: i64,
+}
+
+/// A tenant's durable state. Implementations are used from one thread at a time (the
+/// tenant's dispatcher owns its store).
+pub trait Store: Send {
+    /// Appends records to the tenant's log and applies them to the current-state tables, in
+    /// one transaction: after `Ok`, all of it survives a crash; after `Err`, none of it is
+    /// stored.
+    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError>;
+    /// The state to restart from.
+    fn snapshot(&mut self, tenant: &str) -> Result<Snapshot, StoreError>;
+    /// Log records after `after_seq`, oldest first, at most `limit`.
+    fn events(&mut self, tenant: &str, after_seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// One interaction's row, ended or not.
+    fn interaction(&mut self, tenant: &str, id: u64) -> Result<Option<InteractionRow>, StoreError>;
+    /// A short name of the backend for logs: `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+}

@@ -59,3 +59,49 @@ pub fn routing(args: RoutingArgs) -> anyhow::Result<()> {
     println!("{report}");
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Agents of the generated multi-skill center.
+    #[arg(long, default_value_t = 1_000)]
+    agents: u32,
+    /// Skills (and queues, one per skill) of the generated center.
+    #[arg(long, default_value_t = 50)]
+    skills: u16,
+    /// Simulated days of the center (365 simulates a year).
+    #[arg(long, default_value_t = 1)]
+    days: u32,
+    /// Contacts per simulated day.
+    #[arg(long, default_value_t = 200_000)]
+    contacts_per_day: u64,
+    /// Contacts of the M/M/N model run in both Switchboard and SimPy.
+    #[arg(long, default_value_t = 200_000)]
+    mmn_contacts: u64,
+    /// Seed of the generated center and the random streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.agents > 0 && args.skills > 0 && args.days > 0, "agents, skills and days must be at least 1");
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
+    let bench = sb_bench::simulate::SimulateBench {
+        agents: args.agents,
+        skills: args.skills,
+        days: args.days,
+        contacts_per_day: args.contacts_per_day,
+        mmn_contacts: args.mmn_contacts,
+        seed: args.seed,
+    };
+    let script = std::env::temp_dir().join(format!("switchboard-simpy-{}.py", std::process::id()));
+    std::fs::write(&script, sb_bench::simulate::SIMPY_MODEL)?;
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let report = sb_bench::simulate::run(&bench, &script, &mut |phase| spinner.set_message(phase.to_string()));
+    spinner.finish_and_clear();
+    let _ = std::fs::remove_file(&script);
+    println!("{report}");
+    Ok(())
+}

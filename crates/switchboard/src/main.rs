@@ -4,6 +4,7 @@
 mod bench;
 mod config_cmd;
 mod progress;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ enum Command {
     /// Work with tenant configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Simulate a day (or more) of contacts against a tenant's routing, with replications
+    /// and confidence intervals; prints a summary and writes JSON, CSV and an SVG chart.
+    Simulate(simulate::SimulateArgs),
     /// Print performance figures measured on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -51,6 +55,10 @@ enum BenchCommand {
     /// Routing decisions per second and decision latency (p50/p99/p99.9) of the engine on a
     /// generated tenant, next to a naive linear-scan router in the same run.
     Routing(bench::RoutingArgs),
+    /// Simulated contacts per second: a generated 1,000-agent, 50-skill day through the
+    /// real routing engine, and an M/M/N model in Switchboard's simulator next to SimPy
+    /// (python3 with the simpy package) in the same run.
+    Simulate(bench::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,7 +69,9 @@ fn main() -> ExitCode {
             sb_server::serve(args)
         }
         Command::Config(ConfigCommand::Check { files }) => return config_cmd::check(&files),
+        Command::Simulate(args) => simulate::run(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
+        Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

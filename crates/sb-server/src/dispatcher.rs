@@ -1,0 +1,479 @@
+//! The tenant dispatcher: one thread that owns a tenant's routing engine and its store.
+//!
+//! HTTP handlers send it [`Request`]s over a channel and wait for the answer on a oneshot.
+//! The dispatcher takes every request that is waiting (up to a batch), applies them to the
+//! engine, fires due timers, converts the engine's events into log records and appends them
+//! all in one storage transaction; only then does it answer. So an answer means durable
+//! ("group commit"), and no lock is shared between tasks: the engine has one owner.
+//!
+//! If the append fails, every request of the batch is answered with an error and the
+//! engine is rebuilt from storage, so memory never runs ahead of what is stored.
+
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sb_routing::{
+    AgentActivity, AgentId, CancelReason, Channel, Command, CommandError, Engine, Event, InteractionId,
+    InteractionStatus, Level, NewInteraction, Presence, Priority, QueueId, RestoreState, RoutingSetup, SkillId,
+    Timestamp,
+};
+use sb_storage::{InteractionRecord, InteractionState, LogEvent, LogRecord, PresenceRecord, Store, StoreError};
+use tokio::sync::oneshot;
+
+use crate::tenant::Directory;
+
+/// The most requests applied in one storage transaction.
+const MAX_BATCH: usize = 512;
+
+/// A request to the dispatcher, in the engine's terms.
+#[derive(Debug)]
+pub enum Request {
+    Create { new: NewRequest, reply: oneshot::Sender<Result<InteractionView, RequestError>> },
+    Apply { command: Command, reply: oneshot::Sender<Result<(), RequestError>> },
+    Interaction { id: u64, reply: oneshot::Sender<Result<InteractionView, RequestError>> },
+    Queues { reply: oneshot::Sender<Vec<QueueView>> },
+    Waiting { queue: QueueId, reply: oneshot::Sender<Vec<u64>> },
+    Agents { reply: oneshot::Sender<Vec<AgentView>> },
+}
+
+/// A new interaction as the API accepted it (names already resolved).
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub channel: Channel,
+    pub queue: QueueId,
+    pub priority: Option<Priority>,
+    pub requirements: Vec<(SkillId, Level)>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Why a request was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Refused(#[from] CommandError),
+    #[error("no interaction {0}")]
+    NotFound(u64),
+    #[error("storage failed; nothing of this request was kept: {0}")]
+    Storage(String),
+}
+
+/// An interaction as the API shows it.
+#[derive(Debug, Clone)]
+pub struct InteractionView {
+    pub record: InteractionRecord,
+    pub state: InteractionState,
+    pub agent: Option<String>,
+    pub estimated_wait: Option<Duration>,
+}
+
+/// Live figures of a queue.
+#[derive(Debug, Clone)]
+pub struct QueueView {
+    pub name: String,
+    pub waiting: u32,
+    pub staffed: u32,
+    pub longest_wait: Option<Duration>,
+    pub estimated_wait: Option<Duration>,
+}
+
+/// An agent's live state.
+#[derive(Debug, Clone)]
+pub struct AgentView {
+    pub name: String,
+    pub activity: AgentActivity,
+    pub presence: Presence,
+    /// Capacity in use out of 100.
+    pub load: u16,
+}
+
+/// A request carried out but not yet answered: answers wait for the batch to be stored.
+enum Pending {
+    Create(Result<u64, RequestError>, oneshot::Sender<Result<InteractionView, RequestError>>),
+    Apply(Result<(), RequestError>, oneshot::Sender<Result<(), RequestError>>),
+    Interaction(u64, oneshot::Sender<Result<InteractionView, RequestError>>),
+    Queues(oneshot::Sender<Vec<QueueView>>),
+    Waiting(Vec<u64>, oneshot::Sender<Vec<u64>>),
+    Agents(oneshot::Sender<Vec<AgentView>>),
+}
+
+/// What a restart did with the interactions it found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RestoreSummary {
+    pub waiting: usize,
+    pub connected: usize,
+    pub lost: usize,
+}
+
+/// The dispatcher's state. See the module documentation.
+pub struct Dispatcher {
+    setup: RoutingSetup,
+    directory: Directory,
+    engine: Engine,
+    store: Box<dyn Store>,
+    next_id: u64,
+    last_now: Timestamp,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").field("tenant", &self.directory.tenant).field("next_id", &self.next_id).finish()
+    }
+}
+
+fn wall_clock() -> Timestamp {
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    Timestamp::from_millis(ms)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millis() as i64
+}
+
+fn presence_record(directory: &Directory, presence: Presence) -> PresenceRecord {
+    match presence {
+        Presence::Offline => PresenceRecord::Offline,
+        Presence::Available => PresenceRecord::Available,
+        Presence::NotReady(r) => PresenceRecord::NotReady(directory.reason_name(r).to_string()),
+    }
+}
+
+fn activity_name(a: AgentActivity) -> &'static str {
+    match a {
+        AgentActivity::Offline => "offline",
+        AgentActivity::Available => "available",
+        AgentActivity::Busy => "busy",
+        AgentActivity::WrapUp => "wrap_up",
+        AgentActivity::NotReady(_) => "not_ready",
+    }
+}
+
+impl Dispatcher {
+    /// Opens a tenant: rebuilds the engine from what the store holds. Waiting chats, emails
+    /// and SMS go back to their queues at their original places, conversations in progress
+    /// back to their agents; calls cannot outlive the process, so they are logged as lost.
+    pub fn open(
+        setup: RoutingSetup,
+        directory: Directory,
+        store: Box<dyn Store>,
+    ) -> Result<(Dispatcher, RestoreSummary), StoreError> {
+        let engine = Engine::new(setup.clone()).expect("the setup comes from a validated configuration");
+        let mut d = Dispatcher { setup, directory, engine, store, next_id: 1, last_now: Timestamp::ZERO };
+        let summary = d.restore()?;
+        Ok((d, summary))
+    }
+
+    fn now(&mut self) -> Timestamp {
+        self.last_now = self.last_now.max(wall_clock());
+        self.last_now
+    }
+
+    fn restore(&mut self) -> Result<RestoreSummary, StoreError> {
+        let tenant = self.directory.tenant.clone();
+        let snapshot = self.store.snapshot(&tenant)?;
+        let now = self.now();
+        self.engine = Engine::new(self.setup.clone()).expect("validated setup");
+        self.next_id = snapshot.next_interaction_id;
+        let mut state = RestoreState::default();
+        let mut records = Vec::new();
+        let mut summary = RestoreSummary::default();
+        for row in &snapshot.agents {
+            let Some(agent) = self.directory.agent(&row.agent) else {
+                tracing::warn!(agent = %row.agent, "an agent in storage is no longer configured; ignored");
+                continue;
+            };
+            let presence = match &row.presence {
+                PresenceRecord::Offline => Presence::Offline,
+                PresenceRecord::Available => Presence::Available,
+                PresenceRecord::NotReady(reason) => {
+                    Presence::NotReady(self.directory.reason(reason).unwrap_or(self.setup.missed_reason))
+                }
+            };
+            state.presences.push((agent, presence));
+        }
+        for row in snapshot.interactions {
+            let id = row.record.id;
+            let channel = Channel::from_name(&row.record.channel);
+            let queue = self.directory.queue(&row.record.queue);
+            let lost = |reason: &str| LogRecord {
+                at_ms: ms(now),
+                event: LogEvent::Lost { interaction: id, reason: reason.to_string() },
+            };
+            let (Some(channel), Some(queue)) = (channel, queue) else {
+                records.push(lost("its queue or channel is no longer configured"));
+                summary.lost += 1;
+                continue;
+            };
+            if channel == Channel::Voice {
+                records.push(lost("a call cannot survive a restart of the server"));
+                summary.lost += 1;
+                continue;
+            }
+            let requirements = row
+                .record
+                .requirements
+                .iter()
+                .filter_map(|(s, l)| Some((self.directory.skill(s)?, Level::new(*l)?)))
+                .collect();
+            let new = NewInteraction {
+                id: InteractionId(id),
+                channel,
+                queue,
+                priority: Priority::new(row.record.priority),
+                requirements,
+            };
+            let agent = row.agent.as_deref().and_then(|a| self.directory.agent(a));
+            match (row.state, agent) {
+                (InteractionState::Connected, Some(agent)) => {
+                    let since = Timestamp::from_millis(row.connected_at_ms.unwrap_or(ms(now)) as u64);
+                    state.connected.push((new, agent, since));
+                    summary.connected += 1;
+                }
+                (InteractionState::WrapUp, Some(agent)) => {
+                    // The wrap-up timer died with the process: the wrap-up ends now.
+                    records.push(LogRecord {
+                        at_ms: ms(now),
+                        event: LogEvent::WrapUpEnded {
+                            interaction: id,
+                            agent: self.directory.agent_name(agent).into(),
+                        },
+                    });
+                }
+                _ => {
+                    // Waiting, or offered when the process stopped: back to its place.
+                    let enqueued = Timestamp::from_millis(row.record.created_at_ms as u64);
+                    state.waiting.push((new, enqueued));
+                    summary.waiting += 1;
+                }
+            }
+        }
+        self.engine.restore(now, state).expect("stored interactions are consistent with the configuration");
+        self.drain(&mut records);
+        self.store.append(&tenant, &records)?;
+        Ok(summary)
+    }
+
+    /// Converts the engine's pending events into log records.
+    fn drain(&mut self, records: &mut Vec<LogRecord>) {
+        let dir = &self.directory;
+        while let Some(r) = self.engine.poll_event() {
+            let name = |a: AgentId| dir.agent_name(a).to_string();
+            let event = match r.event {
+                Event::Queued { .. } => continue,
+                Event::StepReached { interaction, step } => LogEvent::StepReached { interaction: interaction.0, step },
+                Event::Offered { interaction, agent, expires_at } => {
+                    LogEvent::Offered { interaction: interaction.0, agent: name(agent), expires_at_ms: ms(expires_at) }
+                }
+                Event::Accepted { interaction, agent } => {
+                    LogEvent::Accepted { interaction: interaction.0, agent: name(agent) }
+                }
+                Event::Rejected { interaction, agent } => {
+                    LogEvent::Rejected { interaction: interaction.0, agent: name(agent) }
+                }
+                Event::OfferTimedOut { interaction, agent } => {
+                    LogEvent::OfferTimedOut { interaction: interaction.0, agent: name(agent) }
+                }
+                Event::OfferCancelled { interaction, agent, reason } => LogEvent::OfferCancelled {
+                    interaction: interaction.0,
+                    agent: name(agent),
+                    reason: match reason {
+                        CancelReason::CustomerLeft => "customer_left",
+                        CancelReason::AgentUnavailable => "agent_unavailable",
+                    }
+                    .to_string(),
+                },
+                Event::Abandoned { interaction, waited, .. } => {
+                    LogEvent::Abandoned { interaction: interaction.0, waited_ms: waited.as_millis() as i64 }
+                }
+                Event::Completed { interaction, agent, wrap_up_until } => LogEvent::Completed {
+                    interaction: interaction.0,
+                    agent: name(agent),
+                    wrap_up_until_ms: wrap_up_until.map(ms),
+                },
+                Event::WrapUpEnded { interaction, agent } => {
+                    LogEvent::WrapUpEnded { interaction: interaction.0, agent: name(agent) }
+                }
+                Event::AgentStateChanged { agent, state, presence } => LogEvent::AgentState {
+                    agent: name(agent),
+                    activity: activity_name(state).to_string(),
+                    presence: presence_record(dir, presence),
+                },
+            };
+            records.push(LogRecord { at_ms: ms(r.at), event });
+        }
+    }
+
+    /// Runs until every sender is gone.
+    pub fn run(mut self, requests: mpsc::Receiver<Request>) {
+        loop {
+            let now = self.now();
+            let wait =
+                self.engine.poll_timeout().map_or(Duration::from_secs(1), |t| t.since(now)).min(Duration::from_secs(1));
+            let mut batch = Vec::new();
+            match requests.recv_timeout(wait) {
+                Ok(r) => batch.push(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match requests.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.step(batch);
+        }
+    }
+
+    /// Applies one batch of requests and due timers, stores the result, then answers.
+    pub fn step(&mut self, batch: Vec<Request>) {
+        let now = self.now();
+        let mut records = Vec::new();
+        self.engine.handle_timeout(now);
+        self.drain(&mut records);
+        let mut answers = Vec::with_capacity(batch.len());
+        for request in batch {
+            answers.push(match request {
+                Request::Create { new, reply } => Pending::Create(self.create(now, new, &mut records), reply),
+                Request::Apply { command, reply } => {
+                    let result = self.engine.handle(now, command).map_err(RequestError::from);
+                    self.drain(&mut records);
+                    Pending::Apply(result, reply)
+                }
+                Request::Interaction { id, reply } => Pending::Interaction(id, reply),
+                Request::Queues { reply } => Pending::Queues(reply),
+                Request::Waiting { queue, reply } => {
+                    Pending::Waiting(self.engine.waiting(queue).into_iter().map(|i| i.0).collect(), reply)
+                }
+                Request::Agents { reply } => Pending::Agents(reply),
+            });
+        }
+        let failure = if records.is_empty() {
+            None
+        } else {
+            let tenant = self.directory.tenant.clone();
+            match self.store.append(&tenant, &records) {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "appending to the event log failed; rebuilding from storage");
+                    Some(e.to_string())
+                }
+            }
+        };
+        if failure.is_some()
+            && let Err(e) = self.restore()
+        {
+            tracing::error!(error = %e, "rebuilding from storage failed; will retry with the next batch");
+        }
+        let stored = |failure: &Option<String>| match failure {
+            Some(f) => Err(RequestError::Storage(f.clone())),
+            None => Ok(()),
+        };
+        // Answers go out only now, after the batch is stored (or known to have failed).
+        for answer in answers {
+            match answer {
+                Pending::Create(result, reply) => {
+                    let answer = stored(&failure).and(result).and_then(|id| self.view(id));
+                    let _ = reply.send(answer);
+                }
+                Pending::Apply(result, reply) => {
+                    let _ = reply.send(stored(&failure).and(result));
+                }
+                Pending::Interaction(id, reply) => {
+                    let _ = reply.send(self.view(id));
+                }
+                Pending::Queues(reply) => {
+                    let _ = reply.send(self.queues(now));
+                }
+                Pending::Waiting(ids, reply) => {
+                    let _ = reply.send(ids);
+                }
+                Pending::Agents(reply) => {
+                    let _ = reply.send(self.agents());
+                }
+            }
+        }
+    }
+
+    fn create(&mut self, now: Timestamp, new: NewRequest, records: &mut Vec<LogRecord>) -> Result<u64, RequestError> {
+        let id = self.next_id;
+        let queue_priority = self.setup.queues[new.queue.index()].priority;
+        let command = Command::Enqueue(NewInteraction {
+            id: InteractionId(id),
+            channel: new.channel,
+            queue: new.queue,
+            priority: new.priority,
+            requirements: new.requirements.clone(),
+        });
+        let created = LogRecord {
+            at_ms: ms(now),
+            event: LogEvent::Created(InteractionRecord {
+                id,
+                channel: new.channel.name().to_string(),
+                queue: self.directory.queue_name(new.queue).to_string(),
+                priority: new.priority.unwrap_or(queue_priority).get(),
+                requirements: new
+                    .requirements
+                    .iter()
+                    .map(|(s, l)| (self.directory.skill_name(*s).to_string(), l.get()))
+                    .collect(),
+                attributes: new.attributes,
+                created_at_ms: ms(now),
+            }),
+        };
+        // The record goes first so that the log holds the interaction before its offers.
+        let mark = records.len();
+        records.push(created);
+        if let Err(e) = self.engine.handle(now, command) {
+            records.truncate(mark);
+            return Err(e.into());
+        }
+        self.next_id += 1;
+        self.drain(records);
+        Ok(id)
+    }
+
+    fn view(&mut self, id: u64) -> Result<InteractionView, RequestError> {
+        let tenant = self.directory.tenant.clone();
+        let row = self
+            .store
+            .interaction(&tenant, id)
+            .map_err(|e| RequestError::Storage(e.to_string()))?
+            .ok_or(RequestError::NotFound(id))?;
+        let estimated_wait = match self.engine.interaction(InteractionId(id)) {
+            Some(InteractionStatus::Waiting { .. }) => self.engine.estimated_wait(InteractionId(id)),
+            _ => None,
+        };
+        Ok(InteractionView { record: row.record, state: row.state, agent: row.agent, estimated_wait })
+    }
+
+    fn queues(&self, now: Timestamp) -> Vec<QueueView> {
+        (0..self.engine.queue_count())
+            .map(|q| {
+                let id = QueueId(q as u16);
+                let stats = self.engine.queue_stats(id).expect("queue in range");
+                QueueView {
+                    name: self.directory.queue_name(id).to_string(),
+                    waiting: stats.waiting,
+                    staffed: stats.staffed,
+                    longest_wait: stats.oldest_enqueued_at.map(|t| now.since(t)),
+                    estimated_wait: stats.estimated_wait,
+                }
+            })
+            .collect()
+    }
+
+    fn agents(&self) -> Vec<AgentView> {
+        (0..self.engine.agent_count())
+            .map(|a| {
+                let id = AgentId(a as u32);
+                let (presence, load, _) = self.engine.agent_load(id).expect("agent in range");
+                AgentView {
+                    name: self.directory.agent_name(id).to_string(),
+                    activity: self.engine.agent_activity(id).expect("agent in range"),
+                    presence,
+                    load,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,437 @@
+//! The HTTP API: JSON in and out, names instead of numbers, and the one place where errors
+//! become HTTP statuses.
+//!
+//! Handlers validate and resolve names, send a [`Request`] to the tenant's dispatcher and
+//! wait for its answer, which comes only once the effect is stored. This is the core of the
+//! REST API under `/api/v1`; authentication and tenants' users come with the full API.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use sb_routing::{AgentActivity, Channel, Command, CommandError, InteractionId, Level, Presence, Priority};
+use sb_storage::InteractionState;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::dispatcher::{InteractionView, NewRequest, Request, RequestError};
+use crate::tenant::Directory;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+/// The most attributes one interaction may carry.
+pub const MAX_ATTRIBUTES: usize = 50;
+/// The longest attribute name and value, in characters.
+pub const MAX_ATTRIBUTE_NAME: usize = 64;
+pub const MAX_ATTRIBUTE_VALUE: usize = 1024;
+
+/// Shared by every handler: where to send requests, and the names to resolve.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub requests: mpsc::Sender<Request>,
+    pub directory: std::sync::Arc<Directory>,
+}
+
+/// Builds the router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/interactions", post(create_interaction))
+        .route("/api/v1/interactions/{id}", get(get_interaction))
+        .route("/api/v1/interactions/{id}/accept", post(accept))
+        .route("/api/v1/interactions/{id}/reject", post(reject))
+        .route("/api/v1/interactions/{id}/complete", post(complete))
+        .route("/api/v1/interactions/{id}/end-wrap-up", post(end_wrap_up))
+        .route("/api/v1/interactions/{id}/abandon", post(abandon))
+        .route("/api/v1/queues", get(queues))
+        .route("/api/v1/queues/{queue}/waiting", get(waiting))
+        .route("/api/v1/agents", get(agents))
+        .route("/api/v1/agents/{agent}/presence", put(set_presence))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+// ----- Errors ---------------------------------------------------------------------------------
+
+/// An error answer: `{"error": {"code": ..., "message": ..., "field": ...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_field",
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into(), field: None }
+    }
+
+    fn unavailable() -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "unavailable",
+            message: "the tenant's dispatcher is not running".into(),
+            field: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code, message: &self.message, field: self.field.as_deref() } };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let status = rejection.status();
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            _ => "malformed_json",
+        };
+        ApiError { status, code, message: rejection.body_text(), field: None }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            RequestError::NotFound(_) => ApiError::not_found(message),
+            RequestError::Storage(_) => {
+                ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "storage_failed", message, field: None }
+            }
+            RequestError::Refused(c) => match c {
+                CommandError::UnknownInteraction(_) => ApiError::not_found(message),
+                CommandError::UnknownAgent(_) | CommandError::UnknownQueue(_) | CommandError::UnknownSkill(_) => {
+                    ApiError::not_found(message)
+                }
+                CommandError::ChannelNotServed { .. } => ApiError::invalid("channel", message),
+                _ => ApiError { status: StatusCode::CONFLICT, code: "conflict", message, field: None },
+            },
+        }
+    }
+}
+
+// ----- Plumbing -------------------------------------------------------------------------------
+
+async fn ask<T>(state: &AppState, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    state.requests.send(make(tx)).map_err(|_| ApiError::unavailable())?;
+    rx.await.map_err(|_| ApiError::unavailable())
+}
+
+fn seconds(d: Option<Duration>) -> Option<f64> {
+    d.map(|d| (d.as_millis() as f64 / 1000.0).round())
+}
+
+// ----- DTOs -----------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInteractionDto {
+    channel: String,
+    queue: String,
+    priority: Option<u8>,
+    #[serde(default)]
+    skills: BTreeMap<String, u8>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct InteractionDto {
+    id: u64,
+    channel: String,
+    queue: String,
+    priority: u8,
+    state: &'static str,
+    agent: Option<String>,
+    skills: BTreeMap<String, u8>,
+    attributes: BTreeMap<String, String>,
+    created_at_ms: i64,
+    /// Seconds, while waiting and someone is logged in to the queue.
+    estimated_wait_seconds: Option<f64>,
+}
+
+fn state_name(s: InteractionState) -> &'static str {
+    match s {
+        InteractionState::Waiting => "waiting",
+        InteractionState::Offered => "offered",
+        InteractionState::Connected => "connected",
+        InteractionState::WrapUp => "wrap_up",
+        InteractionState::Completed => "completed",
+        InteractionState::Abandoned => "abandoned",
+        InteractionState::Lost => "lost",
+    }
+}
+
+impl From<InteractionView> for InteractionDto {
+    fn from(v: InteractionView) -> InteractionDto {
+        InteractionDto {
+            id: v.record.id,
+            channel: v.record.channel,
+            queue: v.record.queue,
+            priority: v.record.priority,
+            state: state_name(v.state),
+            agent: v.agent,
+            skills: v.record.requirements.into_iter().collect(),
+            attributes: v.record.attributes.into_iter().collect(),
+            created_at_ms: v.record.created_at_ms,
+            estimated_wait_seconds: seconds(v.estimated_wait),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentDto {
+    agent: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceDto {
+    presence: String,
+    reason: Option<String>,
+}
+
+// ----- Handlers -------------------------------------------------------------------------------
+
+async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let queues = ask(&state, |reply| Request::Queues { reply }).await?;
+    let waiting: u32 = queues.iter().map(|q| q.waiting).sum();
+    Ok(Json(serde_json::json!({"status": "ok", "tenant": state.directory.tenant, "waiting": waiting})))
+}
+
+#[tracing::instrument(skip_all)]
+async fn create_interaction(
+    State(state): State<AppState>,
+    body: Result<Json<NewInteractionDto>, JsonRejection>,
+) -> Result<(StatusCode, Json<InteractionDto>), ApiError> {
+    let Json(dto) = body?;
+    let dir = &state.directory;
+    let channel = Channel::from_name(&dto.channel).ok_or_else(|| {
+        ApiError::invalid("channel", format!("unknown channel {:?}: use voice, chat, email or sms", dto.channel))
+    })?;
+    let queue = dir.queue(&dto.queue).ok_or_else(|| {
+        ApiError::invalid("queue", format!("unknown queue {:?}; known queues: {}", dto.queue, dir.queues.join(", ")))
+    })?;
+    if !dir.queue_channels[queue.index()].contains(&channel) {
+        return Err(ApiError::invalid(
+            "channel",
+            format!("queue {:?} does not take {channel} interactions", dto.queue),
+        ));
+    }
+    let priority = match dto.priority {
+        None => None,
+        Some(p) => Some(
+            Priority::new(p)
+                .ok_or_else(|| ApiError::invalid("priority", format!("priority must be from 1 to 10, not {p}")))?,
+        ),
+    };
+    let mut requirements = Vec::new();
+    for (name, level) in &dto.skills {
+        let skill = dir
+            .skill(name)
+            .ok_or_else(|| ApiError::invalid(format!("skills.{name}"), format!("unknown skill {name:?}")))?;
+        let level = Level::new(*level).ok_or_else(|| {
+            ApiError::invalid(format!("skills.{name}"), format!("proficiency must be from 1 to 5, not {level}"))
+        })?;
+        requirements.push((skill, level));
+    }
+    if dto.attributes.len() > MAX_ATTRIBUTES {
+        return Err(ApiError::invalid(
+            "attributes",
+            format!("at most {MAX_ATTRIBUTES} attributes, not {}", dto.attributes.len()),
+        ));
+    }
+    for (k, v) in &dto.attributes {
+        if k.is_empty() || k.chars().count() > MAX_ATTRIBUTE_NAME {
+            return Err(ApiError::invalid(
+                "attributes",
+                format!("attribute names are 1 to {MAX_ATTRIBUTE_NAME} characters"),
+            ));
+        }
+        if v.chars().count() > MAX_ATTRIBUTE_VALUE {
+            return Err(ApiError::invalid(
+                format!("attributes.{k}"),
+                format!("at most {MAX_ATTRIBUTE_VALUE} characters"),
+            ));
+        }
+    }
+    let new = NewRequest { channel, queue, priority, requirements, attributes: dto.attributes.into_iter().collect() };
+    let view = ask(&state, |reply| Request::Create { new, reply }).await??;
+    Ok((StatusCode::CREATED, Json(view.into())))
+}
+
+async fn get_interaction(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<InteractionDto>, ApiError> {
+    let view = ask(&state, |reply| Request::Interaction { id, reply }).await??;
+    Ok(Json(view.into()))
+}
+
+async fn apply(state: &AppState, command: Command) -> Result<StatusCode, ApiError> {
+    ask(state, |reply| Request::Apply { command, reply }).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn agent_of(state: &AppState, body: Result<Json<AgentDto>, JsonRejection>) -> Result<sb_routing::AgentId, ApiError> {
+    let Json(dto) = body?;
+    state
+        .directory
+        .agent(&dto.agent)
+        .ok_or_else(|| ApiError::invalid("agent", format!("unknown agent {:?}", dto.agent)))
+}
+
+macro_rules! agent_action {
+    ($name:ident, $variant:ident) => {
+        async fn $name(
+            State(state): State<AppState>,
+            Path(id): Path<u64>,
+            body: Result<Json<AgentDto>, JsonRejection>,
+        ) -> Result<StatusCode, ApiError> {
+            let agent = agent_of(&state, body)?;
+            apply(&state, Command::$variant { interaction: InteractionId(id), agent }).await
+        }
+    };
+}
+
+agent_action!(accept, Accept);
+agent_action!(reject, Reject);
+agent_action!(complete, Complete);
+agent_action!(end_wrap_up, EndWrapUp);
+
+async fn abandon(State(state): State<AppState>, Path(id): Path<u64>) -> Result<StatusCode, ApiError> {
+    apply(&state, Command::Abandon { interaction: InteractionId(id) }).await
+}
+
+#[derive(Serialize)]
+struct QueueDto {
+    queue: String,
+    waiting: u32,
+    staffed: u32,
+    longest_wait_seconds: Option<f64>,
+    estimated_wait_seconds: Option<f64>,
+}
+
+async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueDto>>, ApiError> {
+    let list = ask(&state, |reply| Request::Queues { reply }).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|q| QueueDto {
+                queue: q.name,
+                waiting: q.waiting,
+                staffed: q.staffed,
+                longest_wait_seconds: seconds(q.longest_wait),
+                estimated_wait_seconds: seconds(q.estimated_wait),
+            })
+            .collect(),
+    ))
+}
+
+async fn waiting(
+    State(state): State<AppState>,
+    Path(queue): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = state.directory.queue(&queue).ok_or_else(|| ApiError::not_found(format!("unknown queue {queue:?}")))?;
+    let ids = ask(&state, |reply| Request::Waiting { queue: id, reply }).await?;
+    Ok(Json(serde_json::json!({"queue": queue, "waiting": ids})))
+}
+
+#[derive(Serialize)]
+struct AgentStateDto {
+    agent: String,
+    activity: &'static str,
+    presence: &'static str,
+    reason: Option<String>,
+    load: u16,
+}
+
+async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStateDto>>, ApiError> {
+    let list = ask(&state, |reply| Request::Agents { reply }).await?;
+    let dir = &state.directory;
+    Ok(Json(
+        list.into_iter()
+            .map(|a| {
+                let (presence, reason) = match a.presence {
+                    Presence::Offline => ("offline", None),
+                    Presence::Available => ("available", None),
+                    Presence::NotReady(r) => ("not_ready", Some(dir.reason_name(r).to_string())),
+                };
+                AgentStateDto {
+                    agent: a.name,
+                    activity: match a.activity {
+                        AgentActivity::Offline => "offline",
+                        AgentActivity::Available => "available",
+                        AgentActivity::Busy => "busy",
+                        AgentActivity::WrapUp => "wrap_up",
+                        AgentActivity::NotReady(_) => "not_ready",
+                    },
+                    presence,
+                    reason,
+                    load: a.load,
+                }
+            })
+            .collect(),
+    ))
+}
+
+async fn set_presence(
+    State(state): State<AppState>,
+    Path(agent): Path<String>,
+    body: Result<Json<PresenceDto>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(dto) = body?;
+    let dir = &state.directory;
+    let id = dir.agent(&agent).ok_or_else(|| ApiError::not_found(format!("unknown agent {agent:?}")))?;
+    let presence = match (dto.presence.as_str(), dto.reason) {
+        ("available", None) => Presence::Available,
+        ("offline", None) => Presence::Offline,
+        ("not_ready", Some(reason)) => Presence::NotReady(dir.reason(&reason).ok_or_else(|| {
+            ApiError::invalid("reason", format!("unknown reason code {reason:?}; known: {}", dir.reasons.join(", ")))
+        })?),
+        ("not_ready", None) => return Err(ApiError::invalid("reason", "not_ready needs a reason code")),
+        ("available" | "offline", Some(_)) => {
+            return Err(ApiError::invalid("reason", "only not_ready takes a reason code"));
+        }
+        (other, _) => {
+            return Err(ApiError::invalid(
+                "presence",
+                format!("unknown presence {other:?}: use available, not_ready or offline"),
+            ));
+        }
+    };
+    apply(&state, Command::SetPresence { agent: id, presence }).await
+}

@@ -1,0 +1,111 @@
+//! What a simulation is made of: the tenant's routing setup, the streams of arriving
+//! contacts, agents' shifts, and the statistical distributions of handle times and patience.
+
+use std::time::Duration;
+
+use sb_routing::{AgentId, Channel, Level, QueueId, RoutingSetup, SkillId};
+
+/// The tenant as the simulator needs it: the engine's setup plus names and targets.
+#[derive(Clone, Debug)]
+pub struct SimTenant {
+    pub routing: RoutingSetup,
+    pub queue_names: Vec<String>,
+    pub skill_names: Vec<String>,
+    /// The service-level threshold of each queue ("answered within T").
+    pub service_within: Vec<Duration>,
+}
+
+/// A distribution of durations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dist {
+    Fixed(Duration),
+    Exponential {
+        mean: Duration,
+    },
+    /// Parameterised by the mean and standard deviation of the duration itself.
+    LogNormal {
+        mean: Duration,
+        sd: Duration,
+    },
+    /// Draws uniformly from observed values.
+    Empirical(Vec<Duration>),
+}
+
+impl Dist {
+    /// The distribution's mean.
+    pub fn mean(&self) -> Duration {
+        match self {
+            Dist::Fixed(d) => *d,
+            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } => *mean,
+            Dist::Empirical(values) if values.is_empty() => Duration::ZERO,
+            Dist::Empirical(values) => values.iter().sum::<Duration>() / values.len() as u32,
+        }
+    }
+
+    /// One sample, in milliseconds.
+    pub fn sample_ms(&self, rng: &mut crate::Rng) -> u64 {
+        let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+        let x = match self {
+            Dist::Fixed(d) => ms(d),
+            Dist::Exponential { mean } => rng.exponential(ms(mean)),
+            Dist::LogNormal { mean, sd } => rng.lognormal(ms(mean), ms(sd)),
+            Dist::Empirical(values) if values.is_empty() => 0.0,
+            Dist::Empirical(values) => ms(&values[rng.below(values.len() as u64) as usize]),
+        };
+        x.round().max(0.0) as u64
+    }
+}
+
+/// When contacts of a stream arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrivals {
+    /// A Poisson process with a constant rate within each interval: the expected number of
+    /// arrivals per interval, one entry per interval of the run.
+    Poisson { per_interval: Vec<f64> },
+    /// Arrivals at these offsets from the start, as recorded (replayed from a file).
+    Replay { offsets: Vec<Duration> },
+}
+
+/// Contacts of one kind: a queue, a channel, extra requirements, and their statistics.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    pub queue: QueueId,
+    pub channel: Channel,
+    pub requirements: Vec<(SkillId, Level)>,
+    pub arrivals: Arrivals,
+    /// Talk (or handling) time, without wrap-up, which comes from the queue's configuration.
+    pub handle: Dist,
+    /// How long a customer waits before giving up; `None` for customers who never abandon.
+    pub patience: Option<Dist>,
+}
+
+/// An agent's logged-in period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    pub agent: AgentId,
+    pub from: Duration,
+    pub to: Duration,
+}
+
+/// Everything about one simulated period.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The reporting interval (15, 30 or 60 minutes, usually).
+    pub interval: Duration,
+    /// How many intervals arrivals are generated for.
+    pub intervals: u32,
+    /// Abandons quicker than this are left out of the service level.
+    pub short_abandon: Duration,
+    pub streams: Vec<Stream>,
+    /// Who is logged in when; empty means every agent for the whole run.
+    pub shifts: Vec<Shift>,
+    /// How long after the last interval the run goes on so that queues can empty.
+    pub drain: Duration,
+}
+
+impl Scenario {
+    /// The end of the arrival period.
+    pub fn horizon(&self) -> Duration {
+        self.interval * self.intervals
+    }
+}

@@ -1,0 +1,433 @@
+//! The discrete-event simulation: the real routing engine under a virtual clock.
+//!
+//! Events (arrivals, customers' patience running out, conversations ending, shifts starting
+//! and ending) wait in a heap ordered by time; the engine's own timers (routing steps,
+//! wrap-up) are interleaved through [`Engine::poll_timeout`]. Simulated agents accept every
+//! offer at once. Counters are kept per queue and per reporting interval; an interaction
+//! counts in the interval it arrived in.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use sb_routing::{AgentActivity, AgentId, Command, Engine, Event, InteractionId, NewInteraction, Presence, Timestamp};
+
+use crate::Rng;
+use crate::model::{Arrivals, Scenario, SimTenant};
+
+/// Counters of one queue in one interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub offered: u64,
+    pub answered: u64,
+    /// Answered within the queue's service-level threshold.
+    pub answered_within: u64,
+    pub abandoned: u64,
+    /// Abandoned sooner than the scenario's short-abandon time.
+    pub short_abandoned: u64,
+    /// Total wait of answered interactions.
+    pub wait_ms: u64,
+    /// Total handle time (talk plus wrap-up) of answered interactions.
+    pub handle_ms: u64,
+    /// The longest the queue was (waiting interactions) during the interval.
+    pub max_queue: u32,
+}
+
+impl Counters {
+    pub fn add(&mut self, other: &Counters) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.answered_within += other.answered_within;
+        self.abandoned += other.abandoned;
+        self.short_abandoned += other.short_abandoned;
+        self.wait_ms += other.wait_ms;
+        self.handle_ms += other.handle_ms;
+        self.max_queue = self.max_queue.max(other.max_queue);
+    }
+
+    /// Service level: answered within the threshold out of offered, short abandons left out.
+    pub fn service_level(&self) -> Option<f64> {
+        let base = self.offered.saturating_sub(self.short_abandoned);
+        (base > 0).then(|| self.answered_within as f64 / base as f64)
+    }
+
+    /// Average speed of answer, in seconds.
+    pub fn asa(&self) -> Option<f64> {
+        (self.answered > 0).then(|| self.wait_ms as f64 / 1000.0 / self.answered as f64)
+    }
+
+    /// Average handle time (talk plus wrap-up), in seconds.
+    pub fn aht(&self) -> Option<f64> {
+        (self.answered > 0).then(|| self.handle_ms as f64 / 1000.0 / self.answered as f64)
+    }
+
+    /// Abandoned out of offered.
+    pub fn abandon_rate(&self) -> Option<f64> {
+        (self.offered > 0).then(|| self.abandoned as f64 / self.offered as f64)
+    }
+}
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// `queues[q][k]`: queue `q`, interval `k`.
+    pub queues: Vec<Vec<Counters>>,
+    /// Agent time spent handling (busy or wrap-up) and logged in and not on a break
+    /// (available, busy or wrap-up), per interval.
+    pub busy_ms: Vec<u64>,
+    pub staffed_ms: Vec<u64>,
+    /// Interactions still waiting when the run ended.
+    pub still_waiting: u64,
+    /// Interactions that arrived.
+    pub contacts: u64,
+}
+
+impl RunResult {
+    /// One queue's counters over the whole run.
+    pub fn queue_total(&self, q: usize) -> Counters {
+        let mut total = Counters::default();
+        self.queues[q].iter().for_each(|c| total.add(c));
+        total
+    }
+
+    /// Every queue's counters in interval `k`.
+    pub fn interval_total(&self, k: usize) -> Counters {
+        let mut total = Counters::default();
+        self.queues.iter().for_each(|q| total.add(&q[k]));
+        total
+    }
+
+    /// Everything.
+    pub fn total(&self) -> Counters {
+        let mut total = Counters::default();
+        (0..self.queues.len()).for_each(|q| total.add(&self.queue_total(q)));
+        total
+    }
+
+    /// Share of staffed agent time spent handling interactions.
+    pub fn occupancy(&self, interval: Option<usize>) -> Option<f64> {
+        let (busy, staffed) = match interval {
+            Some(k) => (self.busy_ms[k], self.staffed_ms[k]),
+            None => (self.busy_ms.iter().sum(), self.staffed_ms.iter().sum()),
+        };
+        (staffed > 0).then(|| busy as f64 / staffed as f64)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Ev {
+    Arrival(u32),
+    Patience(u64),
+    ServiceEnd(u64, u32),
+    ShiftStart(u32),
+    ShiftEnd(u32),
+}
+
+struct Item {
+    stream: u32,
+    arrival: u64,
+    interval: u32,
+    answered: bool,
+    done: bool,
+}
+
+struct AgentClock {
+    busy: bool,
+    staffed: bool,
+    since: u64,
+}
+
+/// Per-stream position in its arrival process.
+enum Cursor {
+    Poisson(f64),
+    Replay(usize),
+}
+
+struct Run<'a> {
+    tenant: &'a SimTenant,
+    scenario: &'a Scenario,
+    engine: Engine,
+    rng: Rng,
+    heap: BinaryHeap<Reverse<(u64, u64, Ev)>>,
+    seq: u64,
+    items: Vec<Item>,
+    cursors: Vec<Cursor>,
+    queue_len: Vec<u32>,
+    agents: Vec<AgentClock>,
+    result: RunResult,
+    interval_ms: u64,
+    horizon_ms: u64,
+}
+
+/// Runs one replication with the given seed.
+pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
+    let engine = Engine::new(tenant.routing.clone()).expect("the tenant's routing setup is valid");
+    let intervals = scenario.intervals as usize;
+    let queues = tenant.routing.queues.len();
+    let mut run = Run {
+        tenant,
+        scenario,
+        engine,
+        rng: Rng::new(seed),
+        heap: BinaryHeap::new(),
+        seq: 0,
+        items: Vec::new(),
+        cursors: scenario
+            .streams
+            .iter()
+            .map(|s| match s.arrivals {
+                Arrivals::Poisson { .. } => Cursor::Poisson(0.0),
+                Arrivals::Replay { .. } => Cursor::Replay(0),
+            })
+            .collect(),
+        queue_len: vec![0; queues],
+        agents: (0..tenant.routing.agents.len())
+            .map(|_| AgentClock { busy: false, staffed: false, since: 0 })
+            .collect(),
+        result: RunResult {
+            queues: vec![vec![Counters::default(); intervals]; queues],
+            busy_ms: vec![0; intervals],
+            staffed_ms: vec![0; intervals],
+            still_waiting: 0,
+            contacts: 0,
+        },
+        interval_ms: scenario.interval.as_millis() as u64,
+        horizon_ms: scenario.horizon().as_millis() as u64,
+    };
+    run.start();
+    run.main_loop();
+    run.finish()
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+impl Run<'_> {
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, ev)));
+    }
+
+    fn start(&mut self) {
+        if self.scenario.shifts.is_empty() {
+            for a in 0..self.agents.len() {
+                self.push(0, Ev::ShiftStart(a as u32));
+            }
+        } else {
+            for shift in &self.scenario.shifts {
+                let (agent, from, to) = (shift.agent.0, ms(shift.from), ms(shift.to));
+                self.seq += 2;
+                self.heap.push(Reverse((from, self.seq - 1, Ev::ShiftStart(agent))));
+                self.heap.push(Reverse((to, self.seq, Ev::ShiftEnd(agent))));
+            }
+        }
+        for s in 0..self.scenario.streams.len() {
+            self.schedule_arrival(s);
+        }
+    }
+
+    /// Schedules the stream's next arrival, if it has one.
+    fn schedule_arrival(&mut self, s: usize) {
+        let interval = self.interval_ms as f64;
+        let next = match (&self.scenario.streams[s].arrivals, &mut self.cursors[s]) {
+            (Arrivals::Poisson { per_interval }, Cursor::Poisson(t)) => loop {
+                let k = (*t / interval) as usize;
+                let Some(&expected) = per_interval.get(k).filter(|_| k < self.scenario.intervals as usize) else {
+                    break None;
+                };
+                let end = (k + 1) as f64 * interval;
+                if expected <= 0.0 {
+                    *t = end;
+                    continue;
+                }
+                let gap = self.rng.exponential(interval / expected);
+                if *t + gap < end {
+                    *t += gap;
+                    break Some(t.round() as u64);
+                }
+                // Memoryless: start again from the boundary with the next interval's rate.
+                *t = end;
+            },
+            (Arrivals::Replay { offsets }, Cursor::Replay(i)) => {
+                let next = offsets.get(*i).map(|d| ms(*d)).filter(|t| *t < self.horizon_ms);
+                *i += 1;
+                next
+            }
+            _ => unreachable!("cursors are made to match their streams"),
+        };
+        if let Some(at) = next {
+            self.push(at, Ev::Arrival(s as u32));
+        }
+    }
+
+    fn main_loop(&mut self) {
+        let end = self.horizon_ms + ms(self.scenario.drain);
+        loop {
+            let next_ev = self.heap.peek().map(|Reverse((t, _, _))| *t);
+            let next_timer = self.engine.poll_timeout().map(Timestamp::as_millis);
+            let timer_first = match (next_timer, next_ev) {
+                (Some(t), Some(e)) => t <= e,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if timer_first {
+                let t = next_timer.expect("checked");
+                if t > end {
+                    break;
+                }
+                self.engine.handle_timeout(Timestamp::from_millis(t));
+                self.drain(t);
+                continue;
+            }
+            let Reverse((t, _, ev)) = self.heap.pop().expect("checked");
+            if t > end {
+                break;
+            }
+            let now = Timestamp::from_millis(t);
+            match ev {
+                Ev::Arrival(s) => {
+                    let stream = &self.scenario.streams[s as usize];
+                    let id = self.items.len() as u64 + 1;
+                    let interval = ((t / self.interval_ms) as u32).min(self.scenario.intervals.saturating_sub(1));
+                    self.items.push(Item { stream: s, arrival: t, interval, answered: false, done: false });
+                    self.result.contacts += 1;
+                    let new = NewInteraction {
+                        id: InteractionId(id),
+                        channel: stream.channel,
+                        queue: stream.queue,
+                        priority: None,
+                        requirements: stream.requirements.clone(),
+                    };
+                    if let Some(patience) = &stream.patience {
+                        let p = patience.sample_ms(&mut self.rng);
+                        self.push(t + p, Ev::Patience(id));
+                    }
+                    self.engine.handle(now, Command::Enqueue(new)).expect("streams are validated against the tenant");
+                    self.drain(t);
+                    self.schedule_arrival(s as usize);
+                }
+                Ev::Patience(id) => {
+                    let item = &self.items[id as usize - 1];
+                    if !item.answered && !item.done {
+                        self.engine.handle(now, Command::Abandon { interaction: InteractionId(id) }).expect("waiting");
+                        self.drain(t);
+                    }
+                }
+                Ev::ServiceEnd(id, agent) => {
+                    let command = Command::Complete { interaction: InteractionId(id), agent: AgentId(agent) };
+                    self.engine.handle(now, command).expect("the conversation is connected");
+                    self.drain(t);
+                }
+                Ev::ShiftStart(agent) => {
+                    let command = Command::SetPresence { agent: AgentId(agent), presence: Presence::Available };
+                    self.engine.handle(now, command).expect("known agent");
+                    self.drain(t);
+                }
+                Ev::ShiftEnd(agent) => {
+                    let command = Command::SetPresence { agent: AgentId(agent), presence: Presence::Offline };
+                    self.engine.handle(now, command).expect("known agent");
+                    self.drain(t);
+                }
+            }
+        }
+    }
+
+    fn interval_at(&self, t: u64) -> usize {
+        ((t / self.interval_ms) as usize).min(self.scenario.intervals as usize - 1)
+    }
+
+    /// Processes the engine's events: every offer is accepted on the spot.
+    fn drain(&mut self, t: u64) {
+        let now = Timestamp::from_millis(t);
+        while let Some(record) = self.engine.poll_event() {
+            match record.event {
+                Event::Queued { queue, .. } => {
+                    let item = self.items.last().expect("queued just now");
+                    let k = item.interval as usize;
+                    self.result.queues[queue.index()][k].offered += 1;
+                    self.queue_len[queue.index()] += 1;
+                    let here = self.interval_at(t);
+                    let c = &mut self.result.queues[queue.index()][here];
+                    c.max_queue = c.max_queue.max(self.queue_len[queue.index()]);
+                }
+                Event::Offered { interaction, agent, .. } => {
+                    self.engine.handle(now, Command::Accept { interaction, agent }).expect("just offered");
+                    let item = &mut self.items[interaction.0 as usize - 1];
+                    item.answered = true;
+                    let stream = &self.scenario.streams[item.stream as usize];
+                    let q = stream.queue.index();
+                    let wait = t - item.arrival;
+                    let talk = stream.handle.sample_ms(&mut self.rng);
+                    let wrap = ms(self.tenant.routing.queues[q].wrap_up);
+                    let c = &mut self.result.queues[q][item.interval as usize];
+                    c.answered += 1;
+                    c.wait_ms += wait;
+                    c.handle_ms += talk + wrap;
+                    if wait <= ms(self.tenant.service_within[q]) {
+                        c.answered_within += 1;
+                    }
+                    self.queue_len[q] -= 1;
+                    self.push(t + talk, Ev::ServiceEnd(interaction.0, agent.0));
+                }
+                Event::Abandoned { interaction, queue, waited } => {
+                    let item = &mut self.items[interaction.0 as usize - 1];
+                    item.done = true;
+                    let c = &mut self.result.queues[queue.index()][item.interval as usize];
+                    c.abandoned += 1;
+                    if waited < self.scenario.short_abandon {
+                        c.short_abandoned += 1;
+                    }
+                    self.queue_len[queue.index()] -= 1;
+                }
+                Event::Completed { interaction, wrap_up_until: None, .. } | Event::WrapUpEnded { interaction, .. } => {
+                    self.items[interaction.0 as usize - 1].done = true;
+                }
+                Event::AgentStateChanged { agent, state, .. } => {
+                    let busy = matches!(state, AgentActivity::Busy | AgentActivity::WrapUp);
+                    let staffed = busy || state == AgentActivity::Available;
+                    self.account(agent.index(), t);
+                    let clock = &mut self.agents[agent.index()];
+                    clock.busy = busy;
+                    clock.staffed = staffed;
+                }
+                Event::StepReached { .. }
+                | Event::Accepted { .. }
+                | Event::Rejected { .. }
+                | Event::OfferTimedOut { .. }
+                | Event::OfferCancelled { .. }
+                | Event::Completed { .. } => {}
+            }
+        }
+    }
+
+    /// Adds an agent's time since its last change to the interval totals.
+    fn account(&mut self, agent: usize, t: u64) {
+        let clock = &mut self.agents[agent];
+        let (from, to) = (clock.since.min(self.horizon_ms), t.min(self.horizon_ms));
+        clock.since = t;
+        if !clock.staffed || from >= to {
+            return;
+        }
+        let busy = clock.busy;
+        let mut s = from;
+        while s < to {
+            let k = (s / self.interval_ms) as usize;
+            let e = to.min((k as u64 + 1) * self.interval_ms);
+            self.result.staffed_ms[k] += e - s;
+            if busy {
+                self.result.busy_ms[k] += e - s;
+            }
+            s = e;
+        }
+    }
+
+    fn finish(mut self) -> RunResult {
+        for a in 0..self.agents.len() {
+            self.account(a, self.horizon_ms);
+        }
+        self.result.still_waiting = self.items.iter().filter(|i| !i.answered && !i.done).count() as u64;
+        self.result
+    }
+}

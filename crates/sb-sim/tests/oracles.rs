@@ -1,0 +1,122 @@
+//! The simulator against queueing theory, where theory is exact: an M/M/N queue (Poisson
+//! arrivals, exponential handle times, one skill, no abandonment) must agree with Erlang C
+//! within the confidence interval of its replications; and every run conserves contacts.
+
+use std::time::Duration;
+
+use sb_routing::{AgentSetup, Channel, Priority, QueueId, QueueSetup, ReasonId, RoutingSetup, Strategy};
+use sb_sim::{Arrivals, Dist, Scenario, SimTenant, Stream};
+
+/// One queue, `agents` identical agents, voice only.
+fn tenant(agents: usize, within: Duration) -> SimTenant {
+    SimTenant {
+        routing: RoutingSetup {
+            skill_count: 0,
+            channel_costs: [100, 33, 50, 25],
+            missed_reason: ReasonId(0),
+            queues: vec![QueueSetup {
+                channels: vec![Channel::Voice],
+                priority: Priority::DEFAULT,
+                strategy: Strategy::LongestIdle,
+                skills: vec![],
+                offer_timeout: Duration::from_secs(30),
+                wrap_up: Duration::ZERO,
+                expected_handle_time: Duration::from_secs(180),
+                steps: vec![],
+            }],
+            agents: (0..agents)
+                .map(|_| AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0] })
+                .collect(),
+        },
+        queue_names: vec!["q".into()],
+        skill_names: vec![],
+        service_within: vec![within],
+    }
+}
+
+fn scenario(per_interval: f64, intervals: u32, aht: Duration, patience: Option<Dist>) -> Scenario {
+    Scenario {
+        interval: Duration::from_secs(1800),
+        intervals,
+        short_abandon: Duration::ZERO,
+        streams: vec![Stream {
+            queue: QueueId(0),
+            channel: Channel::Voice,
+            requirements: vec![],
+            arrivals: Arrivals::Poisson { per_interval: vec![per_interval; intervals as usize] },
+            handle: Dist::Exponential { mean: aht },
+            patience,
+        }],
+        shifts: vec![],
+        drain: Duration::from_secs(4 * 3600),
+    }
+}
+
+/// Erlang C: the probability that an arrival waits, for `a` Erlangs offered to `n` agents
+/// (via the Erlang B recurrence, which is numerically stable).
+fn erlang_c(n: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=n {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    f64::from(n) * b / (f64::from(n) - a * (1.0 - b))
+}
+
+#[test]
+fn mmn_agrees_with_erlang_c() {
+    // 10 Erlangs: 100 calls per 30 minutes with a mean handle time of 180 s, 12 agents,
+    // target 20 s. Erlang C: P(wait) = 0.4494, SL = 1 - P(wait)·exp(-(12-10)·20/180) = 0.6397,
+    // ASA = P(wait)·180/(12-10) = 40.4 s.
+    let (n, a, aht, t) = (12u32, 10.0, 180.0, 20.0);
+    let c = erlang_c(n, a);
+    let sl = 1.0 - c * (-(f64::from(n) - a) * t / aht).exp();
+    let asa = c * aht / (f64::from(n) - a);
+    assert!((c - 0.4494).abs() < 0.001, "Erlang C itself: {c}");
+
+    let tenant = tenant(n as usize, Duration::from_secs(20));
+    let scenario = scenario(100.0, 192, Duration::from_secs(180), None);
+    let result = sb_sim::replicate(&tenant, &scenario, 11, 40, &mut |_| {});
+    let total = result.total();
+    let sim_sl = total.service_level.unwrap();
+    let sim_asa = total.asa.unwrap();
+    eprintln!("Erlang C: SL {sl:.4}, ASA {asa:.2}; simulated: SL {sim_sl:?}, ASA {sim_asa:?}");
+    assert!(sim_sl.contains(sl), "service level: simulated {sim_sl:?}, Erlang C {sl:.4}");
+    assert!(sim_asa.contains(asa), "ASA: simulated {sim_asa:?}, Erlang C {asa:.2}");
+    let occupancy = result.occupancy(None).unwrap();
+    assert!(
+        occupancy.contains(a / f64::from(n)),
+        "occupancy: simulated {occupancy:?}, Erlang C {:.4}",
+        a / f64::from(n)
+    );
+}
+
+#[test]
+fn every_contact_is_answered_abandoned_or_still_waiting() {
+    let tenant = tenant(3, Duration::from_secs(20));
+    let patience = Some(Dist::Exponential { mean: Duration::from_secs(60) });
+    let mut scenario = scenario(60.0, 4, Duration::from_secs(240), patience);
+    scenario.drain = Duration::from_secs(600);
+    for seed in 0..5 {
+        let run = sb_sim::run(&tenant, &scenario, seed);
+        let t = run.total();
+        assert!(t.offered > 0 && t.abandoned > 0, "the scenario is overloaded: {t:?}");
+        assert_eq!(t.offered, run.contacts);
+        assert_eq!(t.offered, t.answered + t.abandoned + run.still_waiting, "seed {seed}: {t:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let tenant = tenant(5, Duration::from_secs(20));
+    let scenario = scenario(
+        80.0,
+        6,
+        Duration::from_secs(200),
+        Some(Dist::LogNormal { mean: Duration::from_secs(90), sd: Duration::from_secs(40) }),
+    );
+    let a = sb_sim::run(&tenant, &scenario, 3);
+    let b = sb_sim::run(&tenant, &scenario, 3);
+    assert_eq!(a.queues, b.queues);
+    let c = sb_sim::run(&tenant, &scenario, 4);
+    assert_ne!(a.queues, c.queues, "another seed gives another run");
+}

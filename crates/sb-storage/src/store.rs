@@ -1,0 +1,541 @@
+//! The [`Store`] itself, written once over any [`Backend`]: opening a database by its
+//! address, migrating its schema, appending to the log while keeping the current-state
+//! tables up to date (the projection), and the reads that a restart and the API need.
+//!
+//! Every statement is plain SQL that SQLite and PostgreSQL read alike, with `$1, $2, ...`
+//! placeholders in order. Log sequence numbers come from one counter for the whole database
+//! (`AUTOINCREMENT` or `BIGSERIAL`), so a tenant's numbers increase but are not contiguous.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::backend::{Backend, Row, TxMode, Value};
+use crate::postgres_backend::Postgres;
+use crate::sqlite_backend::Sqlite;
+use crate::{
+    AgentRow, InteractionRecord, InteractionRow, InteractionState, LogEvent, LogRecord, Snapshot, Store, StoreError,
+    StoredEvent, codec,
+};
+
+/// Opens (creating it if it is a missing SQLite file) the database at `address` and brings
+/// its schema up to date.
+///
+/// The address is a file path or `sqlite:PATH` for SQLite, or a `postgres://` or
+/// `postgresql://` connection URL. Anything else that looks like a URL (`scheme://...`) is a
+/// [`StoreError::BadAddress`], as is an empty address.
+pub fn open(address: &str) -> Result<Box<dyn Store>, StoreError> {
+    match parse_address(address)? {
+        Address::Sqlite(path) => Ok(Box::new(SqlStore::new(Sqlite::open(path)?)?)),
+        Address::Postgres(url) => Ok(Box::new(SqlStore::new(Postgres::connect(url)?)?)),
+    }
+}
+
+/// Where a database is, as understood from an address.
+#[derive(Debug, PartialEq, Eq)]
+enum Address<'a> {
+    Sqlite(&'a Path),
+    Postgres(&'a str),
+}
+
+fn parse_address(address: &str) -> Result<Address<'_>, StoreError> {
+    let bad = || StoreError::BadAddress(address.to_string());
+    if address.starts_with("postgres://") || address.starts_with("postgresql://") {
+        return Ok(Address::Postgres(address));
+    }
+    let path = address.strip_prefix("sqlite:").unwrap_or(address);
+    // Another scheme (`mysql://...`), or `sqlite://...`, which would be read as a path
+    // starting with `//` and surprise whoever wrote it.
+    if path.is_empty() || path.contains("://") || path.starts_with("//") {
+        return Err(bad());
+    }
+    Ok(Address::Sqlite(Path::new(path)))
+}
+
+/// Milliseconds since the Unix epoch, for the migration records.
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The table that records which schema versions are applied, common to both backends.
+const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    applied_at_ms BIGINT NOT NULL
+)";
+
+const INSERT_EVENT: &str = "INSERT INTO events (tenant, at_ms, kind, interaction, agent, payload)
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq";
+
+const INTERACTION_COLUMNS: &str = "id, channel, queue, priority, requirements, attributes, created_at_ms, \
+    state, agent, connected_at_ms, ended_at_ms";
+
+/// A [`Store`] on one database connection.
+#[derive(Debug)]
+struct SqlStore<B> {
+    db: B,
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Wraps a connection, migrating the schema first.
+    fn new(db: B) -> Result<SqlStore<B>, StoreError> {
+        let mut store = SqlStore { db };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Applies the migration steps that the database lacks, all in one transaction.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let steps = self.db.migrations();
+        let supported = steps.len() as i64;
+        let kind = self.db.kind();
+        self.transaction(TxMode::Schema, |db| {
+            db.execute_batch(VERSION_TABLE)?;
+            let applied = db
+                .query("SELECT version FROM schema_migrations ORDER BY version", &[])?
+                .iter()
+                .map(|row| row.int(0))
+                .collect::<Result<Vec<i64>, String>>()
+                .map_err(|reason| corrupt_table("schema_migrations", reason))?;
+            if let Some(&found) = applied.last()
+                && found > supported
+            {
+                return Err(StoreError::SchemaTooNew { found, supported });
+            }
+            for (version, sql) in (1..).zip(steps) {
+                if applied.contains(&version) {
+                    continue;
+                }
+                db.execute_batch(sql)?;
+                db.execute(
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)",
+                    &[version.into(), now_ms().into()],
+                )?;
+                tracing::info!(storage = kind, version, "applied a schema migration");
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in a transaction: committed if it succeeds, rolled back if anything fails.
+    fn transaction<T>(
+        &mut self,
+        mode: TxMode,
+        f: impl FnOnce(&mut B) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.begin(mode)?;
+        let result = f(&mut self.db).and_then(|value| self.db.commit().map(|()| value));
+        if result.is_err()
+            && let Err(e) = self.db.rollback()
+        {
+            // The database may have rolled back already (PostgreSQL after a failed commit,
+            // SQLite after some I/O errors); the first error is the one to report.
+            tracing::debug!(error = %e, "rollback after a failed transaction");
+        }
+        result
+    }
+}
+
+/// An error for a current-state table row that cannot be read back.
+fn corrupt_table(table: &str, reason: String) -> StoreError {
+    // Table rows have no log position; 0 is no record's sequence number.
+    StoreError::Corrupt { seq: 0, reason: format!("{table} table: {reason}") }
+}
+
+/// The states of interactions not yet ended, which a snapshot returns.
+const LIVE: [InteractionState; 4] =
+    [InteractionState::Waiting, InteractionState::Offered, InteractionState::Connected, InteractionState::WrapUp];
+
+/// A state as a parameter.
+fn state(state: InteractionState) -> Value {
+    codec::state_name(state).into()
+}
+
+/// An interaction id as the database stores it (a signed 64-bit integer).
+fn id_value(id: u64) -> Option<i64> {
+    i64::try_from(id).ok()
+}
+
+/// Writes one record to the log and applies it to the current-state tables.
+fn append_record<B: Backend>(db: &mut B, tenant: &str, record: &LogRecord) -> Result<(), StoreError> {
+    let event = &record.event;
+    let interaction = match codec::interaction_of(event) {
+        Some(id) => Value::Int(id_value(id).ok_or_else(|| StoreError::Corrupt {
+            // Refused before it got a place in the log.
+            seq: 0,
+            reason: format!("interaction id {id} is larger than the database can store"),
+        })?),
+        None => Value::Null,
+    };
+    let rows = db.query(
+        INSERT_EVENT,
+        &[
+            tenant.into(),
+            record.at_ms.into(),
+            codec::kind(event).into(),
+            interaction.clone(),
+            codec::agent_of(event).into(),
+            codec::encode(event).into(),
+        ],
+    )?;
+    let seq = rows
+        .first()
+        .and_then(|row| row.int(0).ok())
+        .ok_or_else(|| corrupt_table("events", "inserting a record returned no sequence number".into()))?;
+    project(db, tenant, seq, record.at_ms, event, interaction)
+}
+
+/// Brings the current-state tables up to date with one log record. `id` is the record's
+/// interaction, as in its `interaction` column.
+fn project<B: Backend>(
+    db: &mut B,
+    tenant: &str,
+    seq: i64,
+    at_ms: i64,
+    event: &LogEvent,
+    id: Value,
+) -> Result<(), StoreError> {
+    let t = || Value::from(tenant);
+    let at = || Value::Int(at_ms);
+    let changed = match event {
+        LogEvent::Created(record) => {
+            let inserted = db.execute(
+                "INSERT INTO interactions (tenant, id, channel, queue, priority, requirements, attributes,
+                    created_at_ms, state)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT DO NOTHING",
+                &[
+                    t(),
+                    id,
+                    record.channel.as_str().into(),
+                    record.queue.as_str().into(),
+                    i64::from(record.priority).into(),
+                    codec::encode_requirements(&record.requirements).into(),
+                    codec::encode_attributes(&record.attributes).into(),
+                    record.created_at_ms.into(),
+                    state(InteractionState::Waiting),
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Corrupt {
+                    seq,
+                    reason: format!(
+                        "interaction {} of tenant {tenant:?} already exists; nothing of the batch was stored",
+                        record.id
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        LogEvent::AgentState { agent, presence, .. } => {
+            let (presence, reason) = codec::presence_columns(presence);
+            // The time changes only with the presence, so that it tells since when an agent
+            // has been (say) not ready, whatever the activity did meanwhile.
+            db.execute(
+                "INSERT INTO agents (tenant, agent, presence, reason, changed_at_ms)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (tenant, agent) DO UPDATE
+                SET presence = excluded.presence, reason = excluded.reason, changed_at_ms = excluded.changed_at_ms
+                WHERE agents.presence IS DISTINCT FROM excluded.presence
+                    OR agents.reason IS DISTINCT FROM excluded.reason",
+                &[t(), agent.as_str().into(), presence.into(), reason.into(), at()],
+            )?;
+            return Ok(());
+        }
+        LogEvent::StepReached { .. } => {
+            db.query("SELECT id FROM interactions WHERE tenant = $1 AND id = $2", &[t(), id])?.len() as u64
+        }
+        LogEvent::Offered { agent, .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = $2 WHERE tenant = $3 AND id = $4",
+            &[state(InteractionState::Offered), agent.as_str().into(), t(), id],
+        )?,
+        LogEvent::Accepted { agent, .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = $2, connected_at_ms = $3
+            WHERE tenant = $4 AND id = $5",
+            &[state(InteractionState::Connected), agent.as_str().into(), at(), t(), id],
+        )?,
+        LogEvent::Rejected { .. } | LogEvent::OfferTimedOut { .. } | LogEvent::OfferCancelled { .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = NULL WHERE tenant = $2 AND id = $3",
+            &[state(InteractionState::Waiting), t(), id],
+        )?,
+        LogEvent::Abandoned { .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = NULL, ended_at_ms = $2
+            WHERE tenant = $3 AND id = $4",
+            &[state(InteractionState::Abandoned), at(), t(), id],
+        )?,
+        LogEvent::Completed { agent, wrap_up_until_ms: Some(_), .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = $2 WHERE tenant = $3 AND id = $4",
+            &[state(InteractionState::WrapUp), agent.as_str().into(), t(), id],
+        )?,
+        LogEvent::Completed { agent, wrap_up_until_ms: None, .. } | LogEvent::WrapUpEnded { agent, .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = $2, ended_at_ms = $3
+                WHERE tenant = $4 AND id = $5",
+            &[state(InteractionState::Completed), agent.as_str().into(), at(), t(), id],
+        )?,
+        // The agent, if any, stays: it tells who had the interaction when it was lost.
+        LogEvent::Lost { .. } => db.execute(
+            "UPDATE interactions SET state = $1, ended_at_ms = $2 WHERE tenant = $3 AND id = $4",
+            &[state(InteractionState::Lost), at(), t(), id],
+        )?,
+    };
+    if changed == 0 {
+        let id = codec::interaction_of(event).unwrap_or_default();
+        return Err(StoreError::Corrupt {
+            seq,
+            reason: format!(
+                "{} names interaction {id}, which tenant {tenant:?} does not have; nothing of the batch was stored",
+                codec::kind(event)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Reads a row selected with [`INTERACTION_COLUMNS`].
+fn interaction_row(row: &Row) -> Result<InteractionRow, String> {
+    let id = row.int(0)?;
+    let fail = |e: String| format!("interaction {id}: {e}");
+    let record = InteractionRecord {
+        id: u64::try_from(id).map_err(|_| fail("negative id".into()))?,
+        channel: row.text(1).map_err(fail)?.to_string(),
+        queue: row.text(2).map_err(fail)?.to_string(),
+        priority: u8::try_from(row.int(3).map_err(fail)?).map_err(|e| fail(format!("priority: {e}")))?,
+        requirements: codec::decode_requirements(row.text(4).map_err(fail)?).map_err(fail)?,
+        attributes: codec::decode_attributes(row.text(5).map_err(fail)?).map_err(fail)?,
+        created_at_ms: row.int(6).map_err(fail)?,
+    };
+    Ok(InteractionRow {
+        record,
+        state: codec::state_from_name(row.text(7).map_err(fail)?).map_err(fail)?,
+        agent: row.opt_text(8).map_err(fail)?.map(str::to_string),
+        connected_at_ms: row.opt_int(9).map_err(fail)?,
+        ended_at_ms: row.opt_int(10).map_err(fail)?,
+    })
+}
+
+fn agent_row(row: &Row) -> Result<AgentRow, String> {
+    let agent = row.text(0)?.to_string();
+    let fail = |e: String| format!("agent {agent:?}: {e}");
+    let presence =
+        codec::presence_from_columns(row.text(1).map_err(fail)?, row.opt_text(2).map_err(fail)?.map(str::to_string))
+            .map_err(fail)?;
+    let changed_at_ms = row.int(3).map_err(fail)?;
+    Ok(AgentRow { agent, presence, changed_at_ms })
+}
+
+/// Reads the first column of the first row of an aggregate query.
+fn scalar(rows: &[Row], table: &str) -> Result<i64, StoreError> {
+    rows.first()
+        .ok_or_else(|| "an aggregate returned no row".to_string())
+        .and_then(|row| row.int(0))
+        .map_err(|reason| corrupt_table(table, reason))
+}
+
+impl<B: Backend> Store for SqlStore<B> {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, records = records.len(), storage = self.db.kind()))]
+    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.transaction(TxMode::Write, |db| records.iter().try_for_each(|record| append_record(db, tenant, record)))
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, storage = self.db.kind()))]
+    fn snapshot(&mut self, tenant: &str) -> Result<Snapshot, StoreError> {
+        self.transaction(TxMode::Read, |db| {
+            let t = || Value::from(tenant);
+            let interactions = db
+                .query(
+                    &format!(
+                        "SELECT {INTERACTION_COLUMNS} FROM interactions
+                        WHERE tenant = $1 AND state IN ($2, $3, $4, $5)
+                        ORDER BY id"
+                    ),
+                    &[t(), state(LIVE[0]), state(LIVE[1]), state(LIVE[2]), state(LIVE[3])],
+                )?
+                .iter()
+                .map(interaction_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| corrupt_table("interactions", reason))?;
+            let mut agents = db
+                .query("SELECT agent, presence, reason, changed_at_ms FROM agents WHERE tenant = $1", &[t()])?
+                .iter()
+                .map(agent_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| corrupt_table("agents", reason))?;
+            // Sorted here: the databases' collations may differ.
+            agents.sort_by(|a, b| a.agent.cmp(&b.agent));
+            let max_id = scalar(
+                &db.query("SELECT COALESCE(MAX(id), 0) FROM interactions WHERE tenant = $1", &[t()])?,
+                "interactions",
+            )?;
+            let last_seq =
+                scalar(&db.query("SELECT COALESCE(MAX(seq), 0) FROM events WHERE tenant = $1", &[t()])?, "events")?;
+            tracing::debug!(interactions = interactions.len(), agents = agents.len(), last_seq, "snapshot read");
+            Ok(Snapshot { interactions, agents, next_interaction_id: max_id as u64 + 1, last_seq })
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, after_seq = after_seq, limit = limit, storage = self.db.kind()))]
+    fn events(&mut self, tenant: &str, after_seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self.db.query(
+            "SELECT seq, at_ms, kind, payload FROM events WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[tenant.into(), after_seq.into(), i64::from(limit).into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.int(0).map_err(|reason| corrupt_table("events", reason))?;
+                let read = || -> Result<StoredEvent, String> {
+                    let event = codec::decode(row.text(2)?, row.text(3)?)?;
+                    Ok(StoredEvent { seq, at_ms: row.int(1)?, event })
+                };
+                read().map_err(|reason| StoreError::Corrupt { seq, reason })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, id = id, storage = self.db.kind()))]
+    fn interaction(&mut self, tenant: &str, id: u64) -> Result<Option<InteractionRow>, StoreError> {
+        // An id the database cannot hold is an id it does not have.
+        let Some(id) = id_value(id) else { return Ok(None) };
+        let rows = self.db.query(
+            &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE tenant = $1 AND id = $2"),
+            &[tenant.into(), id.into()],
+        )?;
+        rows.first().map(interaction_row).transpose().map_err(|reason| corrupt_table("interactions", reason))
+    }
+
+    fn kind(&self) -> &'static str {
+        self.db.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let check = |address: &str, expected: Option<Address<'_>>| {
+            let parsed = parse_address(address);
+            match expected {
+                Some(expected) => assert_eq!(parsed.unwrap(), expected, "{address}"),
+                None => {
+                    assert!(matches!(parsed, Err(StoreError::BadAddress(ref a)) if a == address), "{address}")
+                }
+            }
+        };
+        check("switchboard.db", Some(Address::Sqlite(Path::new("switchboard.db"))));
+        check("/var/lib/sb/state.db", Some(Address::Sqlite(Path::new("/var/lib/sb/state.db"))));
+        check("sqlite:state.db", Some(Address::Sqlite(Path::new("state.db"))));
+        check("sqlite:/tmp/a:b.db", Some(Address::Sqlite(Path::new("/tmp/a:b.db"))));
+        check("postgres://u@h:5432/db", Some(Address::Postgres("postgres://u@h:5432/db")));
+        check("postgresql://u@h/db?sslmode=disable", Some(Address::Postgres("postgresql://u@h/db?sslmode=disable")));
+        check("", None);
+        check("sqlite:", None);
+        check("sqlite:///tmp/x.db", None);
+        check("mysql://x", None);
+        check("postgre://x", None);
+    }
+
+    #[test]
+    fn live_states_are_the_states_not_ended() {
+        use InteractionState::*;
+        let live: Vec<_> = [Waiting, Offered, Connected, WrapUp, Completed, Abandoned, Lost]
+            .into_iter()
+            .filter(|s| !s.is_ended())
+            .collect();
+        assert_eq!(live, LIVE);
+    }
+
+    #[test]
+    fn both_backends_have_the_same_schema_versions() {
+        assert_eq!(crate::sqlite_backend::MIGRATIONS.len(), crate::postgres_backend::MIGRATIONS.len());
+    }
+
+    /// An SQLite connection that pretends the program knows only some migration steps.
+    struct Steps {
+        inner: Sqlite,
+        steps: &'static [&'static str],
+    }
+
+    impl Backend for Steps {
+        fn kind(&self) -> &'static str {
+            self.inner.kind()
+        }
+        fn migrations(&self) -> &'static [&'static str] {
+            self.steps
+        }
+        fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+            self.inner.execute_batch(sql)
+        }
+        fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+            self.inner.execute(sql, params)
+        }
+        fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+            self.inner.query(sql, params)
+        }
+        fn begin(&mut self, mode: TxMode) -> Result<(), StoreError> {
+            self.inner.begin(mode)
+        }
+        fn commit(&mut self) -> Result<(), StoreError> {
+            self.inner.commit()
+        }
+        fn rollback(&mut self) -> Result<(), StoreError> {
+            self.inner.rollback()
+        }
+    }
+
+    const STEP_1: &str = "CREATE TABLE a (x INTEGER)";
+    const STEP_2: &str = "CREATE TABLE b (y INTEGER); INSERT INTO a (x) VALUES (2)";
+    const STEP_3_FAILS: &str = "CREATE TABLE c (z INTEGER); INSERT INTO nowhere VALUES (1)";
+
+    fn versions(db: &mut Steps) -> Vec<i64> {
+        db.query("SELECT version FROM schema_migrations ORDER BY version", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.int(0).unwrap())
+            .collect()
+    }
+
+    fn tables(db: &mut Steps) -> Vec<String> {
+        db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.text(0).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn migrations_apply_only_the_missing_steps() {
+        let inner = Sqlite::open(Path::new(":memory:")).unwrap();
+        let mut store = SqlStore::new(Steps { inner, steps: &[STEP_1] }).unwrap();
+        assert_eq!(versions(&mut store.db), [1]);
+
+        let mut store = SqlStore::new(Steps { inner: store.db.inner, steps: &[STEP_1, STEP_2] }).unwrap();
+        assert_eq!(versions(&mut store.db), [1, 2]);
+        // Step 1 was not run again (it would fail: the table exists), step 2 ran once.
+        let rows = store.db.query("SELECT x FROM a", &[]).unwrap();
+        assert_eq!(rows, vec![Row(vec![Value::Int(2)])]);
+    }
+
+    #[test]
+    fn a_failed_migration_changes_nothing() {
+        let inner = Sqlite::open(Path::new(":memory:")).unwrap();
+        let store = SqlStore::new(Steps { inner, steps: &[STEP_1] }).unwrap();
+        let mut db = Steps { inner: store.db.inner, steps: &[STEP_1, STEP_2, STEP_3_FAILS] };
+        let before = tables(&mut db);
+        let mut store = SqlStore { db };
+        let err = store.migrate().unwrap_err();
+        assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+        assert_eq!(versions(&mut store.db), [1]);
+        assert_eq!(tables(&mut store.db), before);
+        assert!(store.db.query("SELECT x FROM a", &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_older_program_refuses_a_newer_schema() {
+        let inner = Sqlite::open(Path::new(":memory:")).unwrap();
+        let store = SqlStore::new(Steps { inner, steps: &[STEP_1, STEP_2] }).unwrap();
+        let err = SqlStore::new(Steps { inner: store.db.inner, steps: &[STEP_1] }).map(|_| ()).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 2, supported: 1 }), "{err}");
+    }
+}

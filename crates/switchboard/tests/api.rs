@@ -1,0 +1,106 @@
+//! The HTTP API over real HTTP: the happy path of a chat from creation to completion, and
+//! bad input, which gets a clear 4xx answer and stores nothing.
+
+mod common;
+
+use common::{Scratch, Server, TENANT};
+use serde_json::json;
+
+fn server(scratch: &Scratch) -> Server {
+    let config = scratch.file("tenant.yaml", TENANT);
+    Server::start(&config, &format!("sqlite:{}", scratch.0.join("state.db").display()))
+}
+
+#[test]
+fn a_chat_goes_from_queue_to_agent_to_completion() {
+    let scratch = Scratch::new();
+    let server = server(&scratch);
+    let (status, created) =
+        server.call("POST", "/api/v1/interactions", Some(r#"{"channel": "chat", "queue": "chat-support"}"#));
+    assert_eq!(status, 201);
+    let id = created["id"].as_u64().unwrap();
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let (_, offered) = server.call("GET", &format!("/api/v1/interactions/{id}"), None);
+    assert_eq!((offered["state"].as_str(), offered["agent"].as_str()), (Some("offered"), Some("alice")));
+    assert_eq!(server.call("POST", &format!("/api/v1/interactions/{id}/accept"), Some(r#"{"agent": "alice"}"#)).0, 204);
+    assert_eq!(
+        server.call("POST", &format!("/api/v1/interactions/{id}/complete"), Some(r#"{"agent": "alice"}"#)).0,
+        204
+    );
+    let (_, done) = server.call("GET", &format!("/api/v1/interactions/{id}"), None);
+    assert_eq!(done["state"], "completed");
+    let (status, health) = server.call("GET", "/health", None);
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_stores_nothing() {
+    let scratch = Scratch::new();
+    let server = server(&scratch);
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        ("POST", "/api/v1/interactions", "{not json".into(), 400, "malformed_json"),
+        ("POST", "/api/v1/interactions", r#"{"channel": "chat"}"#.into(), 422, "malformed_json"),
+        ("POST", "/api/v1/interactions", r#"{"channel": "fax", "queue": "chat-support"}"#.into(), 422, "invalid_field"),
+        ("POST", "/api/v1/interactions", r#"{"channel": "chat", "queue": "nope"}"#.into(), 422, "invalid_field"),
+        (
+            "POST",
+            "/api/v1/interactions",
+            r#"{"channel": "voice", "queue": "chat-support"}"#.into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "POST",
+            "/api/v1/interactions",
+            r#"{"channel": "chat", "queue": "chat-support", "priority": 11}"#.into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "POST",
+            "/api/v1/interactions",
+            r#"{"channel": "chat", "queue": "chat-support", "skills": {"support": 6}}"#.into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "POST",
+            "/api/v1/interactions",
+            r#"{"channel": "chat", "queue": "chat-support", "colour": "red"}"#.into(),
+            422,
+            "malformed_json",
+        ),
+        (
+            "POST",
+            "/api/v1/interactions",
+            json!({"channel": "chat", "queue": "chat-support", "attributes": {"note": "x".repeat(70_000)}}).to_string(),
+            413,
+            "too_large",
+        ),
+        ("GET", "/api/v1/interactions/999", String::new(), 404, "not_found"),
+        ("POST", "/api/v1/interactions/999/accept", r#"{"agent": "alice"}"#.into(), 404, "not_found"),
+        ("POST", "/api/v1/interactions/1/accept", r#"{"agent": "mallory"}"#.into(), 422, "invalid_field"),
+        ("PUT", "/api/v1/agents/alice/presence", r#"{"presence": "not_ready"}"#.into(), 422, "invalid_field"),
+        (
+            "PUT",
+            "/api/v1/agents/alice/presence",
+            r#"{"presence": "not_ready", "reason": "nap"}"#.into(),
+            422,
+            "invalid_field",
+        ),
+        ("PUT", "/api/v1/agents/nobody/presence", r#"{"presence": "available"}"#.into(), 404, "not_found"),
+    ];
+    for (method, path, body, status, code) in cases {
+        let (got, answer) = server.call(method, path, Some(&body));
+        assert_eq!(got, status, "{method} {path} {body:.80}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{method} {path} {body:.80}: {answer}");
+        assert!(!answer["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (_, queues) = server.call("GET", "/api/v1/queues", None);
+    assert!(queues.as_array().unwrap().iter().all(|q| q["waiting"] == 0), "nothing was stored: {queues}");
+    let (_, next) =
+        server.call("POST", "/api/v1/interactions", Some(r#"{"channel": "chat", "queue": "chat-support"}"#));
+    assert_eq!(next["id"], 1, "refused requests used no id");
+    let (status, conflict) = server.call("POST", "/api/v1/interactions/1/complete", Some(r#"{"agent": "alice"}"#));
+    assert_eq!((status, conflict["error"]["code"].as_str()), (409, Some("conflict")));
+}
