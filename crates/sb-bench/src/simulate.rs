@@ -144,29 +144,7 @@ fn mmn(agents: u32, contacts: u64) -> (SimTenant, Scenario, f64) {
     let interval = Duration::from_secs(3600);
     let per_interval = rate * 3600.0;
     let intervals = (contacts as f64 / per_interval).ceil().max(1.0) as u32;
-    let tenant = SimTenant {
-        routing: RoutingSetup {
-            skill_count: 0,
-            channel_costs: [100, 33, 50, 25],
-            missed_reason: ReasonId(0),
-            queues: vec![QueueSetup {
-                channels: vec![Channel::Voice],
-                priority: Priority::DEFAULT,
-                strategy: Strategy::LongestIdle,
-                skills: vec![],
-                offer_timeout: Duration::from_secs(20),
-                wrap_up: Duration::ZERO,
-                expected_handle_time: Duration::from_secs(180),
-                steps: vec![],
-            }],
-            agents: (0..agents)
-                .map(|_| AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0] })
-                .collect(),
-        },
-        queue_names: vec!["mmn".into()],
-        skill_names: vec![],
-        service_within: vec![Duration::from_secs(20)],
-    };
+    let tenant = SimTenant::single_queue(agents, Duration::from_secs(20));
     let scenario = Scenario {
         interval,
         intervals,

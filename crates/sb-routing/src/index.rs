@@ -60,14 +60,22 @@ impl AvailIndex {
 
     /// Every entry holding `key` at `min` or above, merged into preference order.
     pub fn merged(&self, channel: Channel, key: Key, min: u8) -> Merged<'_> {
-        let iters = (min..=Level::MAX.get()).map(|level| self.set(channel, key, level).iter().peekable()).collect();
+        let mut iters: [Option<Peekable<'_>>; LEVELS] = Default::default();
+        for (slot, level) in iters.iter_mut().zip(min..=Level::MAX.get()) {
+            let set = self.set(channel, key, level);
+            if !set.is_empty() {
+                *slot = Some(set.iter().peekable());
+            }
+        }
         Merged { iters }
     }
 }
 
-/// A k-way merge of up to five ordered sets.
+type Peekable<'a> = std::iter::Peekable<std::collections::btree_set::Iter<'a, Entry>>;
+
+/// A k-way merge of up to five ordered sets, without allocating.
 pub(crate) struct Merged<'a> {
-    iters: Vec<std::iter::Peekable<std::collections::btree_set::Iter<'a, Entry>>>,
+    iters: [Option<Peekable<'a>>; LEVELS],
 }
 
 impl Iterator for Merged<'_> {
@@ -76,14 +84,14 @@ impl Iterator for Merged<'_> {
     fn next(&mut self) -> Option<Entry> {
         let mut best: Option<(usize, Entry)> = None;
         for (i, it) in self.iters.iter_mut().enumerate() {
-            if let Some(&&e) = it.peek()
+            if let Some(&&e) = it.as_mut().and_then(|it| it.peek())
                 && best.is_none_or(|(_, b)| e < b)
             {
                 best = Some((i, e));
             }
         }
         let (i, e) = best?;
-        self.iters[i].next();
+        self.iters[i].as_mut().and_then(|it| it.next());
         Some(e)
     }
 }

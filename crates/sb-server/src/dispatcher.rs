@@ -137,7 +137,8 @@ fn presence_record(directory: &Directory, presence: Presence) -> PresenceRecord 
     }
 }
 
-fn activity_name(a: AgentActivity) -> &'static str {
+/// The activity's name in logs and APIs.
+pub fn activity_name(a: AgentActivity) -> &'static str {
     match a {
         AgentActivity::Offline => "offline",
         AgentActivity::Available => "available",

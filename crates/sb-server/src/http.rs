@@ -15,12 +15,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use sb_routing::{AgentActivity, Channel, Command, CommandError, InteractionId, Level, Presence, Priority};
-use sb_storage::InteractionState;
+use sb_routing::{Channel, Command, CommandError, InteractionId, Level, Presence, Priority};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::dispatcher::{InteractionView, NewRequest, Request, RequestError};
+use crate::dispatcher::{InteractionView, NewRequest, Request, RequestError, activity_name};
 use crate::tenant::Directory;
 
 /// The largest request body accepted, in bytes.
@@ -186,18 +185,6 @@ struct InteractionDto {
     estimated_wait_seconds: Option<f64>,
 }
 
-fn state_name(s: InteractionState) -> &'static str {
-    match s {
-        InteractionState::Waiting => "waiting",
-        InteractionState::Offered => "offered",
-        InteractionState::Connected => "connected",
-        InteractionState::WrapUp => "wrap_up",
-        InteractionState::Completed => "completed",
-        InteractionState::Abandoned => "abandoned",
-        InteractionState::Lost => "lost",
-    }
-}
-
 impl From<InteractionView> for InteractionDto {
     fn from(v: InteractionView) -> InteractionDto {
         InteractionDto {
@@ -205,7 +192,7 @@ impl From<InteractionView> for InteractionDto {
             channel: v.record.channel,
             queue: v.record.queue,
             priority: v.record.priority,
-            state: state_name(v.state),
+            state: v.state.name(),
             agent: v.agent,
             skills: v.record.requirements.into_iter().collect(),
             attributes: v.record.attributes.into_iter().collect(),
@@ -390,19 +377,7 @@ async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStateDto>
                     Presence::Available => ("available", None),
                     Presence::NotReady(r) => ("not_ready", Some(dir.reason_name(r).to_string())),
                 };
-                AgentStateDto {
-                    agent: a.name,
-                    activity: match a.activity {
-                        AgentActivity::Offline => "offline",
-                        AgentActivity::Available => "available",
-                        AgentActivity::Busy => "busy",
-                        AgentActivity::WrapUp => "wrap_up",
-                        AgentActivity::NotReady(_) => "not_ready",
-                    },
-                    presence,
-                    reason,
-                    load: a.load,
-                }
+                AgentStateDto { agent: a.name, activity: activity_name(a.activity), presence, reason, load: a.load }
             })
             .collect(),
     ))

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use sb_routing::{AgentId, Channel, Level, QueueId, RoutingSetup, SkillId};
+use sb_routing::{
+    AgentId, AgentSetup, Channel, Level, Priority, QueueId, QueueSetup, ReasonId, RoutingSetup, SkillId, Strategy,
+};
 
 /// The tenant as the simulator needs it: the engine's setup plus names and targets.
 #[derive(Clone, Debug)]
@@ -13,6 +15,36 @@ pub struct SimTenant {
     pub skill_names: Vec<String>,
     /// The service-level threshold of each queue ("answered within T").
     pub service_within: Vec<Duration>,
+}
+
+impl SimTenant {
+    /// The textbook M/M/N system's tenant: one voice queue without skills, served longest
+    /// idle first by `agents` identical agents, with the service-level threshold `within`.
+    pub fn single_queue(agents: u32, within: Duration) -> SimTenant {
+        let queue = QueueSetup {
+            channels: vec![Channel::Voice],
+            priority: Priority::DEFAULT,
+            strategy: Strategy::LongestIdle,
+            skills: vec![],
+            offer_timeout: Duration::from_secs(30),
+            wrap_up: Duration::ZERO,
+            expected_handle_time: Duration::from_secs(180),
+            steps: vec![],
+        };
+        let agent = AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0] };
+        SimTenant {
+            routing: RoutingSetup {
+                skill_count: 0,
+                channel_costs: [100, 33, 50, 25],
+                missed_reason: ReasonId(0),
+                queues: vec![queue],
+                agents: vec![agent; agents as usize],
+            },
+            queue_names: vec!["queue".into()],
+            skill_names: vec![],
+            service_within: vec![within],
+        }
+    }
 }
 
 /// A distribution of durations.

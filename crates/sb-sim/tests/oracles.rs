@@ -4,34 +4,11 @@
 
 use std::time::Duration;
 
-use sb_routing::{AgentSetup, Channel, Priority, QueueId, QueueSetup, ReasonId, RoutingSetup, Strategy};
+use sb_routing::{Channel, QueueId};
 use sb_sim::{Arrivals, Dist, Scenario, SimTenant, Stream};
 
-/// One queue, `agents` identical agents, voice only.
 fn tenant(agents: usize, within: Duration) -> SimTenant {
-    SimTenant {
-        routing: RoutingSetup {
-            skill_count: 0,
-            channel_costs: [100, 33, 50, 25],
-            missed_reason: ReasonId(0),
-            queues: vec![QueueSetup {
-                channels: vec![Channel::Voice],
-                priority: Priority::DEFAULT,
-                strategy: Strategy::LongestIdle,
-                skills: vec![],
-                offer_timeout: Duration::from_secs(30),
-                wrap_up: Duration::ZERO,
-                expected_handle_time: Duration::from_secs(180),
-                steps: vec![],
-            }],
-            agents: (0..agents)
-                .map(|_| AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0] })
-                .collect(),
-        },
-        queue_names: vec!["q".into()],
-        skill_names: vec![],
-        service_within: vec![within],
-    }
+    SimTenant::single_queue(agents as u32, within)
 }
 
 fn scenario(per_interval: f64, intervals: u32, aht: Duration, patience: Option<Dist>) -> Scenario {

@@ -276,19 +276,6 @@ pub(crate) fn presence_from_columns(presence: &str, reason: Option<String>) -> R
     }
 }
 
-/// The `state` column.
-pub(crate) fn state_name(state: InteractionState) -> &'static str {
-    match state {
-        InteractionState::Waiting => "waiting",
-        InteractionState::Offered => "offered",
-        InteractionState::Connected => "connected",
-        InteractionState::WrapUp => "wrap_up",
-        InteractionState::Completed => "completed",
-        InteractionState::Abandoned => "abandoned",
-        InteractionState::Lost => "lost",
-    }
-}
-
 pub(crate) fn state_from_name(name: &str) -> Result<InteractionState, String> {
     Ok(match name {
         "waiting" => InteractionState::Waiting,
@@ -399,7 +386,7 @@ mod tests {
             InteractionState::Abandoned,
             InteractionState::Lost,
         ] {
-            assert_eq!(state_from_name(state_name(state)), Ok(state));
+            assert_eq!(state_from_name(state.name()), Ok(state));
         }
         assert!(state_from_name("done").is_err());
         for presence in [PresenceRecord::Offline, PresenceRecord::Available, PresenceRecord::NotReady("x".into())] {

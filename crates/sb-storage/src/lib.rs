@@ -148,6 +148,20 @@ pub enum InteractionState {
 }
 
 impl InteractionState {
+    /// The state's name in tables and APIs: `waiting`, `offered`, `connected`, `wrap_up`,
+    /// `completed`, `abandoned` or `lost`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InteractionState::Waiting => "waiting",
+            InteractionState::Offered => "offered",
+            InteractionState::Connected => "connected",
+            InteractionState::WrapUp => "wrap_up",
+            InteractionState::Completed => "completed",
+            InteractionState::Abandoned => "abandoned",
+            InteractionState::Lost => "lost",
+        }
+    }
+
     /// Whether the interaction is over.
     pub fn is_ended(self) -> bool {
         matches!(self, InteractionState::Completed | InteractionState::Abandoned | InteractionState::Lost)

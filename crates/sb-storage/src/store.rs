@@ -146,7 +146,7 @@ const LIVE: [InteractionState; 4] =
 
 /// A state as a parameter.
 fn state(state: InteractionState) -> Value {
-    codec::state_name(state).into()
+    state.name().into()
 }
 
 /// An interaction id as the database stores it (a signed 64-bit integer).
