@@ -9,13 +9,13 @@
 
 mod model;
 mod report;
-mod rng;
 mod sim;
 mod stats;
 
 pub use model::{Arrivals, Dist, Scenario, Shift, SimTenant, Stream};
 pub use report::{DEFINITIONS, Replicated, Row};
-pub use rng::Rng;
+/// The simulator's random numbers: SplitMix64 with the distributions it samples.
+pub use sb_wfm::rng::SplitMix64 as Rng;
 pub use sim::{Counters, RunResult, run};
 pub use stats::{Estimate, t_975};
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use plotters::prelude::*;
+use sb_charts::{PALETTE, Panel, Series};
 use serde_json::json;
 
 use crate::model::{Scenario, SimTenant};
@@ -247,52 +247,36 @@ impl Replicated<'_> {
     pub fn chart(&self, path: &Path, title: &str) -> Result<(), String> {
         let intervals = self.scenario.intervals as usize;
         let rows: Vec<Row> = (0..intervals).map(|k| self.interval(k)).collect();
-        let root = SVGBackend::new(path, (1000, 700)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let (top, bottom) = root.split_vertically(380);
-        let x_label = |x: &f64| self.interval_label(x.round().max(0.0) as usize);
-        let mut sl = ChartBuilder::on(&top)
-            .caption(format!("{title}: service level per interval"), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..intervals.max(1) as f64, 0f64..100f64)
-            .map_err(|e| e.to_string())?;
-        sl.configure_mesh()
-            .x_label_formatter(&x_label)
-            .y_desc("service level (%)")
-            .draw()
-            .map_err(|e| e.to_string())?;
-        let points = |f: &dyn Fn(&Estimate) -> f64| -> Vec<(f64, f64)> {
+        let service_level = |f: &dyn Fn(&Estimate) -> f64| -> Vec<(f64, f64)> {
             rows.iter()
                 .enumerate()
                 .filter_map(|(k, r)| r.service_level.map(|e| (k as f64 + 0.5, (f(&e) * 100.0).clamp(0.0, 100.0))))
                 .collect()
         };
-        sl.draw_series(LineSeries::new(points(&|e| e.mean), BLUE.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label("mean")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-        for band in [points(&|e| e.low()), points(&|e| e.high())] {
-            sl.draw_series(LineSeries::new(band, BLUE.mix(0.35))).map_err(|e| e.to_string())?;
-        }
-        sl.configure_series_labels().border_style(BLACK).draw().map_err(|e| e.to_string())?;
-
-        let max_queue = rows.iter().map(|r| r.max_queue).fold(1.0, f64::max);
-        let mut q = ChartBuilder::on(&bottom)
-            .caption("longest queue per interval (mean over replications)", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..intervals.max(1) as f64, 0f64..max_queue * 1.1)
-            .map_err(|e| e.to_string())?;
-        q.configure_mesh().x_label_formatter(&x_label).y_desc("waiting contacts").draw().map_err(|e| e.to_string())?;
-        q.draw_series(LineSeries::new(
-            rows.iter().enumerate().map(|(k, r)| (k as f64 + 0.5, r.max_queue)),
-            RED.stroke_width(2),
-        ))
-        .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
-        Ok(())
+        let line = |name: &str, points, color, faint| Series { name: name.into(), points, color, faint };
+        let panels = [
+            Panel {
+                caption: format!("{title}: service level per interval"),
+                y_label: "service level (%)".into(),
+                y_max: Some(100.0),
+                series: vec![
+                    line("mean", service_level(&|e| e.mean), PALETTE[0], false),
+                    line("95% low", service_level(&|e| e.low()), PALETTE[0], true),
+                    line("95% high", service_level(&|e| e.high()), PALETTE[0], true),
+                ],
+            },
+            Panel {
+                caption: "longest queue per interval (mean over replications)".into(),
+                y_label: "waiting contacts".into(),
+                y_max: None,
+                series: vec![line(
+                    "longest queue",
+                    rows.iter().enumerate().map(|(k, r)| (k as f64 + 0.5, r.max_queue)).collect(),
+                    PALETTE[1],
+                    false,
+                )],
+            },
+        ];
+        sb_charts::render(path, &panels, intervals as f64, &|x| self.interval_label(x.round().max(0.0) as usize))
     }
 }

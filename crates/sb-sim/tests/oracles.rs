@@ -29,28 +29,20 @@ fn scenario(per_interval: f64, intervals: u32, aht: Duration, patience: Option<D
     }
 }
 
-/// Erlang C: the probability that an arrival waits, for `a` Erlangs offered to `n` agents
-/// (via the Erlang B recurrence, which is numerically stable).
-fn erlang_c(n: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=n {
-        b = a * b / (f64::from(k) + a * b);
-    }
-    f64::from(n) * b / (f64::from(n) - a * (1.0 - b))
-}
-
 #[test]
 fn mmn_agrees_with_erlang_c() {
     // 10 Erlangs: 100 calls per 30 minutes with a mean handle time of 180 s, 12 agents,
     // target 20 s. Erlang C: P(wait) = 0.4494, SL = 1 - P(wait)·exp(-(12-10)·20/180) = 0.6397,
     // ASA = P(wait)·180/(12-10) = 40.4 s.
-    let (n, a, aht, t) = (12u32, 10.0, 180.0, 20.0);
-    let c = erlang_c(n, a);
-    let sl = 1.0 - c * (-(f64::from(n) - a) * t / aht).exp();
-    let asa = c * aht / (f64::from(n) - a);
-    assert!((c - 0.4494).abs() < 0.001, "Erlang C itself: {c}");
+    let (n, a) = (12u32, 10.0);
+    let within = Duration::from_secs(20);
+    let aht = sb_wfm::Aht::from_secs(180.0).unwrap();
+    let offered = sb_wfm::Erlangs::new(a).unwrap();
+    let theory = *sb_wfm::erlang_c_metrics(n, offered, aht, within).metrics().expect("a stable queue");
+    let (sl, asa) = (theory.service_level, theory.asa_seconds);
+    assert!((theory.p_wait - 0.4494).abs() < 0.001, "Erlang C itself: {theory:?}");
 
-    let tenant = tenant(n as usize, Duration::from_secs(20));
+    let tenant = tenant(n as usize, within);
     let scenario = scenario(100.0, 192, Duration::from_secs(180), None);
     let result = sb_sim::replicate(&tenant, &scenario, 11, 40, &mut |_| {});
     let total = result.total();
@@ -65,6 +57,30 @@ fn mmn_agrees_with_erlang_c() {
         "occupancy: simulated {occupancy:?}, Erlang C {:.4}",
         a / f64::from(n)
     );
+}
+
+#[test]
+fn mmn_with_exponential_patience_agrees_with_erlang_a() {
+    // 10 Erlangs offered to 10 agents: without abandonment the queue would grow without
+    // bound; customers with a mean patience of 2 minutes keep it stable. Erlang A
+    // (Garnett, Mandelbaum and Reiman, 2002) gives the steady state. Service level here
+    // counts every abandon against the target, as Erlang A does (short_abandon 0).
+    let (n, a) = (10u32, 10.0);
+    let within = Duration::from_secs(20);
+    let aht = sb_wfm::Aht::from_secs(180.0).unwrap();
+    let patience = sb_wfm::Patience::from_secs(120.0).unwrap();
+    let theory = sb_wfm::erlang_a(n, sb_wfm::Erlangs::new(a).unwrap(), aht, patience, within).unwrap();
+
+    let tenant = tenant(n as usize, within);
+    let patience = Some(Dist::Exponential { mean: Duration::from_secs(120) });
+    let scenario = scenario(100.0, 192, Duration::from_secs(180), patience);
+    let result = sb_sim::replicate(&tenant, &scenario, 21, 40, &mut |_| {});
+    let total = result.total();
+    let (sl, abandon, asa) = (total.service_level.unwrap(), total.abandon_rate.unwrap(), total.asa.unwrap());
+    eprintln!("Erlang A: {theory:?}; simulated: SL {sl:?}, abandon {abandon:?}, ASA {asa:?}");
+    assert!(sl.contains(theory.service_level), "service level: simulated {sl:?}, Erlang A {}", theory.service_level);
+    assert!(abandon.contains(theory.p_abandon), "abandon rate: simulated {abandon:?}, Erlang A {}", theory.p_abandon);
+    assert!(asa.contains(theory.asa_seconds), "ASA: simulated {asa:?}, Erlang A {}", theory.asa_seconds);
 }
 
 #[test]

@@ -56,7 +56,7 @@ pub fn routing(args: RoutingArgs) -> anyhow::Result<()> {
         Progress::Done => bars.finish(),
     });
     bars.finish();
-    println!("{report}");
+    say!("{report}");
     Ok(())
 }
 
@@ -102,6 +102,6 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let report = sb_bench::simulate::run(&bench, &script, &mut |phase| spinner.set_message(phase.to_string()));
     spinner.finish_and_clear();
     let _ = std::fs::remove_file(&script);
-    println!("{report}");
+    say!("{report}");
     Ok(())
 }

@@ -11,17 +11,17 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         match sb_config::check_file(file) {
             Ok((config, report)) => {
                 for diagnostic in &report.diagnostics {
-                    println!("{diagnostic}");
+                    say!("{diagnostic}");
                 }
                 let warnings = match report.warning_count() {
                     0 => String::new(),
                     1 => ", 1 warning".to_string(),
                     n => format!(", {n} warnings"),
                 };
-                println!("{}: ok ({}){warnings}", file.display(), config.summary());
+                say!("{}: ok ({}){warnings}", file.display(), config.summary());
             }
             Err(report) => {
-                println!("{report}");
+                say!("{report}");
                 failed = true;
             }
         }

@@ -1,10 +1,28 @@
 //! The `switchboard` command: parses the command line and hands each command to the crate
 //! that does the work. Nothing else lives here.
 
+/// Like `println!`, but a closed standard output (`switchboard ... | head`) is not an
+/// error: the command carries on, so the files it writes are still written.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like `print!`, with the same tolerance as [`say!`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod config_cmd;
 mod progress;
 mod simulate;
+mod wfm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +52,12 @@ enum Command {
     /// Simulate a day (or more) of contacts against a tenant's routing, with replications
     /// and confidence intervals; prints a summary and writes JSON, CSV and an SVG chart.
     Simulate(simulate::SimulateArgs),
+    /// Agents needed to meet a service-level target (Erlang C, or Erlang A with patience),
+    /// for one interval or per interval of a demand file, with shrinkage.
+    Staff(wfm::StaffArgs),
+    /// Forecast interval volumes and handle times from history, with weekly and daily
+    /// seasonality; reports accuracy on a held-back week and writes CSV and an SVG chart.
+    Forecast(wfm::ForecastArgs),
     /// Print performance figures measured on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,6 +94,8 @@ fn main() -> ExitCode {
         }
         Command::Config(ConfigCommand::Check { files }) => return config_cmd::check(&files),
         Command::Simulate(args) => simulate::run(args),
+        Command::Staff(args) => wfm::staff(args),
+        Command::Forecast(args) => wfm::forecast(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
     };

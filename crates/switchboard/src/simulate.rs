@@ -100,9 +100,9 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     bars.finish();
     let elapsed = started.elapsed();
 
-    println!("{}", result.table());
+    say!("{}", result.table());
     let contacts: u64 = result.runs.iter().map(|r| r.contacts).sum();
-    println!(
+    say!(
         "simulated {contacts} contacts in {:.2} s ({:.0} contacts per second)",
         elapsed.as_secs_f64(),
         contacts as f64 / elapsed.as_secs_f64()
@@ -120,6 +120,6 @@ fn write_outputs(result: &sb_sim::Replicated, out: &Path, title: &str) -> anyhow
     std::fs::write(&csv, result.intervals_csv()).with_context(|| format!("writing {}", csv.display()))?;
     let svg = out.join("chart.svg");
     result.chart(&svg, title).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
-    println!("wrote {}, {} and {}", json.display(), csv.display(), svg.display());
+    say!("wrote {}, {} and {}", json.display(), csv.display(), svg.display());
     Ok(())
 }

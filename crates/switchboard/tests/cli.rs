@@ -48,3 +48,112 @@ fn help_explains_each_command() {
     let (_, bench) = switchboard(&["bench", "routing", "--help"]);
     assert!(bench.contains("--waiting") && bench.contains("naive"), "{bench}");
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchboard-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn staff_finds_the_textbook_answer() {
+    // 100 calls in 30 minutes of 180 s each is 10 Erlangs: 14 agents reach 80 % in 20 s
+    // (the worked example of callcentrehelper.com's "Erlang C formula - made simple").
+    let (code, out) = switchboard(&["staff", "--volume", "100", "--aht", "180s", "--target", "80/20s"]);
+    assert_eq!(code, 0, "{out}");
+    let row = out.lines().find(|l| l.starts_with("one 30m interval")).expect("a result row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(cells.contains(&"14"), "14 agents: {row}");
+    assert!(row.contains("88.8%"), "service level 88.8 %: {row}");
+}
+
+#[test]
+fn staff_rejects_a_malformed_target_and_names_it() {
+    let (code, out) = switchboard(&["staff", "--volume", "100", "--aht", "180s", "--target", "eighty"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--target") && out.contains("eighty"), "{out}");
+}
+
+#[test]
+fn forecast_then_staff_writes_tables_and_charts() {
+    let dir = scratch("forecast");
+    let forecast = dir.join("forecast.csv");
+    let (code, out) = switchboard(&[
+        "forecast",
+        "--history",
+        "crates/sb-wfm/test_data/history-sample.csv",
+        "--days",
+        "2",
+        "--out",
+        forecast.to_str().unwrap(),
+        "--chart",
+        dir.join("forecast.svg").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("wape") && out.contains("Chosen:"), "{out}");
+    let csv = std::fs::read_to_string(&forecast).unwrap();
+    assert_eq!(csv.lines().next(), Some("interval_start,volume,aht_seconds"));
+    assert_eq!(csv.lines().count(), 1 + 2 * 48, "two days of 30-minute intervals");
+    assert!(std::fs::read_to_string(dir.join("forecast.svg")).unwrap().starts_with("<svg"));
+
+    let (code, out) = switchboard(&[
+        "staff",
+        "--demand",
+        forecast.to_str().unwrap(),
+        "--csv",
+        dir.join("staff.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read_to_string(dir.join("staff.csv")).unwrap().lines().count(), 1 + 2 * 48);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn regression_a_closed_stdout_lost_the_chart() {
+    // `switchboard staff ... | head -1` used to panic on the closed pipe before the chart was
+    // written.
+    let dir = scratch("pipe");
+    let chart = dir.join("staff.svg");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["staff", "--volume", "100", "--aht", "180s", "--chart", chart.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(std::fs::read_to_string(&chart).unwrap().starts_with("<svg"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn simulate_the_demo_and_report_a_bad_scenario() {
+    let dir = scratch("simulate");
+    let out_dir = dir.join("out");
+    let (code, out) = switchboard(&[
+        "simulate",
+        "--config",
+        "examples/demo.yaml",
+        "--scenario",
+        "examples/demo-scenario.yaml",
+        "--replications",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all queues") && out.contains("definitions:"), "{out}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["replications"], 2);
+    assert!(summary["total"]["offered"].as_f64().unwrap() > 100.0, "{summary}");
+    assert!(std::fs::read_to_string(out_dir.join("chart.svg")).unwrap().starts_with("<svg"));
+
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "intervals: 2\nstreams:\n  - queue: biling\n    channel: voice\n    arrivals: 1\n    handle_time: {fixed: 1m}\n").unwrap();
+    let (code, out) = switchboard(&["simulate", "-c", "examples/demo.yaml", "-s", bad.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bad.yaml:3:12: error: streams[0].queue: unknown queue \"biling\""), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
