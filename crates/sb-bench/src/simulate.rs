@@ -145,21 +145,7 @@ fn mmn(agents: u32, contacts: u64) -> (SimTenant, Scenario, f64) {
     let per_interval = rate * 3600.0;
     let intervals = (contacts as f64 / per_interval).ceil().max(1.0) as u32;
     let tenant = SimTenant::single_queue(agents, Duration::from_secs(20));
-    let scenario = Scenario {
-        interval,
-        intervals,
-        short_abandon: Duration::ZERO,
-        streams: vec![Stream {
-            queue: QueueId(0),
-            channel: Channel::Voice,
-            requirements: vec![],
-            arrivals: Arrivals::Poisson { per_interval: vec![per_interval; intervals as usize] },
-            handle: Dist::Exponential { mean: Duration::from_secs(180) },
-            patience: None,
-        }],
-        shifts: vec![],
-        drain: Duration::from_secs(4 * 3600),
-    };
+    let scenario = Scenario::single_queue(interval, intervals, per_interval, Duration::from_secs(180), None);
     (tenant, scenario, rate)
 }
 

@@ -136,6 +136,33 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The textbook scenario for [`SimTenant::single_queue`]: Poisson arrivals at the same
+    /// expected number per interval, exponential handle times of mean `aht`, every agent
+    /// logged in, every abandon counted, four hours to drain.
+    pub fn single_queue(
+        interval: Duration,
+        intervals: u32,
+        per_interval: f64,
+        aht: Duration,
+        patience: Option<Dist>,
+    ) -> Scenario {
+        Scenario {
+            interval,
+            intervals,
+            short_abandon: Duration::ZERO,
+            streams: vec![Stream {
+                queue: QueueId(0),
+                channel: Channel::Voice,
+                requirements: vec![],
+                arrivals: Arrivals::Poisson { per_interval: vec![per_interval; intervals as usize] },
+                handle: Dist::Exponential { mean: aht },
+                patience,
+            }],
+            shifts: vec![],
+            drain: Duration::from_secs(4 * 3600),
+        }
+    }
+
     /// The end of the arrival period.
     pub fn horizon(&self) -> Duration {
         self.interval * self.intervals

@@ -4,29 +4,14 @@
 
 use std::time::Duration;
 
-use sb_routing::{Channel, QueueId};
-use sb_sim::{Arrivals, Dist, Scenario, SimTenant, Stream};
+use sb_sim::{Dist, Scenario, SimTenant};
 
 fn tenant(agents: usize, within: Duration) -> SimTenant {
     SimTenant::single_queue(agents as u32, within)
 }
 
 fn scenario(per_interval: f64, intervals: u32, aht: Duration, patience: Option<Dist>) -> Scenario {
-    Scenario {
-        interval: Duration::from_secs(1800),
-        intervals,
-        short_abandon: Duration::ZERO,
-        streams: vec![Stream {
-            queue: QueueId(0),
-            channel: Channel::Voice,
-            requirements: vec![],
-            arrivals: Arrivals::Poisson { per_interval: vec![per_interval; intervals as usize] },
-            handle: Dist::Exponential { mean: aht },
-            patience,
-        }],
-        shifts: vec![],
-        drain: Duration::from_secs(4 * 3600),
-    }
+    Scenario::single_queue(Duration::from_secs(1800), intervals, per_interval, aht, patience)
 }
 
 #[test]
