@@ -98,3 +98,15 @@ fn the_same_seed_gives_the_same_run() {
     let c = sb_sim::run(&tenant, &scenario, 4);
     assert_ne!(a.queues, c.queues, "another seed gives another run");
 }
+
+#[test]
+fn replications_do_not_depend_on_how_they_are_scheduled() {
+    let tenant = tenant(4, Duration::from_secs(20));
+    let scenario =
+        scenario(50.0, 4, Duration::from_secs(200), Some(Dist::Exponential { mean: Duration::from_secs(60) }));
+    let parallel = sb_sim::replicate(&tenant, &scenario, 5, 6, &mut |_| {});
+    for (r, run) in parallel.runs.iter().enumerate() {
+        let alone = sb_sim::run(&tenant, &scenario, 5 + r as u64);
+        assert_eq!(run.queues, alone.queues, "replication {r} equals the same seed run alone");
+    }
+}

@@ -68,8 +68,9 @@ pub struct SimulateArgs {
     /// Skills (and queues, one per skill) of the generated center.
     #[arg(long, default_value_t = 50)]
     skills: u16,
-    /// Simulated days of the center (365 simulates a year).
-    #[arg(long, default_value_t = 1)]
+    /// Independent days of the center to simulate on every core, for the throughput of long
+    /// runs (365 simulates a year).
+    #[arg(long, default_value_t = 14)]
     days: u32,
     /// Contacts per simulated day.
     #[arg(long, default_value_t = 200_000)]
