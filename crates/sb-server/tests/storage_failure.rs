@@ -1,0 +1,98 @@
+//! When storage fails, the dispatcher answers every request of the batch with an error,
+//! keeps nothing of it, and rebuilds the engine from what is stored, so that memory never
+//! runs ahead of the database; once storage works again, so does the tenant.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sb_routing::{AgentId, Channel, Command, Presence, QueueId};
+use sb_server::dispatcher::{Dispatcher, NewRequest, Request, RequestError};
+use sb_storage::{InteractionRow, LogRecord, Snapshot, Store, StoreError, StoredEvent};
+use tokio::sync::oneshot;
+
+/// A real SQLite store that refuses appends while `failing` is set.
+struct Flaky {
+    inner: Box<dyn Store>,
+    failing: Arc<AtomicBool>,
+}
+
+impl Store for Flaky {
+    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::BadAddress("the disk is full (simulated)".into()));
+        }
+        self.inner.append(tenant, records)
+    }
+    fn snapshot(&mut self, tenant: &str) -> Result<Snapshot, StoreError> {
+        self.inner.snapshot(tenant)
+    }
+    fn events(&mut self, tenant: &str, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.events(tenant, after, limit)
+    }
+    fn interaction(&mut self, tenant: &str, id: u64) -> Result<Option<InteractionRow>, StoreError> {
+        self.inner.interaction(tenant, id)
+    }
+    fn kind(&self) -> &'static str {
+        "flaky"
+    }
+}
+
+const TENANT: &str = "
+tenant: {id: flaky, name: Flaky, time_zone: UTC}
+skills: [{id: help}]
+queues: [{id: chat, channels: [chat], skills: {help: 1}}]
+agents: [{id: ann, skills: {help: 2}, queues: [chat]}]
+";
+
+fn create(d: &mut Dispatcher) -> Result<u64, RequestError> {
+    let (tx, mut rx) = oneshot::channel();
+    let new = NewRequest {
+        channel: Channel::Chat,
+        queue: QueueId(0),
+        priority: None,
+        requirements: vec![],
+        attributes: vec![],
+    };
+    d.step(vec![Request::Create { new, reply: tx }]);
+    rx.try_recv().expect("answered within the step").map(|v| v.record.id)
+}
+
+fn waiting(d: &mut Dispatcher) -> Vec<u64> {
+    let (tx, mut rx) = oneshot::channel();
+    d.step(vec![Request::Waiting { queue: QueueId(0), reply: tx }]);
+    rx.try_recv().expect("answered within the step")
+}
+
+#[test]
+fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
+    let dir = std::env::temp_dir().join(format!("sb-flaky-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
+    let (setup, directory) = sb_server::tenant::build(&config);
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
+    let flaky = Box::new(Flaky { inner: store, failing: failing.clone() });
+    let (mut d, _) = Dispatcher::open(setup, directory, flaky).unwrap();
+
+    let first = create(&mut d).unwrap();
+    failing.store(true, Ordering::SeqCst);
+    let refused = create(&mut d);
+    assert!(matches!(refused, Err(RequestError::Storage(_))), "{refused:?}");
+    let (tx, mut rx) = oneshot::channel();
+    d.step(vec![Request::Apply {
+        command: Command::SetPresence { agent: AgentId(0), presence: Presence::NotReady(sb_routing::ReasonId(0)) },
+        reply: tx,
+    }]);
+    assert!(matches!(rx.try_recv().unwrap(), Err(RequestError::Storage(_))));
+
+    failing.store(false, Ordering::SeqCst);
+    assert_eq!(waiting(&mut d), vec![first], "the refused chat is not in the engine either");
+    let next = create(&mut d).unwrap();
+    assert_eq!(waiting(&mut d), vec![first, next]);
+    // The refused presence change did not stick: Ann is still offline, so nothing is offered.
+    let (tx, mut rx) = oneshot::channel();
+    d.step(vec![Request::Agents { reply: tx }]);
+    assert_eq!(rx.try_recv().unwrap()[0].presence, Presence::Offline);
+    let _ = std::fs::remove_dir_all(&dir);
+}
