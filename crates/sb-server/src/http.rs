@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use sb_routing::{Channel, Command, CommandError, InteractionId, Level, Presence, Priority};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::dispatcher::{InteractionView, NewRequest, Request, RequestError, activity_name};
 use crate::tenant::Directory;
@@ -52,8 +53,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/queues/{queue}/waiting", get(waiting))
         .route("/api/v1/agents", get(agents))
         .route("/api/v1/agents/{agent}/presence", put(set_presence))
+        .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// The OpenAPI description of this API, generated from the handlers and DTOs below.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Routing of calls, chats, emails and SMS to agents.", version = "1"),
+    paths(health, create_interaction, get_interaction, accept, reject, complete, end_wrap_up, abandon, queues, waiting,
+        agents, set_presence),
+    tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "health"))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, as JSON.
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }
 
 // ----- Errors ---------------------------------------------------------------------------------
@@ -91,23 +108,27 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
+/// Every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: &'a str,
+/// What went wrong: a stable code, a sentence for people, and the field at fault if any.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `malformed_json`, `too_large`, `unsupported_media_type`, `invalid_field`,
+    /// `not_found`, `conflict`, `storage_failed` or `unavailable`.
+    code: String,
+    message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
-            ErrorBody { error: ErrorDetail { code: self.code, message: &self.message, field: self.field.as_deref() } };
+            ErrorBody { error: ErrorDetail { code: self.code.into(), message: self.message, field: self.field } };
         (self.status, Json(body)).into_response()
     }
 }
@@ -158,25 +179,36 @@ fn seconds(d: Option<Duration>) -> Option<f64> {
 
 // ----- DTOs -----------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+/// A new interaction: a call, chat, email or SMS conversation to route.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewInteractionDto {
+pub struct NewInteractionDto {
+    /// `voice`, `chat`, `email` or `sms`; the queue must take it.
     channel: String,
+    /// The queue's id in the tenant's configuration.
     queue: String,
+    /// 1 (lowest) to 10 (highest); the queue's priority when left out.
+    #[schema(minimum = 1, maximum = 10)]
     priority: Option<u8>,
+    /// Skills needed on top of the queue's, with a minimum proficiency from 1 to 5.
     #[serde(default)]
     skills: BTreeMap<String, u8>,
+    /// Free-form details shown to the agent (at most 50; names up to 64 and values up to
+    /// 1,024 characters).
     #[serde(default)]
     attributes: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
-struct InteractionDto {
+/// An interaction and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InteractionDto {
     id: u64,
     channel: String,
     queue: String,
     priority: u8,
+    /// `waiting`, `offered`, `connected`, `wrap_up`, `completed`, `abandoned` or `lost`.
     state: &'static str,
+    /// The agent it is offered to, connected to or in wrap-up with.
     agent: Option<String>,
     skills: BTreeMap<String, u8>,
     attributes: BTreeMap<String, String>,
@@ -202,27 +234,48 @@ impl From<InteractionView> for InteractionDto {
     }
 }
 
-#[derive(Deserialize)]
+/// The agent acting on an interaction.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AgentDto {
+pub struct AgentDto {
     agent: String,
 }
 
-#[derive(Deserialize)]
+/// An agent's chosen presence.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PresenceDto {
+pub struct PresenceDto {
+    /// `available`, `not_ready` (with a reason) or `offline`.
     presence: String,
+    /// A reason code of the tenant, only with `not_ready`.
     reason: Option<String>,
 }
 
 // ----- Handlers -------------------------------------------------------------------------------
 
-async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let queues = ask(&state, |reply| Request::Queues { reply }).await?;
-    let waiting: u32 = queues.iter().map(|q| q.waiting).sum();
-    Ok(Json(serde_json::json!({"status": "ok", "tenant": state.directory.tenant, "waiting": waiting})))
+/// Liveness: the tenant's dispatcher answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    status: &'static str,
+    tenant: String,
+    /// Interactions waiting in all queues.
+    waiting: u32,
 }
 
+/// Whether the server and the tenant's dispatcher are up.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = HealthDto), (status = 503, body = ErrorBody)))]
+async fn health(State(state): State<AppState>) -> Result<Json<HealthDto>, ApiError> {
+    let queues = ask(&state, |reply| Request::Queues { reply }).await?;
+    let waiting: u32 = queues.iter().map(|q| q.waiting).sum();
+    Ok(Json(HealthDto { status: "ok", tenant: state.directory.tenant.clone(), waiting }))
+}
+
+/// Accepts a new interaction into a queue; it is routed at once. The answer comes once it is
+/// durably stored.
+#[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = NewInteractionDto,
+    responses((status = 201, body = InteractionDto), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn create_interaction(
     State(state): State<AppState>,
@@ -284,6 +337,10 @@ async fn create_interaction(
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
+/// One interaction, ended or not.
+#[utoipa::path(get, path = "/api/v1/interactions/{id}", tag = "interactions",
+    params(("id" = u64, Path, description = "The interaction's id")),
+    responses((status = 200, body = InteractionDto), (status = 404, body = ErrorBody)))]
 async fn get_interaction(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<InteractionDto>, ApiError> {
     let view = ask(&state, |reply| Request::Interaction { id, reply }).await??;
     Ok(Json(view.into()))
@@ -303,7 +360,12 @@ fn agent_of(state: &AppState, body: Result<Json<AgentDto>, JsonRejection>) -> Re
 }
 
 macro_rules! agent_action {
-    ($name:ident, $variant:ident) => {
+    ($name:ident, $variant:ident, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "interactions", request_body = AgentDto,
+                    params(("id" = u64, Path, description = "The interaction's id")),
+                    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody),
+                        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
         async fn $name(
             State(state): State<AppState>,
             Path(id): Path<u64>,
@@ -315,17 +377,37 @@ macro_rules! agent_action {
     };
 }
 
-agent_action!(accept, Accept);
-agent_action!(reject, Reject);
-agent_action!(complete, Complete);
-agent_action!(end_wrap_up, EndWrapUp);
+agent_action!(accept, Accept, "/api/v1/interactions/{id}/accept", "The agent accepts the interaction offered to them.");
+agent_action!(
+    reject,
+    Reject,
+    "/api/v1/interactions/{id}/reject",
+    "The agent declines the offer; the interaction goes back to its place in the queue."
+);
+agent_action!(
+    complete,
+    Complete,
+    "/api/v1/interactions/{id}/complete",
+    "The conversation ended; wrap-up starts if the queue has one."
+);
+agent_action!(
+    end_wrap_up,
+    EndWrapUp,
+    "/api/v1/interactions/{id}/end-wrap-up",
+    "The agent ends after-contact work early."
+);
 
+/// The customer left before being connected.
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/abandon", tag = "interactions",
+    params(("id" = u64, Path, description = "The interaction's id")),
+    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn abandon(State(state): State<AppState>, Path(id): Path<u64>) -> Result<StatusCode, ApiError> {
     apply(&state, Command::Abandon { interaction: InteractionId(id) }).await
 }
 
-#[derive(Serialize)]
-struct QueueDto {
+/// Live figures of a queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueDto {
     queue: String,
     waiting: u32,
     staffed: u32,
@@ -333,6 +415,8 @@ struct QueueDto {
     estimated_wait_seconds: Option<f64>,
 }
 
+/// Every queue's live figures.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "queues", responses((status = 200, body = Vec<QueueDto>)))]
 async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueDto>>, ApiError> {
     let list = ask(&state, |reply| Request::Queues { reply }).await?;
     Ok(Json(
@@ -348,17 +432,27 @@ async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueDto>>, Ap
     ))
 }
 
-async fn waiting(
-    State(state): State<AppState>,
-    Path(queue): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = state.directory.queue(&queue).ok_or_else(|| ApiError::not_found(format!("unknown queue {queue:?}")))?;
-    let ids = ask(&state, |reply| Request::Waiting { queue: id, reply }).await?;
-    Ok(Json(serde_json::json!({"queue": queue, "waiting": ids})))
+/// A queue's waiting interactions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingDto {
+    queue: String,
+    /// Interaction ids in the order they will be served when every agent qualifies for all.
+    waiting: Vec<u64>,
 }
 
-#[derive(Serialize)]
-struct AgentStateDto {
+/// The waiting interactions of a queue, in queue order.
+#[utoipa::path(get, path = "/api/v1/queues/{queue}/waiting", tag = "queues",
+    params(("queue" = String, Path, description = "The queue's id")),
+    responses((status = 200, body = WaitingDto), (status = 404, body = ErrorBody)))]
+async fn waiting(State(state): State<AppState>, Path(queue): Path<String>) -> Result<Json<WaitingDto>, ApiError> {
+    let id = state.directory.queue(&queue).ok_or_else(|| ApiError::not_found(format!("unknown queue {queue:?}")))?;
+    let waiting = ask(&state, |reply| Request::Waiting { queue: id, reply }).await?;
+    Ok(Json(WaitingDto { queue, waiting }))
+}
+
+/// An agent's live state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentStateDto {
     agent: String,
     activity: &'static str,
     presence: &'static str,
@@ -366,6 +460,8 @@ struct AgentStateDto {
     load: u16,
 }
 
+/// Every agent's activity, presence and capacity in use.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses((status = 200, body = Vec<AgentStateDto>)))]
 async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStateDto>>, ApiError> {
     let list = ask(&state, |reply| Request::Agents { reply }).await?;
     let dir = &state.directory;
@@ -383,6 +479,11 @@ async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStateDto>
     ))
 }
 
+/// Sets an agent's presence: available, not ready with a reason, or offline. Going not
+/// ready or offline withdraws unanswered offers; conversations in progress continue.
+#[utoipa::path(put, path = "/api/v1/agents/{agent}/presence", tag = "agents", request_body = PresenceDto,
+    params(("agent" = String, Path, description = "The agent's id")),
+    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_presence(
     State(state): State<AppState>,
     Path(agent): Path<String>,

@@ -104,3 +104,40 @@ fn bad_input_gets_a_clear_error_and_stores_nothing() {
     let (status, conflict) = server.call("POST", "/api/v1/interactions/1/complete", Some(r#"{"agent": "alice"}"#));
     assert_eq!((status, conflict["error"]["code"].as_str()), (409, Some("conflict")));
 }
+
+#[test]
+fn the_openapi_document_describes_every_route() {
+    let scratch = Scratch::new();
+    let server = server(&scratch);
+    let (status, doc) = server.call("GET", "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    let routes = [
+        ("get", "/health"),
+        ("post", "/api/v1/interactions"),
+        ("get", "/api/v1/interactions/{id}"),
+        ("post", "/api/v1/interactions/{id}/accept"),
+        ("post", "/api/v1/interactions/{id}/reject"),
+        ("post", "/api/v1/interactions/{id}/complete"),
+        ("post", "/api/v1/interactions/{id}/end-wrap-up"),
+        ("post", "/api/v1/interactions/{id}/abandon"),
+        ("get", "/api/v1/queues"),
+        ("get", "/api/v1/queues/{queue}/waiting"),
+        ("get", "/api/v1/agents"),
+        ("put", "/api/v1/agents/{agent}/presence"),
+    ];
+    for (method, path) in routes {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is documented");
+        assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has responses");
+        // The route really exists: a request never answers 404 with an empty body or 405.
+        let concrete = path.replace("{id}", "1").replace("{queue}", "chat-support").replace("{agent}", "alice");
+        let (got, _) = server.call_raw(&method.to_uppercase(), &concrete, Some(b"{}"));
+        assert_ne!(got, 405, "{method} {concrete}");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 12, "no undocumented extra paths");
+    let interaction = &doc["components"]["schemas"]["InteractionDto"]["properties"];
+    for field in ["id", "channel", "queue", "state", "agent", "attributes", "estimated_wait_seconds"] {
+        assert!(interaction[field].is_object(), "InteractionDto.{field} is described: {interaction}");
+    }
+}
