@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -117,7 +117,7 @@ pub struct ErrorBody {
 /// What went wrong: a stable code, a sentence for people, and the field at fault if any.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `malformed_json`, `too_large`, `unsupported_media_type`, `invalid_field`,
+    /// `malformed_json`, `too_large`, `unsupported_media_type`, `invalid_path`, `invalid_field`,
     /// `not_found`, `conflict`, `storage_failed` or `unavailable`.
     code: String,
     message: String,
@@ -142,6 +142,12 @@ impl From<JsonRejection> for ApiError {
             _ => "malformed_json",
         };
         ApiError { status, code, message: rejection.body_text(), field: None }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, code: "invalid_path", message: rejection.body_text(), field: None }
     }
 }
 
@@ -184,6 +190,7 @@ fn seconds(d: Option<Duration>) -> Option<f64> {
 #[serde(deny_unknown_fields)]
 pub struct NewInteractionDto {
     /// `voice`, `chat`, `email` or `sms`; the queue must take it.
+    #[schema(pattern = "^(voice|chat|email|sms)$")]
     channel: String,
     /// The queue's id in the tenant's configuration.
     queue: String,
@@ -246,8 +253,9 @@ pub struct AgentDto {
 #[serde(deny_unknown_fields)]
 pub struct PresenceDto {
     /// `available`, `not_ready` (with a reason) or `offline`.
+    #[schema(pattern = "^(available|not_ready|offline)$")]
     presence: String,
-    /// A reason code of the tenant, only with `not_ready`.
+    /// A reason code of the tenant; required with `not_ready` and refused with the others.
     reason: Option<String>,
 }
 
@@ -274,7 +282,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<HealthDto>, ApiErr
 /// Accepts a new interaction into a queue; it is routed at once. The answer comes once it is
 /// durably stored.
 #[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = NewInteractionDto,
-    responses((status = 201, body = InteractionDto), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 201, body = InteractionDto), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 async fn create_interaction(
@@ -340,8 +348,12 @@ async fn create_interaction(
 /// One interaction, ended or not.
 #[utoipa::path(get, path = "/api/v1/interactions/{id}", tag = "interactions",
     params(("id" = u64, Path, description = "The interaction's id")),
-    responses((status = 200, body = InteractionDto), (status = 404, body = ErrorBody)))]
-async fn get_interaction(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<InteractionDto>, ApiError> {
+    responses((status = 200, body = InteractionDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_interaction(
+    State(state): State<AppState>,
+    id: Result<Path<u64>, PathRejection>,
+) -> Result<Json<InteractionDto>, ApiError> {
+    let Path(id) = id?;
     let view = ask(&state, |reply| Request::Interaction { id, reply }).await??;
     Ok(Json(view.into()))
 }
@@ -365,12 +377,14 @@ macro_rules! agent_action {
         #[utoipa::path(post, path = $path, tag = "interactions", request_body = AgentDto,
                     params(("id" = u64, Path, description = "The interaction's id")),
                     responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody),
-                        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+                        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+                        (status = 503, body = ErrorBody)))]
         async fn $name(
             State(state): State<AppState>,
-            Path(id): Path<u64>,
+            id: Result<Path<u64>, PathRejection>,
             body: Result<Json<AgentDto>, JsonRejection>,
         ) -> Result<StatusCode, ApiError> {
+            let Path(id) = id?;
             let agent = agent_of(&state, body)?;
             apply(&state, Command::$variant { interaction: InteractionId(id), agent }).await
         }
@@ -400,8 +414,10 @@ agent_action!(
 /// The customer left before being connected.
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/abandon", tag = "interactions",
     params(("id" = u64, Path, description = "The interaction's id")),
-    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn abandon(State(state): State<AppState>, Path(id): Path<u64>) -> Result<StatusCode, ApiError> {
+    responses((status = 204, description = "Done and stored"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn abandon(State(state): State<AppState>, id: Result<Path<u64>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
     apply(&state, Command::Abandon { interaction: InteractionId(id) }).await
 }
 
@@ -483,7 +499,8 @@ async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStateDto>
 /// ready or offline withdraws unanswered offers; conversations in progress continue.
 #[utoipa::path(put, path = "/api/v1/agents/{agent}/presence", tag = "agents", request_body = PresenceDto,
     params(("agent" = String, Path, description = "The agent's id")),
-    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Done and stored"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn set_presence(
     State(state): State<AppState>,
     Path(agent): Path<String>,

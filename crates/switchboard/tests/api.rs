@@ -78,6 +78,8 @@ fn bad_input_gets_a_clear_error_and_stores_nothing() {
             "too_large",
         ),
         ("GET", "/api/v1/interactions/999", String::new(), 404, "not_found"),
+        ("GET", "/api/v1/interactions/abc", String::new(), 400, "invalid_path"),
+        ("POST", "/api/v1/interactions/-1/accept", r#"{"agent": "alice"}"#.into(), 400, "invalid_path"),
         ("POST", "/api/v1/interactions/999/accept", r#"{"agent": "alice"}"#.into(), 404, "not_found"),
         ("POST", "/api/v1/interactions/1/accept", r#"{"agent": "mallory"}"#.into(), 422, "invalid_field"),
         ("PUT", "/api/v1/agents/alice/presence", r#"{"presence": "not_ready"}"#.into(), 422, "invalid_field"),
