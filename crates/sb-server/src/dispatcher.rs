@@ -9,7 +9,7 @@
 //! If the append fails, every request of the batch is answered with an error and the
 //! engine is rebuilt from storage, so memory never runs ahead of what is stored.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sb_routing::{
@@ -18,7 +18,7 @@ use sb_routing::{
     Timestamp,
 };
 use sb_storage::{InteractionRecord, InteractionState, LogEvent, LogRecord, PresenceRecord, Store, StoreError};
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 use crate::tenant::Directory;
 
@@ -112,7 +112,12 @@ pub struct Dispatcher {
     store: Box<dyn Store>,
     next_id: u64,
     last_now: Timestamp,
+    /// Live events: every stored record, as JSON, for the event stream's subscribers.
+    live: broadcast::Sender<Arc<str>>,
 }
+
+/// How many live events a slow subscriber may fall behind before it is told it missed some.
+const LIVE_BACKLOG: usize = 4096;
 
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,9 +163,26 @@ impl Dispatcher {
         store: Box<dyn Store>,
     ) -> Result<(Dispatcher, RestoreSummary), StoreError> {
         let engine = Engine::new(setup.clone()).expect("the setup comes from a validated configuration");
-        let mut d = Dispatcher { setup, directory, engine, store, next_id: 1, last_now: Timestamp::ZERO };
+        let (live, _) = broadcast::channel(LIVE_BACKLOG);
+        let mut d = Dispatcher { setup, directory, engine, store, next_id: 1, last_now: Timestamp::ZERO, live };
         let summary = d.restore()?;
         Ok((d, summary))
+    }
+
+    /// Where stored events are published; subscribe to follow them live.
+    pub fn live_events(&self) -> broadcast::Sender<Arc<str>> {
+        self.live.clone()
+    }
+
+    /// Sends stored records to live subscribers, if there are any.
+    fn publish(&self, records: &[LogRecord]) {
+        if self.live.receiver_count() == 0 {
+            return;
+        }
+        for record in records {
+            let json = format!("{{\"at_ms\":{},\"event\":{}}}", record.at_ms, sb_storage::event_json(&record.event));
+            let _ = self.live.send(json.into());
+        }
     }
 
     fn now(&mut self) -> Timestamp {
@@ -250,6 +272,7 @@ impl Dispatcher {
         self.engine.restore(now, state).expect("stored interactions are consistent with the configuration");
         self.drain(&mut records);
         self.store.append(&tenant, &records)?;
+        self.publish(&records);
         Ok(summary)
     }
 
@@ -353,7 +376,10 @@ impl Dispatcher {
         } else {
             let tenant = self.directory.tenant.clone();
             match self.store.append(&tenant, &records) {
-                Ok(()) => None,
+                Ok(()) => {
+                    self.publish(&records);
+                    None
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "appending to the event log failed; rebuilding from storage");
                     Some(e.to_string())

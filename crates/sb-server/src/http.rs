@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -36,6 +37,8 @@ pub const MAX_ATTRIBUTE_VALUE: usize = 1024;
 pub struct AppState {
     pub requests: mpsc::Sender<Request>,
     pub directory: std::sync::Arc<Directory>,
+    /// Stored events as JSON, for the live event stream.
+    pub live: tokio::sync::broadcast::Sender<std::sync::Arc<str>>,
 }
 
 /// Builds the router.
@@ -53,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/queues/{queue}/waiting", get(waiting))
         .route("/api/v1/agents", get(agents))
         .route("/api/v1/agents/{agent}/presence", put(set_presence))
+        .route("/api/v1/events", get(events))
         .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -63,10 +67,42 @@ pub fn router(state: AppState) -> Router {
 #[openapi(
     info(title = "Switchboard API", description = "Routing of calls, chats, emails and SMS to agents.", version = "1"),
     paths(health, create_interaction, get_interaction, accept, reject, complete, end_wrap_up, abandon, queues, waiting,
-        agents, set_presence),
-    tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "health"))
+        agents, set_presence, events),
+    tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "events"), (name = "health"))
 )]
 pub struct ApiDoc;
+
+/// The live event stream: a WebSocket on which every event is sent as it is stored, one
+/// JSON text message each: `{"at_ms": ..., "event": {"kind": "offered", ...}}`, in the format
+/// of the event log. A subscriber too slow to keep up gets `{"missed": N}` and goes on.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    responses((status = 101, description = "Switching to the WebSocket protocol; events follow as text messages"),
+        (status = 400, description = "Not a WebSocket upgrade request")))]
+async fn events(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let live = state.live.subscribe();
+    upgrade.on_upgrade(move |socket| follow(socket, live))
+}
+
+/// Forwards live events to one WebSocket until either side closes.
+async fn follow(mut socket: WebSocket, mut live: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let text: String = tokio::select! {
+            event = live.recv() => match event {
+                Ok(json) => json.to_string(),
+                Err(RecvError::Lagged(missed)) => format!("{{\"missed\":{missed}}}"),
+                Err(RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            },
+        };
+        if socket.send(Message::Text(text.into())).await.is_err() {
+            break;
+        }
+    }
+}
 
 /// The OpenAPI document, as JSON.
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

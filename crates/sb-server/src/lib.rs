@@ -47,11 +47,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "routing state rebuilt from storage"
     );
     let (tx, rx) = std::sync::mpsc::channel();
+    let live = dispatcher.live_events();
     let worker = std::thread::Builder::new()
         .name(format!("dispatcher-{}", directory.tenant))
         .spawn(move || dispatcher.run(rx))
         .context("starting the dispatcher thread")?;
-    let state = http::AppState { requests: tx, directory: Arc::new(directory) };
+    let state = http::AppState { requests: tx, directory: Arc::new(directory), live };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -18,6 +18,12 @@ mod store;
 
 pub use store::open;
 
+/// The JSON encoding of an event, exactly as the log stores it (with its `kind`); the live
+/// event stream sends the same, so consumers read one format.
+pub fn event_json(event: &LogEvent) -> String {
+    codec::encode(event)
+}
+
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

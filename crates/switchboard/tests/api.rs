@@ -127,6 +127,7 @@ fn the_openapi_document_describes_every_route() {
         ("get", "/api/v1/queues/{queue}/waiting"),
         ("get", "/api/v1/agents"),
         ("put", "/api/v1/agents/{agent}/presence"),
+        ("get", "/api/v1/events"),
     ];
     for (method, path) in routes {
         let operation = &doc["paths"][path][method];
@@ -137,7 +138,7 @@ fn the_openapi_document_describes_every_route() {
         let (got, _) = server.call_raw(&method.to_uppercase(), &concrete, Some(b"{}"));
         assert_ne!(got, 405, "{method} {concrete}");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 12, "no undocumented extra paths");
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 13, "no undocumented extra paths");
     let interaction = &doc["components"]["schemas"]["InteractionDto"]["properties"];
     for field in ["id", "channel", "queue", "state", "agent", "attributes", "estimated_wait_seconds"] {
         assert!(interaction[field].is_object(), "InteractionDto.{field} is described: {interaction}");
