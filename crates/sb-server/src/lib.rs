@@ -64,8 +64,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        // Scripts and tests read this line to find the port.
-        println!("switchboard listening on http://{addr}");
+        // Scripts and tests read this line to find the port. A closed standard output is no
+        // reason to stop serving.
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "switchboard listening on http://{addr}").and_then(|()| out.flush());
+        }
         tracing::info!(%addr, "serving HTTP");
         axum::serve(listener, http::router(state))
             .with_graceful_shutdown(async {
