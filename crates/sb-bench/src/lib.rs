@@ -4,6 +4,7 @@
 //! same run so that the ratio means something on any machine. None of this is a test with
 //! a time limit.
 
+pub mod api;
 mod naive;
 pub mod routing;
 pub mod simulate;

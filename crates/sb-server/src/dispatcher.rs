@@ -88,7 +88,7 @@ pub struct AgentView {
 
 /// A request carried out but not yet answered: answers wait for the batch to be stored.
 enum Pending {
-    Create(Result<u64, RequestError>, oneshot::Sender<Result<InteractionView, RequestError>>),
+    Create(Result<InteractionRecord, RequestError>, oneshot::Sender<Result<InteractionView, RequestError>>),
     Apply(Result<(), RequestError>, oneshot::Sender<Result<(), RequestError>>),
     Interaction(u64, oneshot::Sender<Result<InteractionView, RequestError>>),
     Queues(oneshot::Sender<Vec<QueueView>>),
@@ -399,7 +399,7 @@ impl Dispatcher {
         for answer in answers {
             match answer {
                 Pending::Create(result, reply) => {
-                    let answer = stored(&failure).and(result).and_then(|id| self.view(id));
+                    let answer = stored(&failure).and(result).and_then(|record| self.created_view(record));
                     let _ = reply.send(answer);
                 }
                 Pending::Apply(result, reply) => {
@@ -421,7 +421,12 @@ impl Dispatcher {
         }
     }
 
-    fn create(&mut self, now: Timestamp, new: NewRequest, records: &mut Vec<LogRecord>) -> Result<u64, RequestError> {
+    fn create(
+        &mut self,
+        now: Timestamp,
+        new: NewRequest,
+        records: &mut Vec<LogRecord>,
+    ) -> Result<InteractionRecord, RequestError> {
         let id = self.next_id;
         let queue_priority = self.setup.queues[new.queue.index()].priority;
         let command = Command::Enqueue(NewInteraction {
@@ -431,32 +436,45 @@ impl Dispatcher {
             priority: new.priority,
             requirements: new.requirements.clone(),
         });
-        let created = LogRecord {
-            at_ms: ms(now),
-            event: LogEvent::Created(InteractionRecord {
-                id,
-                channel: new.channel.name().to_string(),
-                queue: self.directory.queue_name(new.queue).to_string(),
-                priority: new.priority.unwrap_or(queue_priority).get(),
-                requirements: new
-                    .requirements
-                    .iter()
-                    .map(|(s, l)| (self.directory.skill_name(*s).to_string(), l.get()))
-                    .collect(),
-                attributes: new.attributes,
-                created_at_ms: ms(now),
-            }),
+        let record = InteractionRecord {
+            id,
+            channel: new.channel.name().to_string(),
+            queue: self.directory.queue_name(new.queue).to_string(),
+            priority: new.priority.unwrap_or(queue_priority).get(),
+            requirements: new
+                .requirements
+                .iter()
+                .map(|(s, l)| (self.directory.skill_name(*s).to_string(), l.get()))
+                .collect(),
+            attributes: new.attributes,
+            created_at_ms: ms(now),
         };
         // The record goes first so that the log holds the interaction before its offers.
         let mark = records.len();
-        records.push(created);
+        records.push(LogRecord { at_ms: ms(now), event: LogEvent::Created(record.clone()) });
         if let Err(e) = self.engine.handle(now, command) {
             records.truncate(mark);
             return Err(e.into());
         }
         self.next_id += 1;
         self.drain(records);
-        Ok(id)
+        Ok(record)
+    }
+
+    /// The view of an interaction just created, from its record and the engine, without a
+    /// read from storage; storage is asked only if the engine no longer holds it.
+    fn created_view(&mut self, record: InteractionRecord) -> Result<InteractionView, RequestError> {
+        let id = InteractionId(record.id);
+        let (state, agent) = match self.engine.interaction(id) {
+            Some(InteractionStatus::Waiting { .. }) => (InteractionState::Waiting, None),
+            Some(InteractionStatus::Offered { agent, .. }) => (InteractionState::Offered, Some(agent)),
+            Some(InteractionStatus::Connected { agent }) => (InteractionState::Connected, Some(agent)),
+            Some(InteractionStatus::WrapUp { agent, .. }) => (InteractionState::WrapUp, Some(agent)),
+            None => return self.view(record.id),
+        };
+        let estimated_wait = if state == InteractionState::Waiting { self.engine.estimated_wait(id) } else { None };
+        let agent = agent.map(|a| self.directory.agent_name(a).to_string());
+        Ok(InteractionView { record, state, agent, estimated_wait })
     }
 
     fn view(&mut self, id: u64) -> Result<InteractionView, RequestError> {

@@ -106,3 +106,36 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     say!("{report}");
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Interactions to create on each storage backend.
+    #[arg(long, default_value_t = 20_000)]
+    requests: u32,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// A PostgreSQL address where a scratch database may be created (and dropped after);
+    /// `none` skips PostgreSQL.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres: String,
+}
+
+pub fn api(args: ApiArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.requests > 0 && args.connections > 0, "requests and connections must be at least 1");
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
+    let bench = sb_bench::api::ApiBench {
+        requests: args.requests,
+        connections: args.connections,
+        postgres_admin: (args.postgres != "none").then_some(args.postgres),
+    };
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message("creating interactions over HTTP");
+    let report = sb_bench::api::run(&bench);
+    spinner.finish_and_clear();
+    say!("{report}");
+    Ok(())
+}

@@ -83,6 +83,9 @@ enum BenchCommand {
     /// real routing engine, and an M/M/N model in Switchboard's simulator next to SimPy
     /// (python3 with the simpy package) in the same run.
     Simulate(bench::SimulateArgs),
+    /// Durable interaction creations per second and latency over real HTTP on SQLite and
+    /// PostgreSQL, with a server started in-process on 127.0.0.1.
+    Api(bench::ApiArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Forecast(args) => wfm::forecast(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
+        Command::Bench(BenchCommand::Api(args)) => bench::api(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

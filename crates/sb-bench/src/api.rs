@@ -1,0 +1,230 @@
+//! `switchboard bench api`: durable interaction creations per second over real HTTP, with
+//! latency quantiles, on SQLite and on PostgreSQL.
+//!
+//! A server runs in-process on 127.0.0.1 (the same code as `switchboard serve`), and
+//! concurrent clients on keep-alive connections post interactions. An answer means the
+//! interaction is stored (the dispatcher answers after its group commit), so the figure is
+//! durable creations, not requests accepted into memory.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::stats::Latencies;
+
+/// The size of the run.
+#[derive(Clone, Debug)]
+pub struct ApiBench {
+    /// Interactions created per backend.
+    pub requests: u32,
+    /// Concurrent keep-alive connections.
+    pub connections: u32,
+    /// Where a scratch PostgreSQL database can be created; `None` skips PostgreSQL.
+    pub postgres_admin: Option<String>,
+}
+
+/// One backend's figures.
+#[derive(Clone, Debug)]
+pub struct BackendFigures {
+    pub backend: &'static str,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub latencies: Latencies,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct ApiReport {
+    pub bench: ApiBench,
+    pub backends: Vec<BackendFigures>,
+    /// Backends that could not be measured, and why.
+    pub skipped: Vec<(&'static str, String)>,
+}
+
+const TENANT: &str = "
+tenant: {id: bench, name: API benchmark, time_zone: UTC}
+skills: [{id: help}]
+queues: [{id: chat, channels: [chat], skills: {help: 1}}]
+agents: [{id: ann, skills: {help: 2}, queues: [chat]}]
+";
+
+const BODY: &str =
+    r#"{"channel":"chat","queue":"chat","attributes":{"customer":"Benchmark customer","source":"bench"}}"#;
+
+/// Posts `count` interactions on one keep-alive connection; returns each latency.
+async fn client(addr: SocketAddr, count: u32) -> Result<Vec<Duration>, String> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let mut buffer: Vec<u8> = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 8192];
+    let mut latencies = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let started = Instant::now();
+        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        // Read one response: headers, then Content-Length bytes of body.
+        loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if buffer.len() >= end + 4 + length {
+                    if !head.starts_with("http/1.1 201") {
+                        let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
+                        return Err(format!("unexpected answer: {} {body}", head.lines().next().unwrap_or("")));
+                    }
+                    buffer.drain(..end + 4 + length);
+                    break;
+                }
+            }
+            let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("the server closed the connection".into());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        latencies.push(started.elapsed());
+    }
+    Ok(latencies)
+}
+
+fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<BackendFigures, String> {
+    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
+    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
+    let server =
+        sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let connections = bench.connections.max(1);
+    let per_connection = bench.requests.div_ceil(connections);
+    let started = Instant::now();
+    let results = runtime.block_on(async {
+        let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(client(server.addr, per_connection))).collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.push(task.await.map_err(|e| e.to_string())?);
+        }
+        Ok::<_, String>(all)
+    });
+    let elapsed = started.elapsed();
+    let stopped = server.stop();
+    let mut latencies = Latencies::with_capacity((per_connection * connections) as usize);
+    for result in results? {
+        for latency in result? {
+            latencies.record(latency);
+        }
+    }
+    stopped.map_err(|e| format!("{e:#}"))?;
+    Ok(BackendFigures { backend, requests: latencies.len() as u64, elapsed, latencies })
+}
+
+/// A PostgreSQL database created for the run and dropped afterwards.
+struct ScratchDatabase {
+    admin: String,
+    name: String,
+}
+
+impl ScratchDatabase {
+    fn create(admin: &str) -> Result<ScratchDatabase, String> {
+        let name = format!("sb_bench_{}", std::process::id());
+        let describe =
+            |e: postgres::Error| e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_string());
+        let mut client = postgres::Client::connect(admin, postgres::NoTls).map_err(describe)?;
+        // Separate statements: CREATE DATABASE cannot run inside the implicit transaction of
+        // a multi-statement batch.
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).map_err(describe)?;
+        client.batch_execute(&format!("CREATE DATABASE {name}")).map_err(describe)?;
+        Ok(ScratchDatabase { admin: admin.to_string(), name })
+    }
+
+    fn url(&self) -> String {
+        match self.admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{}", self.name),
+            None => self.admin.clone(),
+        }
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// Runs the benchmark on SQLite (a scratch file) and, if reachable, PostgreSQL.
+pub fn run(bench: &ApiBench) -> ApiReport {
+    let mut report = ApiReport { bench: bench.clone(), backends: Vec::new(), skipped: Vec::new() };
+    let dir = std::env::temp_dir().join(format!("switchboard-bench-api-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    match measure("SQLite", &format!("sqlite:{}", dir.join("bench.db").display()), bench) {
+        Ok(figures) => report.backends.push(figures),
+        Err(e) => report.skipped.push(("SQLite", e)),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    match &bench.postgres_admin {
+        None => report.skipped.push(("PostgreSQL", "no --postgres address given".into())),
+        Some(admin) => match ScratchDatabase::create(admin) {
+            Err(e) => report.skipped.push(("PostgreSQL", format!("cannot create a scratch database: {e}"))),
+            Ok(db) => match measure("PostgreSQL", &db.url(), bench) {
+                Ok(figures) => report.backends.push(figures),
+                Err(e) => report.skipped.push(("PostgreSQL", e)),
+            },
+        },
+    }
+    report
+}
+
+impl fmt::Display for ApiReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "API benchmark: POST /api/v1/interactions over HTTP/1.1 keep-alive, {} connections; each answer follows a durable commit",
+            self.bench.connections
+        )?;
+        writeln!(
+            f,
+            "{:<12} {:>10} {:>14} {:>10} {:>10} {:>10}",
+            "storage", "requests", "creations/s", "p50", "p99", "p99.9"
+        )?;
+        for b in &self.backends {
+            let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+            writeln!(
+                f,
+                "{:<12} {:>10} {:>14} {:>10} {:>10} {:>10}",
+                b.backend,
+                crate::routing::group(b.requests),
+                crate::routing::group((b.requests as f64 / b.elapsed.as_secs_f64()) as u64),
+                ms(b.latencies.quantile(0.5)),
+                ms(b.latencies.quantile(0.99)),
+                ms(b.latencies.quantile(0.999)),
+            )?;
+        }
+        for (backend, why) in &self.skipped {
+            writeln!(f, "{backend} skipped: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_run_creates_every_interaction_on_sqlite() {
+        let report = run(&ApiBench { requests: 200, connections: 4, postgres_admin: None });
+        let sqlite = report.backends.iter().find(|b| b.backend == "SQLite").unwrap_or_else(|| panic!("{report}"));
+        assert_eq!(sqlite.requests, 200, "{report}");
+        assert!(report.to_string().contains("creations/s"));
+        assert!(report.skipped.iter().any(|(b, _)| *b == "PostgreSQL"));
+    }
+}
