@@ -23,6 +23,19 @@ pub struct ApiBench {
     pub connections: u32,
     /// Where a scratch PostgreSQL database can be created; `None` skips PostgreSQL.
     pub postgres_admin: Option<String>,
+    /// WebSocket subscribers of the live event stream for the fan-out measurement; 0 skips it.
+    pub subscribers: u32,
+    /// Events each subscriber must receive in the fan-out measurement.
+    pub fanout_events: u32,
+}
+
+/// How long after a creation was sent every subscriber had its event.
+#[derive(Clone, Debug)]
+pub struct FanoutFigures {
+    pub subscribers: u32,
+    pub events: u32,
+    /// One sample per subscriber and event: from sending the request to receiving the event.
+    pub latencies: Latencies,
 }
 
 /// One backend's figures.
@@ -41,6 +54,7 @@ pub struct ApiReport {
     pub backends: Vec<BackendFigures>,
     /// Backends that could not be measured, and why.
     pub skipped: Vec<(&'static str, String)>,
+    pub fanout: Result<Option<FanoutFigures>, String>,
 }
 
 const TENANT: &str = "
@@ -62,38 +76,43 @@ async fn client(addr: SocketAddr, count: u32) -> Result<Vec<Duration>, String> {
         BODY.len()
     );
     let mut buffer: Vec<u8> = Vec::with_capacity(8192);
-    let mut chunk = [0u8; 8192];
     let mut latencies = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let started = Instant::now();
         stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-        // Read one response: headers, then Content-Length bytes of body.
-        loop {
-            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                if buffer.len() >= end + 4 + length {
-                    if !head.starts_with("http/1.1 201") {
-                        let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
-                        return Err(format!("unexpected answer: {} {body}", head.lines().next().unwrap_or("")));
-                    }
-                    buffer.drain(..end + 4 + length);
-                    break;
-                }
-            }
-            let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("the server closed the connection".into());
-            }
-            buffer.extend_from_slice(&chunk[..n]);
-        }
+        read_answer(&mut stream, &mut buffer).await?;
         latencies.push(started.elapsed());
     }
     Ok(latencies)
+}
+
+/// Reads one answer (headers, then Content-Length bytes of body) and checks it is 201.
+/// `buffer` keeps bytes read past the answer for the next call.
+async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> Result<(), String> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buffer.len() >= end + 4 + length {
+                if !head.starts_with("http/1.1 201") {
+                    let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
+                    return Err(format!("unexpected answer: {} {body}", head.lines().next().unwrap_or("")));
+                }
+                buffer.drain(..end + 4 + length);
+                return Ok(());
+            }
+        }
+        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the connection".into());
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
 }
 
 fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<BackendFigures, String> {
@@ -123,6 +142,85 @@ fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<Ba
     }
     stopped.map_err(|e| format!("{e:#}"))?;
     Ok(BackendFigures { backend, requests: latencies.len() as u64, elapsed, latencies })
+}
+
+/// Subscribers on the live event stream while one client creates interactions one after the
+/// other: the time from sending each request to each subscriber's receipt of its event.
+fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
+    use futures_util::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
+    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
+    let server =
+        sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (subscribers, events) = (bench.subscribers, bench.fanout_events.max(1));
+    let base = Instant::now();
+    // When the request of the k-th creation was sent, in nanoseconds after `base`.
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
+    let result = runtime.block_on(async {
+        let url = format!("ws://{}/api/v1/events", server.addr);
+        let mut sockets = Vec::with_capacity(subscribers as usize);
+        for _ in 0..subscribers {
+            let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| e.to_string())?;
+            sockets.push(socket);
+        }
+        let readers: Vec<_> = sockets
+            .into_iter()
+            .map(|mut socket| {
+                let sent = sent.clone();
+                tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(events as usize);
+                    while (latencies.len() as u32) < events {
+                        let message = match socket.next().await {
+                            Some(Ok(m)) => m,
+                            Some(Err(e)) => return Err(e.to_string()),
+                            None => return Err("the stream ended".to_string()),
+                        };
+                        let Ok(text) = message.to_text() else { continue };
+                        if text.contains("\"kind\":\"created\"") {
+                            let k = latencies.len();
+                            let received = base.elapsed().as_nanos() as u64;
+                            latencies
+                                .push(Duration::from_nanos(received.saturating_sub(sent[k].load(Ordering::SeqCst))));
+                        }
+                    }
+                    Ok(latencies)
+                })
+            })
+            .collect();
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.map_err(|e| e.to_string())?;
+        for k in 0..events as usize {
+            sent[k].store(base.elapsed().as_nanos() as u64, Ordering::SeqCst);
+            post_one(&mut stream).await?;
+        }
+        let mut all = Latencies::with_capacity((subscribers * events) as usize);
+        for reader in readers {
+            for latency in reader.await.map_err(|e| e.to_string())?? {
+                all.record(latency);
+            }
+        }
+        Ok::<_, String>(all)
+    });
+    drop(runtime);
+    server.stop().map_err(|e| format!("{e:#}"))?;
+    Ok(FanoutFigures { subscribers, events, latencies: result? })
+}
+
+/// Sends one creation on a keep-alive connection and reads its answer.
+async fn post_one(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
+    let request = format!(
+        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    read_answer(stream, &mut Vec::new()).await
 }
 
 /// A PostgreSQL database created for the run and dropped afterwards.
@@ -162,12 +260,15 @@ impl Drop for ScratchDatabase {
 
 /// Runs the benchmark on SQLite (a scratch file) and, if reachable, PostgreSQL.
 pub fn run(bench: &ApiBench) -> ApiReport {
-    let mut report = ApiReport { bench: bench.clone(), backends: Vec::new(), skipped: Vec::new() };
+    let mut report = ApiReport { bench: bench.clone(), backends: Vec::new(), skipped: Vec::new(), fanout: Ok(None) };
     let dir = std::env::temp_dir().join(format!("switchboard-bench-api-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     match measure("SQLite", &format!("sqlite:{}", dir.join("bench.db").display()), bench) {
         Ok(figures) => report.backends.push(figures),
         Err(e) => report.skipped.push(("SQLite", e)),
+    }
+    if bench.subscribers > 0 {
+        report.fanout = fanout(&format!("sqlite:{}", dir.join("fanout.db").display()), bench).map(Some);
     }
     let _ = std::fs::remove_dir_all(&dir);
     match &bench.postgres_admin {
@@ -211,7 +312,19 @@ impl fmt::Display for ApiReport {
         for (backend, why) in &self.skipped {
             writeln!(f, "{backend} skipped: {why}")?;
         }
-        Ok(())
+        match &self.fanout {
+            Ok(Some(fan)) => writeln!(
+                f,
+                "live events to {} WebSocket subscribers ({} events each), from request sent to event received: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target: p99 under 50 ms)",
+                fan.subscribers,
+                fan.events,
+                fan.latencies.quantile(0.5).as_secs_f64() * 1000.0,
+                fan.latencies.quantile(0.99).as_secs_f64() * 1000.0,
+                fan.latencies.quantile(1.0).as_secs_f64() * 1000.0,
+            ),
+            Ok(None) => Ok(()),
+            Err(e) => writeln!(f, "live event fan-out failed: {e}"),
+        }
     }
 }
 
@@ -221,7 +334,10 @@ mod tests {
 
     #[test]
     fn a_small_run_creates_every_interaction_on_sqlite() {
-        let report = run(&ApiBench { requests: 200, connections: 4, postgres_admin: None });
+        let report =
+            run(&ApiBench { requests: 200, connections: 4, postgres_admin: None, subscribers: 20, fanout_events: 5 });
+        let fan = report.fanout.clone().unwrap_or_else(|e| panic!("{e}")).expect("measured");
+        assert_eq!(fan.latencies.len(), 20 * 5, "every subscriber got every event");
         let sqlite = report.backends.iter().find(|b| b.backend == "SQLite").unwrap_or_else(|| panic!("{report}"));
         assert_eq!(sqlite.requests, 200, "{report}");
         assert!(report.to_string().contains("creations/s"));

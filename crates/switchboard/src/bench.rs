@@ -119,6 +119,12 @@ pub struct ApiArgs {
     /// `none` skips PostgreSQL.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     postgres: String,
+    /// WebSocket subscribers of the live event stream for the fan-out measurement (0 skips it).
+    #[arg(long, default_value_t = 1_000)]
+    subscribers: u32,
+    /// Events each subscriber receives in the fan-out measurement.
+    #[arg(long, default_value_t = 100)]
+    fanout_events: u32,
 }
 
 pub fn api(args: ApiArgs) -> anyhow::Result<()> {
@@ -130,6 +136,8 @@ pub fn api(args: ApiArgs) -> anyhow::Result<()> {
         requests: args.requests,
         connections: args.connections,
         postgres_admin: (args.postgres != "none").then_some(args.postgres),
+        subscribers: args.subscribers,
+        fanout_events: args.fanout_events,
     };
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
