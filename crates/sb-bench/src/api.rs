@@ -67,14 +67,26 @@ agents: [{id: ann, skills: {help: 2}, queues: [chat]}]
 const BODY: &str =
     r#"{"channel":"chat","queue":"chat","attributes":{"customer":"Benchmark customer","source":"bench"}}"#;
 
+/// The request that creates one interaction, on a keep-alive connection.
+fn create_request() -> String {
+    format!(
+        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    )
+}
+
+/// Starts the benchmark tenant in-process on a free port of 127.0.0.1.
+fn start_server(database: &str) -> Result<sb_server::Spawned, String> {
+    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
+    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
+    sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))
+}
+
 /// Posts `count` interactions on one keep-alive connection; returns each latency.
 async fn client(addr: SocketAddr, count: u32) -> Result<Vec<Duration>, String> {
     let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let request = format!(
-        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
+    let request = create_request();
     let mut buffer: Vec<u8> = Vec::with_capacity(8192);
     let mut latencies = Vec::with_capacity(count as usize);
     for _ in 0..count {
@@ -116,10 +128,7 @@ async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -
 }
 
 fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<BackendFigures, String> {
-    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
-    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
-    let server =
-        sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))?;
+    let server = start_server(database)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let connections = bench.connections.max(1);
     let per_connection = bench.requests.div_ceil(connections);
@@ -151,10 +160,7 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
-    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
-    let server =
-        sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))?;
+    let server = start_server(database)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -215,11 +221,7 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
 
 /// Sends one creation on a keep-alive connection and reads its answer.
 async fn post_one(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
-    let request = format!(
-        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream.write_all(create_request().as_bytes()).await.map_err(|e| e.to_string())?;
     read_answer(stream, &mut Vec::new()).await
 }
 

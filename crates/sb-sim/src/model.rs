@@ -64,16 +64,6 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// The distribution's mean.
-    pub fn mean(&self) -> Duration {
-        match self {
-            Dist::Fixed(d) => *d,
-            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } => *mean,
-            Dist::Empirical(values) if values.is_empty() => Duration::ZERO,
-            Dist::Empirical(values) => values.iter().sum::<Duration>() / values.len() as u32,
-        }
-    }
-
     /// One sample, in milliseconds.
     pub fn sample_ms(&self, rng: &mut crate::Rng) -> u64 {
         let ms = |d: &Duration| d.as_secs_f64() * 1000.0;

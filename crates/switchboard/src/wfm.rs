@@ -140,10 +140,13 @@ fn staffing_chart(table: &StaffingTable, path: &Path) -> anyhow::Result<()> {
         },
     ];
     let labels: Vec<&str> = table.rows.iter().map(|r| r.label.as_str()).collect();
-    sb_charts::render(path, &panels, labels.len() as f64, &|x| {
-        labels.get(x.floor().max(0.0) as usize).map_or(String::new(), |l| short_label(l))
-    })
-    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+    sb_charts::render(path, &panels, labels.len() as f64, &|x| label_at(&labels, x))
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
+/// The shortened label of the interval at position `x` of a chart.
+fn label_at(labels: &[impl AsRef<str>], x: f64) -> String {
+    labels.get(x.floor().max(0.0) as usize).map_or(String::new(), |l| short_label(l.as_ref()))
 }
 
 /// `2026-11-23T08:30` → `11-23 08:30`; other labels unchanged.
@@ -183,10 +186,8 @@ pub fn forecast(args: ForecastArgs) -> anyhow::Result<()> {
             Series { name: "forecast".into(), points: ahead, color: PALETTE[1], faint: false },
         ],
     };
-    sb_charts::render(&args.chart, &[panel], labels.len() as f64, &|x| {
-        labels.get(x.floor().max(0.0) as usize).map_or(String::new(), |l| short_label(l))
-    })
-    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", args.chart.display()))?;
+    sb_charts::render(&args.chart, &[panel], labels.len() as f64, &|x| label_at(&labels, x))
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", args.chart.display()))?;
     say!("wrote {} and {}", args.out.display(), args.chart.display());
     Ok(())
 }
