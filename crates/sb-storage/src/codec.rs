@@ -88,6 +88,25 @@ enum EventDto {
         interaction: u64,
         reason: String,
     },
+    Message {
+        interaction: u64,
+        sender: String,
+        #[serde(default)]
+        author: Option<String>,
+        text: String,
+    },
+    Disposition {
+        interaction: u64,
+        agent: String,
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        notes: String,
+    },
+    Survey {
+        interaction: u64,
+        score: u8,
+    },
 }
 
 /// The name of the event's kind, as in the `kind` column and the payload's `kind` field.
@@ -105,6 +124,9 @@ pub(crate) fn kind(event: &LogEvent) -> &'static str {
         LogEvent::WrapUpEnded { .. } => "wrap_up_ended",
         LogEvent::AgentState { .. } => "agent_state",
         LogEvent::Lost { .. } => "lost",
+        LogEvent::Message { .. } => "message",
+        LogEvent::Disposition { .. } => "disposition",
+        LogEvent::Survey { .. } => "survey",
     }
 }
 
@@ -121,7 +143,10 @@ pub(crate) fn interaction_of(event: &LogEvent) -> Option<u64> {
         | LogEvent::Abandoned { interaction, .. }
         | LogEvent::Completed { interaction, .. }
         | LogEvent::WrapUpEnded { interaction, .. }
-        | LogEvent::Lost { interaction, .. } => Some(*interaction),
+        | LogEvent::Lost { interaction, .. }
+        | LogEvent::Message { interaction, .. }
+        | LogEvent::Disposition { interaction, .. }
+        | LogEvent::Survey { interaction, .. } => Some(*interaction),
         LogEvent::AgentState { .. } => None,
     }
 }
@@ -136,10 +161,15 @@ pub(crate) fn agent_of(event: &LogEvent) -> Option<&str> {
         | LogEvent::OfferCancelled { agent, .. }
         | LogEvent::Completed { agent, .. }
         | LogEvent::WrapUpEnded { agent, .. }
+        | LogEvent::Disposition { agent, .. }
         | LogEvent::AgentState { agent, .. } => Some(agent),
-        LogEvent::Created(_) | LogEvent::StepReached { .. } | LogEvent::Abandoned { .. } | LogEvent::Lost { .. } => {
-            None
-        }
+        LogEvent::Message { sender, author, .. } if sender == "agent" => author.as_deref(),
+        LogEvent::Created(_)
+        | LogEvent::StepReached { .. }
+        | LogEvent::Abandoned { .. }
+        | LogEvent::Lost { .. }
+        | LogEvent::Message { .. }
+        | LogEvent::Survey { .. } => None,
     }
 }
 
@@ -195,6 +225,13 @@ pub(crate) fn encode(event: &LogEvent) -> String {
             EventDto::AgentState { agent, activity, presence: presence.to_string(), reason: reason.map(str::to_string) }
         }
         LogEvent::Lost { interaction, reason } => EventDto::Lost { interaction, reason },
+        LogEvent::Message { interaction, sender, author, text } => {
+            EventDto::Message { interaction, sender, author, text }
+        }
+        LogEvent::Disposition { interaction, agent, code, notes } => {
+            EventDto::Disposition { interaction, agent, code, notes }
+        }
+        LogEvent::Survey { interaction, score } => EventDto::Survey { interaction, score },
     };
     to_json(&dto)
 }
@@ -233,6 +270,13 @@ pub(crate) fn decode(kind_column: &str, payload: &str) -> Result<LogEvent, Strin
             LogEvent::AgentState { agent, activity, presence: presence_from_columns(&presence, reason)? }
         }
         EventDto::Lost { interaction, reason } => LogEvent::Lost { interaction, reason },
+        EventDto::Message { interaction, sender, author, text } => {
+            LogEvent::Message { interaction, sender, author, text }
+        }
+        EventDto::Disposition { interaction, agent, code, notes } => {
+            LogEvent::Disposition { interaction, agent, code, notes }
+        }
+        EventDto::Survey { interaction, score } => LogEvent::Survey { interaction, score },
     };
     if kind(&event) != kind_column {
         return Err(format!("the kind column says {kind_column:?} but the payload is {:?}", kind(&event)));
@@ -327,6 +371,25 @@ mod tests {
                 presence: PresenceRecord::NotReady("lunch".into()),
             },
             LogEvent::Lost { interaction: 10, reason: "a call cannot survive a restart of the server".into() },
+            LogEvent::Message {
+                interaction: 7,
+                sender: "customer".into(),
+                author: None,
+                text: "Hello \"there\"".into(),
+            },
+            LogEvent::Message {
+                interaction: 7,
+                sender: "agent".into(),
+                author: Some("alice".into()),
+                text: "Hi, how can I help?".into(),
+            },
+            LogEvent::Disposition {
+                interaction: 7,
+                agent: "alice".into(),
+                code: Some("resolved".into()),
+                notes: "refund sent".into(),
+            },
+            LogEvent::Survey { interaction: 7, score: 5 },
         ]
     }
 
@@ -347,7 +410,7 @@ mod tests {
         let mut kinds: Vec<&str> = samples().iter().map(kind).collect();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), 12);
+        assert_eq!(kinds.len(), 15);
     }
 
     #[test]

@@ -124,6 +124,26 @@ pub enum LogEvent {
         interaction: u64,
         reason: String,
     },
+    /// A chat, SMS or email message. `sender` is `customer`, `agent` or `system`; `author`
+    /// is the agent's id for an agent's message.
+    Message {
+        interaction: u64,
+        sender: String,
+        author: Option<String>,
+        text: String,
+    },
+    /// What the agent recorded about the interaction when finishing it.
+    Disposition {
+        interaction: u64,
+        agent: String,
+        code: Option<String>,
+        notes: String,
+    },
+    /// The customer's answer to the satisfaction question, 1 to 5.
+    Survey {
+        interaction: u64,
+        score: u8,
+    },
 }
 
 /// A log entry to append.
@@ -205,13 +225,123 @@ pub struct Snapshot {
     pub last_seq: i64,
 }
 
+/// A person who signs in to a tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Unique within the tenant.
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `supervisor` or `agent`.
+    pub role: String,
+    /// The agent id of the configuration this user works as, if any.
+    pub agent: Option<String>,
+    /// An Argon2 hash in the PHC string format; never the password.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at_ms: i64,
+}
+
+/// A credential: a browser session, an API token or a chat customer's token. Only a hash
+/// of the secret is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Hex SHA-256 of the secret.
+    pub hash: String,
+    /// The user it acts for; for a customer's token, `customer`.
+    pub username: String,
+    /// `session`, `api` or `customer`.
+    pub kind: String,
+    pub label: String,
+    /// For a customer's token: the one interaction it may see.
+    pub interaction: Option<u64>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+}
+
+/// A change to users or credentials, stored with the batch it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Creates the user or replaces it (same username).
+    PutUser(UserRecord),
+    PutToken(TokenRecord),
+    RevokeToken {
+        hash: String,
+        at_ms: i64,
+    },
+}
+
+/// Who did what to what, when and from where: an audit log entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at_ms: i64,
+    /// The username, `customer`, or `cli:NAME` for the command line.
+    pub actor: String,
+    /// The client's address, or `cli`.
+    pub source: String,
+    /// A dotted name such as `agent.presence` or `user.create`.
+    pub action: String,
+    /// What it was done to, such as `agent:alice` or `interaction:7`.
+    pub target: String,
+    /// Free text details (new values).
+    pub detail: String,
+}
+
+/// An audit entry as stored, with its id (increasing in order of storing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub record: AuditRecord,
+}
+
+/// A chat message as the messages table keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    /// The log sequence number of the message: increasing in order of acceptance.
+    pub seq: i64,
+    pub at_ms: i64,
+    pub sender: String,
+    pub author: Option<String>,
+    pub text: String,
+}
+
+/// Everything one transaction stores: log records, account changes and audit entries.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Batch<'a> {
+    pub records: &'a [LogRecord],
+    pub accounts: &'a [AccountChange],
+    pub audit: &'a [AuditRecord],
+}
+
+impl Batch<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.accounts.is_empty() && self.audit.is_empty()
+    }
+}
+
+/// A tenant's users and its credentials still valid at some time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accounts {
+    pub users: Vec<UserRecord>,
+    pub tokens: Vec<TokenRecord>,
+}
+
 /// A tenant's durable state. Implementations are used from one thread at a time (the
 /// tenant's dispatcher owns its store).
 pub trait Store: Send {
     /// Appends records to the tenant's log and applies them to the current-state tables, in
     /// one transaction: after `Ok`, all of it survives a crash; after `Err`, none of it is
     /// stored.
-    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError>;
+    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError> {
+        self.commit(tenant, Batch { records, ..Batch::default() })
+    }
+    /// Stores a whole batch in one transaction, all or nothing, like [`Store::append`].
+    fn commit(&mut self, tenant: &str, batch: Batch<'_>) -> Result<(), StoreError>;
+    /// The tenant's users, and its credentials neither revoked nor expired at `now_ms`.
+    fn accounts(&mut self, tenant: &str, now_ms: i64) -> Result<Accounts, StoreError>;
+    /// Audit entries with an id below `before` (all if `None`), newest first, at most `limit`.
+    fn audit(&mut self, tenant: &str, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    /// An interaction's messages, oldest first.
+    fn messages(&mut self, tenant: &str, interaction: u64) -> Result<Vec<MessageRow>, StoreError>;
     /// The state to restart from.
     fn snapshot(&mut self, tenant: &str) -> Result<Snapshot, StoreError>;
     /// Log records after `after_seq`, oldest first, at most `limit`.

@@ -58,6 +58,51 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         changed_at_ms BIGINT NOT NULL,
         PRIMARY KEY (tenant, agent)
     );",
+    // Version 2: users, credentials, the audit log and chat messages.
+    "CREATE TABLE users (
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
+        agent TEXT,
+        password_hash TEXT NOT NULL,
+        disabled BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, username)
+    );
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'api', 'customer')),
+        label TEXT NOT NULL,
+        interaction BIGINT,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT,
+        revoked_at_ms BIGINT
+    );
+    CREATE INDEX tokens_by_tenant ON tokens (tenant);
+    CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_tenant ON audit (tenant, id);
+    CREATE TABLE messages (
+        tenant TEXT NOT NULL,
+        interaction BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        sender TEXT NOT NULL,
+        author TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant, interaction, seq)
+    );",
 ];
 
 /// A connection to a PostgreSQL database.

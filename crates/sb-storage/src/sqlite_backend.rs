@@ -57,6 +57,51 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         changed_at_ms INTEGER NOT NULL,
         PRIMARY KEY (tenant, agent)
     ) STRICT;",
+    // Version 2: users, credentials, the audit log and chat messages.
+    "CREATE TABLE users (
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
+        agent TEXT,
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (tenant, username)
+    ) STRICT;
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'api', 'customer')),
+        label TEXT NOT NULL,
+        interaction INTEGER,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER,
+        revoked_at_ms INTEGER
+    ) STRICT;
+    CREATE INDEX tokens_by_tenant ON tokens (tenant);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_by_tenant ON audit (tenant, id);
+    CREATE TABLE messages (
+        tenant TEXT NOT NULL,
+        interaction INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        author TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant, interaction, seq)
+    ) STRICT;",
 ];
 
 /// A connection to an SQLite file.

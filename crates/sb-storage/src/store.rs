@@ -13,8 +13,9 @@ use crate::backend::{Backend, Row, TxMode, Value};
 use crate::postgres_backend::Postgres;
 use crate::sqlite_backend::Sqlite;
 use crate::{
-    AgentRow, InteractionRecord, InteractionRow, InteractionState, LogEvent, LogRecord, Snapshot, Store, StoreError,
-    StoredEvent, codec,
+    AccountChange, Accounts, AgentRow, AuditEntry, AuditRecord, Batch, InteractionRecord, InteractionRow,
+    InteractionState, LogEvent, LogRecord, MessageRow, Snapshot, Store, StoreError, StoredEvent, TokenRecord,
+    UserRecord, codec,
 };
 
 /// Opens (creating it if it is a missing SQLite file) the database at `address` and brings
@@ -270,6 +271,14 @@ fn project<B: Backend>(
                 WHERE tenant = $4 AND id = $5",
             &[state(InteractionState::Completed), agent.as_str().into(), at(), t(), id],
         )?,
+        LogEvent::Message { sender, author, text, .. } => db.execute(
+            "INSERT INTO messages (tenant, interaction, seq, at_ms, sender, author, body)
+            SELECT tenant, id, $1, $2, $3, $4, $5 FROM interactions WHERE tenant = $6 AND id = $7",
+            &[seq.into(), at(), sender.as_str().into(), author.as_deref().into(), text.as_str().into(), t(), id],
+        )?,
+        LogEvent::Disposition { .. } | LogEvent::Survey { .. } => {
+            db.query("SELECT id FROM interactions WHERE tenant = $1 AND id = $2", &[t(), id])?.len() as u64
+        }
         // The agent, if any, stays: it tells who had the interaction when it was lost.
         LogEvent::Lost { .. } => db.execute(
             "UPDATE interactions SET state = $1, ended_at_ms = $2 WHERE tenant = $3 AND id = $4",
@@ -329,13 +338,183 @@ fn scalar(rows: &[Row], table: &str) -> Result<i64, StoreError> {
         .map_err(|reason| corrupt_table(table, reason))
 }
 
+/// Applies one change to users or credentials.
+fn change_account<B: Backend>(db: &mut B, tenant: &str, change: &AccountChange) -> Result<(), StoreError> {
+    match change {
+        AccountChange::PutUser(u) => db.execute(
+            "INSERT INTO users (tenant, username, display_name, role, agent, password_hash, disabled, created_at_ms)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (tenant, username) DO UPDATE
+            SET display_name = excluded.display_name, role = excluded.role, agent = excluded.agent,
+                password_hash = excluded.password_hash, disabled = excluded.disabled",
+            &[
+                tenant.into(),
+                u.username.as_str().into(),
+                u.display_name.as_str().into(),
+                u.role.as_str().into(),
+                u.agent.as_deref().into(),
+                u.password_hash.as_str().into(),
+                i64::from(u.disabled).into(),
+                u.created_at_ms.into(),
+            ],
+        )?,
+        AccountChange::PutToken(t) => db.execute(
+            "INSERT INTO tokens (hash, tenant, username, kind, label, interaction, created_at_ms, expires_at_ms)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                t.hash.as_str().into(),
+                tenant.into(),
+                t.username.as_str().into(),
+                t.kind.as_str().into(),
+                t.label.as_str().into(),
+                t.interaction.and_then(id_value).into(),
+                t.created_at_ms.into(),
+                t.expires_at_ms.into(),
+            ],
+        )?,
+        AccountChange::RevokeToken { hash, at_ms } => db.execute(
+            "UPDATE tokens SET revoked_at_ms = $1 WHERE hash = $2 AND tenant = $3 AND revoked_at_ms IS NULL",
+            &[(*at_ms).into(), hash.as_str().into(), tenant.into()],
+        )?,
+    };
+    Ok(())
+}
+
+fn insert_audit<B: Backend>(db: &mut B, tenant: &str, a: &AuditRecord) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO audit (tenant, at_ms, actor, source, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            tenant.into(),
+            a.at_ms.into(),
+            a.actor.as_str().into(),
+            a.source.as_str().into(),
+            a.action.as_str().into(),
+            a.target.as_str().into(),
+            a.detail.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn user_row(row: &Row) -> Result<UserRecord, String> {
+    let username = row.text(0)?.to_string();
+    let fail = |e: String| format!("user {username:?}: {e}");
+    Ok(UserRecord {
+        display_name: row.text(1).map_err(fail)?.to_string(),
+        role: row.text(2).map_err(fail)?.to_string(),
+        agent: row.opt_text(3).map_err(fail)?.map(str::to_string),
+        password_hash: row.text(4).map_err(fail)?.to_string(),
+        disabled: row.int(5).map_err(fail)? != 0,
+        created_at_ms: row.int(6).map_err(fail)?,
+        username,
+    })
+}
+
+fn token_row(row: &Row) -> Result<TokenRecord, String> {
+    let hash = row.text(0)?.to_string();
+    let fail = |e: String| format!("token {}: {e}", &hash[..hash.len().min(8)]);
+    Ok(TokenRecord {
+        username: row.text(1).map_err(fail)?.to_string(),
+        kind: row.text(2).map_err(fail)?.to_string(),
+        label: row.text(3).map_err(fail)?.to_string(),
+        interaction: row.opt_int(4).map_err(fail)?.map(|i| i as u64),
+        created_at_ms: row.int(5).map_err(fail)?,
+        expires_at_ms: row.opt_int(6).map_err(fail)?,
+        hash,
+    })
+}
+
 impl<B: Backend> Store for SqlStore<B> {
-    #[tracing::instrument(skip_all, fields(tenant = %tenant, records = records.len(), storage = self.db.kind()))]
-    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError> {
-        if records.is_empty() {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, records = batch.records.len(), storage = self.db.kind()))]
+    fn commit(&mut self, tenant: &str, batch: Batch<'_>) -> Result<(), StoreError> {
+        if batch.is_empty() {
             return Ok(());
         }
-        self.transaction(TxMode::Write, |db| records.iter().try_for_each(|record| append_record(db, tenant, record)))
+        self.transaction(TxMode::Write, |db| {
+            batch.records.iter().try_for_each(|record| append_record(db, tenant, record))?;
+            batch.accounts.iter().try_for_each(|change| change_account(db, tenant, change))?;
+            batch.audit.iter().try_for_each(|entry| insert_audit(db, tenant, entry))
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, storage = self.db.kind()))]
+    fn accounts(&mut self, tenant: &str, now_ms: i64) -> Result<Accounts, StoreError> {
+        self.transaction(TxMode::Read, |db| {
+            let mut users = db
+                .query(
+                    "SELECT username, display_name, role, agent, password_hash, disabled, created_at_ms
+                    FROM users WHERE tenant = $1",
+                    &[tenant.into()],
+                )?
+                .iter()
+                .map(user_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| corrupt_table("users", reason))?;
+            users.sort_by(|a, b| a.username.cmp(&b.username));
+            let mut tokens = db
+                .query(
+                    "SELECT hash, username, kind, label, interaction, created_at_ms, expires_at_ms
+                    FROM tokens WHERE tenant = $1 AND revoked_at_ms IS NULL
+                        AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
+                    &[tenant.into(), now_ms.into()],
+                )?
+                .iter()
+                .map(token_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| corrupt_table("tokens", reason))?;
+            tokens.sort_by(|a, b| a.hash.cmp(&b.hash));
+            Ok(Accounts { users, tokens })
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, storage = self.db.kind()))]
+    fn audit(&mut self, tenant: &str, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = self.db.query(
+            "SELECT id, at_ms, actor, source, action, target, detail FROM audit
+            WHERE tenant = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            &[tenant.into(), before.unwrap_or(i64::MAX).into(), i64::from(limit).into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let read = || -> Result<AuditEntry, String> {
+                    Ok(AuditEntry {
+                        id: row.int(0)?,
+                        record: AuditRecord {
+                            at_ms: row.int(1)?,
+                            actor: row.text(2)?.to_string(),
+                            source: row.text(3)?.to_string(),
+                            action: row.text(4)?.to_string(),
+                            target: row.text(5)?.to_string(),
+                            detail: row.text(6)?.to_string(),
+                        },
+                    })
+                };
+                read().map_err(|reason| corrupt_table("audit", reason))
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, interaction = interaction, storage = self.db.kind()))]
+    fn messages(&mut self, tenant: &str, interaction: u64) -> Result<Vec<MessageRow>, StoreError> {
+        let Some(id) = id_value(interaction) else { return Ok(Vec::new()) };
+        let rows = self.db.query(
+            "SELECT seq, at_ms, sender, author, body FROM messages WHERE tenant = $1 AND interaction = $2 ORDER BY seq",
+            &[tenant.into(), id.into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let read = || -> Result<MessageRow, String> {
+                    Ok(MessageRow {
+                        seq: row.int(0)?,
+                        at_ms: row.int(1)?,
+                        sender: row.text(2)?.to_string(),
+                        author: row.opt_text(3)?.map(str::to_string),
+                        text: row.text(4)?.to_string(),
+                    })
+                };
+                read().map_err(|reason| corrupt_table("messages", reason))
+            })
+            .collect()
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, storage = self.db.kind()))]

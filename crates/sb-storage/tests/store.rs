@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sb_storage::{
-    AgentRow, InteractionRecord, InteractionRow, InteractionState, LogEvent, LogRecord, PresenceRecord, Snapshot,
-    Store, StoreError, StoredEvent,
+    AccountChange, AgentRow, AuditRecord, Batch, InteractionRecord, InteractionRow, InteractionState, LogEvent,
+    LogRecord, PresenceRecord, Snapshot, Store, StoreError, StoredEvent, TokenRecord, UserRecord,
 };
 
 /// The database that PostgreSQL tests connect to in order to create and drop their own.
@@ -151,6 +151,8 @@ on_both_backends!(
     tenants_are_isolated,
     a_newer_schema_is_refused,
     every_record_survives_dropping_the_store,
+    messages_follow_their_interaction,
+    accounts_and_audit_are_stored_with_their_batch,
 );
 
 const T: &str = "acme";
@@ -221,6 +223,17 @@ fn one_of_each() -> Vec<LogRecord> {
         presence(1_020, "alice", "available", PresenceRecord::Available),
         presence(1_021, "bob", "not_ready", PresenceRecord::NotReady("lunch".into())),
         presence(1_022, "carol", "offline", PresenceRecord::Offline),
+        at(1_023, LogEvent::Message { interaction: 1, sender: "customer".into(), author: None, text: "hi".into() }),
+        at(
+            1_024,
+            LogEvent::Disposition {
+                interaction: 1,
+                agent: "dave".into(),
+                code: Some("sale".into()),
+                notes: "two seats".into(),
+            },
+        ),
+        at(1_025, LogEvent::Survey { interaction: 1, score: 4 }),
     ]
 }
 
@@ -735,4 +748,157 @@ fn a_postgres_connection_closed_by_the_server_is_opened_again() {
     store.append(T, &[created(3_000, 3)]).unwrap();
     let ids: Vec<u64> = store.snapshot(T).unwrap().interactions.iter().map(|r| r.record.id).collect();
     assert_eq!(ids, [1, 3], "the failed append stored nothing");
+}
+
+fn message(at_ms: i64, interaction: u64, sender: &str, text: &str) -> LogRecord {
+    let author = (sender == "agent").then(|| "alice".to_string());
+    at(at_ms, LogEvent::Message { interaction, sender: sender.into(), author, text: text.into() })
+}
+
+fn messages_follow_their_interaction(db: &TestDb) {
+    let mut store = db.open();
+    store.append(T, &[created(1_000, 1), created(1_000, 2)]).unwrap();
+    store
+        .append(
+            T,
+            &[
+                message(1_001, 1, "customer", "Hello"),
+                message(1_002, 2, "customer", "Other chat"),
+                message(1_003, 1, "agent", "Hi, Alice here \u{1F44B}"),
+            ],
+        )
+        .unwrap();
+    store.append("globex", &[created(1_000, 1)]).unwrap();
+    let texts = |store: &mut dyn Store, tenant: &str, id: u64| {
+        store.messages(tenant, id).unwrap().into_iter().map(|m| (m.sender, m.author, m.text)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(&mut *store, T, 1),
+        [
+            ("customer".to_string(), None, "Hello".to_string()),
+            ("agent".to_string(), Some("alice".to_string()), "Hi, Alice here \u{1F44B}".to_string())
+        ]
+    );
+    assert_eq!(texts(&mut *store, "globex", 1), []);
+    // A message to an interaction the tenant does not have is refused with its whole batch.
+    let err = store.append(T, &[message(1_004, 1, "customer", "lost?"), message(1_005, 9, "customer", "x")]);
+    assert!(err.is_err());
+    assert_eq!(store.messages(T, 1).unwrap().len(), 2, "nothing of the failed batch");
+    // Ordered by acceptance, and the same after reopening.
+    let seqs: Vec<i64> = store.messages(T, 1).unwrap().iter().map(|m| m.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    drop(store);
+    assert_eq!(texts(&mut *db.open(), T, 2), [("customer".to_string(), None, "Other chat".to_string())]);
+}
+
+fn user(name: &str, role: &str) -> UserRecord {
+    UserRecord {
+        username: name.into(),
+        display_name: name.to_uppercase(),
+        role: role.into(),
+        agent: (role == "agent").then(|| name.to_string()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at_ms: 1_000,
+    }
+}
+
+fn token(hash: &str, user: &str, expires_at_ms: Option<i64>) -> TokenRecord {
+    TokenRecord {
+        hash: hash.into(),
+        username: user.into(),
+        kind: "session".into(),
+        label: "browser".into(),
+        interaction: None,
+        created_at_ms: 1_000,
+        expires_at_ms,
+    }
+}
+
+fn audit(action: &str, target: &str) -> AuditRecord {
+    AuditRecord {
+        at_ms: 1_000,
+        actor: "root".into(),
+        source: "127.0.0.1".into(),
+        action: action.into(),
+        target: target.into(),
+        detail: String::new(),
+    }
+}
+
+fn accounts_and_audit_are_stored_with_their_batch(db: &TestDb) {
+    let mut store = db.open();
+    let changes = [
+        AccountChange::PutUser(user("root", "admin")),
+        AccountChange::PutUser(user("alice", "agent")),
+        AccountChange::PutToken(token("aa", "root", None)),
+        AccountChange::PutToken(token("bb", "alice", Some(5_000))),
+        AccountChange::PutToken(token("cc", "alice", Some(50_000))),
+    ];
+    let entries = [audit("user.create", "user:root"), audit("user.create", "user:alice")];
+    store.commit(T, Batch { records: &[created(1_000, 1)], accounts: &changes, audit: &entries }).unwrap();
+    // Another tenant's users and tokens are its own.
+    store
+        .commit("globex", Batch { accounts: &[AccountChange::PutUser(user("root", "agent"))], ..Batch::default() })
+        .unwrap();
+
+    let accounts = store.accounts(T, 10_000).unwrap();
+    assert_eq!(
+        accounts.users.iter().map(|u| (&*u.username, &*u.role)).collect::<Vec<_>>(),
+        [("alice", "agent"), ("root", "admin")]
+    );
+    assert_eq!(accounts.users[0], user("alice", "agent"));
+    // bb expired at 5,000.
+    assert_eq!(accounts.tokens.iter().map(|t| &*t.hash).collect::<Vec<_>>(), ["aa", "cc"]);
+    assert_eq!(store.accounts("globex", 0).unwrap().users[0].role, "agent");
+
+    // Replacing a user, revoking a token.
+    let mut disabled = user("alice", "agent");
+    disabled.disabled = true;
+    store
+        .commit(
+            T,
+            Batch {
+                accounts: &[
+                    AccountChange::PutUser(disabled.clone()),
+                    AccountChange::RevokeToken { hash: "cc".into(), at_ms: 2_000 },
+                ],
+                audit: &[audit("user.disable", "user:alice")],
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+    let accounts = store.accounts(T, 10_000).unwrap();
+    assert_eq!(accounts.users[0], disabled);
+    assert_eq!(accounts.tokens.iter().map(|t| &*t.hash).collect::<Vec<_>>(), ["aa"]);
+
+    // Audit: newest first, paged by id, per tenant.
+    let log = store.audit(T, None, 10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| &*e.record.action).collect::<Vec<_>>(),
+        ["user.disable", "user.create", "user.create"]
+    );
+    assert_eq!(log[0].record, audit("user.disable", "user:alice"));
+    let older = store.audit(T, Some(log[0].id), 1).unwrap();
+    assert_eq!(older, [log[1].clone()]);
+    assert_eq!(store.audit("globex", None, 10).unwrap(), []);
+
+    // A failing batch keeps none of its account changes or audit entries.
+    let failing = store.commit(
+        T,
+        Batch {
+            records: &[at(3_000, LogEvent::Abandoned { interaction: 99, waited_ms: 1 })],
+            accounts: &[AccountChange::PutUser(user("mallory", "admin"))],
+            audit: &[audit("user.create", "user:mallory")],
+        },
+    );
+    assert!(failing.is_err());
+    assert_eq!(store.accounts(T, 10_000).unwrap().users.len(), 2);
+    assert_eq!(store.audit(T, None, 10).unwrap().len(), 3);
+    // A token hash is unique across the database.
+    let again = store.commit(
+        "globex",
+        Batch { accounts: &[AccountChange::PutToken(token("aa", "root", None))], ..Batch::default() },
+    );
+    assert!(again.is_err());
 }
