@@ -1,10 +1,11 @@
-//! `switchboard bench api`: durable interaction creations per second over real HTTP, with
-//! latency quantiles, on SQLite and on PostgreSQL.
+//! `switchboard bench api`: durable chat messages per second over real HTTP, with latency
+//! quantiles, on SQLite and on PostgreSQL; and the live event fan-out to WebSocket clients.
 //!
-//! A server runs in-process on 127.0.0.1 (the same code as `switchboard serve`), and
-//! concurrent clients on keep-alive connections post interactions. An answer means the
-//! interaction is stored (the dispatcher answers after its group commit), so the figure is
-//! durable creations, not requests accepted into memory.
+//! A server runs in-process on 127.0.0.1 (the same code as `switchboard serve`). Each client
+//! opens a web chat as a customer would (`POST /api/v1/chat/bench`), then posts messages
+//! into it on a keep-alive connection with the chat's own credential. An answer means the
+//! message is stored (the dispatcher answers after its group commit), so the figure is
+//! durable messages, not requests accepted into memory.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use crate::stats::Latencies;
 /// The size of the run.
 #[derive(Clone, Debug)]
 pub struct ApiBench {
-    /// Interactions created per backend.
+    /// Chat messages posted per backend.
     pub requests: u32,
     /// Concurrent keep-alive connections.
     pub connections: u32,
@@ -29,7 +30,7 @@ pub struct ApiBench {
     pub fanout_events: u32,
 }
 
-/// How long after a creation was sent every subscriber had its event.
+/// How long after a message was sent every subscriber had its event.
 #[derive(Clone, Debug)]
 pub struct FanoutFigures {
     pub subscribers: u32,
@@ -64,43 +65,99 @@ queues: [{id: chat, channels: [chat], skills: {help: 1}}]
 agents: [{id: ann, skills: {help: 2}, queues: [chat]}]
 ";
 
-const BODY: &str =
-    r#"{"channel":"chat","queue":"chat","attributes":{"customer":"Benchmark customer","source":"bench"}}"#;
+const MESSAGE: &str = r#"{"text":"Hello, I would like to change the address on my invoice, please."}"#;
 
-/// The request that creates one interaction, on a keep-alive connection.
-fn create_request() -> String {
-    format!(
-        "POST /api/v1/interactions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    )
+/// A server of the benchmark tenant, and the secret of an administrator's API token.
+struct BenchServer {
+    server: sb_server::Spawned,
+    admin_token: String,
 }
 
-/// Starts the benchmark tenant in-process on a free port of 127.0.0.1.
-fn start_server(database: &str) -> Result<sb_server::Spawned, String> {
+/// Starts the benchmark tenant in-process on a free port of 127.0.0.1, with an
+/// administrator's API token stored beforehand.
+fn start_server(database: &str) -> Result<BenchServer, String> {
+    use sb_storage::{AccountChange, Batch, TokenRecord, UserRecord};
     let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
-    let store = sb_storage::open(database).map_err(|e| e.to_string())?;
-    sb_server::spawn(&config, store, "127.0.0.1:0".parse().expect("an address")).map_err(|e| format!("{e:#}"))
+    let mut store = sb_storage::open(database).map_err(|e| e.to_string())?;
+    let admin_token = sb_server::auth::new_secret();
+    let accounts = [
+        AccountChange::PutUser(UserRecord {
+            username: "bench".into(),
+            display_name: "Benchmark".into(),
+            role: "admin".into(),
+            agent: None,
+            password_hash: sb_server::auth::decoy_hash().into(),
+            disabled: false,
+            created_at_ms: 0,
+        }),
+        AccountChange::PutToken(TokenRecord {
+            hash: sb_server::auth::token_hash(&admin_token),
+            username: "bench".into(),
+            kind: "api".into(),
+            label: "benchmark".into(),
+            interaction: None,
+            created_at_ms: 0,
+            expires_at_ms: None,
+        }),
+    ];
+    store.commit("bench", Batch { accounts: &accounts, ..Batch::default() }).map_err(|e| e.to_string())?;
+    let server = sb_server::spawn(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"))
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(BenchServer { server, admin_token })
 }
 
-/// Posts `count` interactions on one keep-alive connection; returns each latency.
+/// Writes a request with a JSON body on a keep-alive connection.
+async fn send(stream: &mut tokio::net::TcpStream, path: &str, token: Option<&str>, body: &str) -> Result<(), String> {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())
+}
+
+/// A customer's open chat on a keep-alive connection: the path to post to and its credential.
+struct Chat {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+    path: String,
+    token: String,
+}
+
+impl Chat {
+    async fn open(addr: SocketAddr) -> Result<Chat, String> {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let mut buffer = Vec::with_capacity(8192);
+        send(&mut stream, "/api/v1/chat/bench", None, r#"{"name":"Benchmark customer"}"#).await?;
+        let body = read_answer(&mut stream, &mut buffer).await?;
+        let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let id = answer["interaction"]["id"].as_u64().ok_or("no interaction id in the chat's answer")?;
+        let token = answer["token"].as_str().ok_or("no token in the chat's answer")?.to_string();
+        Ok(Chat { stream, buffer, path: format!("/api/v1/interactions/{id}/messages"), token })
+    }
+
+    async fn post(&mut self) -> Result<(), String> {
+        send(&mut self.stream, &self.path, Some(&self.token), MESSAGE).await?;
+        read_answer(&mut self.stream, &mut self.buffer).await.map(drop)
+    }
+}
+
+/// Posts `count` messages into a new chat on one keep-alive connection; returns each latency.
 async fn client(addr: SocketAddr, count: u32) -> Result<Vec<Duration>, String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let request = create_request();
-    let mut buffer: Vec<u8> = Vec::with_capacity(8192);
+    let mut chat = Chat::open(addr).await?;
     let mut latencies = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let started = Instant::now();
-        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-        read_answer(&mut stream, &mut buffer).await?;
+        chat.post().await?;
         latencies.push(started.elapsed());
     }
     Ok(latencies)
 }
 
-/// Reads one answer (headers, then Content-Length bytes of body) and checks it is 201.
-/// `buffer` keeps bytes read past the answer for the next call.
-async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> Result<(), String> {
+/// Reads one answer (headers, then Content-Length bytes of body), checks it is 201 and
+/// returns the body. `buffer` keeps bytes read past the answer for the next call.
+async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> Result<Vec<u8>, String> {
     let mut chunk = [0u8; 8192];
     loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -115,8 +172,9 @@ async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -
                     let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
                     return Err(format!("unexpected answer: {} {body}", head.lines().next().unwrap_or("")));
                 }
+                let body = buffer[end + 4..end + 4 + length].to_vec();
                 buffer.drain(..end + 4 + length);
-                return Ok(());
+                return Ok(body);
             }
         }
         let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
@@ -134,7 +192,8 @@ fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<Ba
     let per_connection = bench.requests.div_ceil(connections);
     let started = Instant::now();
     let results = runtime.block_on(async {
-        let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(client(server.addr, per_connection))).collect();
+        let addr = server.server.addr;
+        let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(client(addr, per_connection))).collect();
         let mut all = Vec::new();
         for task in tasks {
             all.push(task.await.map_err(|e| e.to_string())?);
@@ -142,7 +201,7 @@ fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<Ba
         Ok::<_, String>(all)
     });
     let elapsed = started.elapsed();
-    let stopped = server.stop();
+    let stopped = server.server.stop();
     let mut latencies = Latencies::with_capacity((per_connection * connections) as usize);
     for result in results? {
         for latency in result? {
@@ -153,8 +212,9 @@ fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<Ba
     Ok(BackendFigures { backend, requests: latencies.len() as u64, elapsed, latencies })
 }
 
-/// Subscribers on the live event stream while one client creates interactions one after the
-/// other: the time from sending each request to each subscriber's receipt of its event.
+/// Subscribers on the live event stream (as a supervisor sees it) while one customer posts
+/// chat messages one after the other: the time from sending each message to each
+/// subscriber's receipt of its event.
 fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
     use futures_util::StreamExt;
     use std::sync::Arc;
@@ -171,7 +231,8 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
     // When the request of the k-th creation was sent, in nanoseconds after `base`.
     let sent: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
     let result = runtime.block_on(async {
-        let url = format!("ws://{}/api/v1/events", server.addr);
+        let url = format!("ws://{}/api/v1/events?access_token={}", server.server.addr, server.admin_token);
+        let mut chat = Chat::open(server.server.addr).await?;
         let mut sockets = Vec::with_capacity(subscribers as usize);
         for _ in 0..subscribers {
             let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| e.to_string())?;
@@ -190,7 +251,7 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
                             None => return Err("the stream ended".to_string()),
                         };
                         let Ok(text) = message.to_text() else { continue };
-                        if text.contains("\"kind\":\"created\"") {
+                        if text.contains("\"kind\":\"message\"") {
                             let k = latencies.len();
                             let received = base.elapsed().as_nanos() as u64;
                             latencies
@@ -201,10 +262,9 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
                 })
             })
             .collect();
-        let mut stream = tokio::net::TcpStream::connect(server.addr).await.map_err(|e| e.to_string())?;
         for k in 0..events as usize {
             sent[k].store(base.elapsed().as_nanos() as u64, Ordering::SeqCst);
-            post_one(&mut stream).await?;
+            chat.post().await?;
         }
         let mut all = Latencies::with_capacity((subscribers * events) as usize);
         for reader in readers {
@@ -215,14 +275,8 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
         Ok::<_, String>(all)
     });
     drop(runtime);
-    server.stop().map_err(|e| format!("{e:#}"))?;
+    server.server.stop().map_err(|e| format!("{e:#}"))?;
     Ok(FanoutFigures { subscribers, events, latencies: result? })
-}
-
-/// Sends one creation on a keep-alive connection and reads its answer.
-async fn post_one(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
-    stream.write_all(create_request().as_bytes()).await.map_err(|e| e.to_string())?;
-    read_answer(stream, &mut Vec::new()).await
 }
 
 /// A PostgreSQL database created for the run and dropped afterwards.
@@ -290,13 +344,13 @@ impl fmt::Display for ApiReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "API benchmark: POST /api/v1/interactions over HTTP/1.1 keep-alive, {} connections; each answer follows a durable commit",
+            "API benchmark: chat messages (POST /api/v1/interactions/ID/messages) over HTTP/1.1 keep-alive, {} connections, one chat each; each answer follows a durable commit",
             self.bench.connections
         )?;
         writeln!(
             f,
             "{:<12} {:>10} {:>14} {:>10} {:>10} {:>10}",
-            "storage", "requests", "creations/s", "p50", "p99", "p99.9"
+            "storage", "messages", "messages/s", "p50", "p99", "p99.9"
         )?;
         for b in &self.backends {
             let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
@@ -335,14 +389,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_small_run_creates_every_interaction_on_sqlite() {
+    fn a_small_run_stores_every_message_on_sqlite() {
         let report =
             run(&ApiBench { requests: 200, connections: 4, postgres_admin: None, subscribers: 20, fanout_events: 5 });
         let fan = report.fanout.clone().unwrap_or_else(|e| panic!("{e}")).expect("measured");
         assert_eq!(fan.latencies.len(), 20 * 5, "every subscriber got every event");
         let sqlite = report.backends.iter().find(|b| b.backend == "SQLite").unwrap_or_else(|| panic!("{report}"));
         assert_eq!(sqlite.requests, 200, "{report}");
-        assert!(report.to_string().contains("creations/s"));
+        assert!(report.to_string().contains("messages/s"));
         assert!(report.skipped.iter().any(|(b, _)| *b == "PostgreSQL"));
     }
 }

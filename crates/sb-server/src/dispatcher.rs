@@ -17,9 +17,13 @@ use sb_routing::{
     InteractionStatus, Level, NewInteraction, Presence, Priority, QueueId, RestoreState, RoutingSetup, SkillId,
     Timestamp,
 };
-use sb_storage::{InteractionRecord, InteractionState, LogEvent, LogRecord, PresenceRecord, Store, StoreError};
+use sb_storage::{
+    AccountChange, AuditEntry, AuditRecord, Batch, InteractionRecord, InteractionState, LogEvent, LogRecord,
+    MessageRow, PresenceRecord, Store, StoreError, TokenRecord,
+};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::auth::SharedKeyring;
 use crate::tenant::Directory;
 
 /// The most requests applied in one storage transaction.
@@ -28,12 +32,61 @@ const MAX_BATCH: usize = 512;
 /// A request to the dispatcher, in the engine's terms.
 #[derive(Debug)]
 pub enum Request {
-    Create { new: NewRequest, reply: oneshot::Sender<Result<InteractionView, RequestError>> },
-    Apply { command: Command, reply: oneshot::Sender<Result<(), RequestError>> },
-    Interaction { id: u64, reply: oneshot::Sender<Result<InteractionView, RequestError>> },
-    Queues { reply: oneshot::Sender<Vec<QueueView>> },
-    Waiting { queue: QueueId, reply: oneshot::Sender<Vec<u64>> },
-    Agents { reply: oneshot::Sender<Vec<AgentView>> },
+    Create {
+        new: NewRequest,
+        reply: oneshot::Sender<Result<InteractionView, RequestError>>,
+    },
+    /// An engine command; if it succeeds, `then` is logged after its events and `audit` kept.
+    Apply {
+        command: Command,
+        then: Vec<LogEvent>,
+        audit: Option<AuditRecord>,
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
+    /// A chat message into a live conversation.
+    Post {
+        interaction: u64,
+        from: Author,
+        text: String,
+        reply: oneshot::Sender<Result<MessageRow, RequestError>>,
+    },
+    Messages {
+        interaction: u64,
+        reply: oneshot::Sender<Result<Vec<MessageRow>, RequestError>>,
+    },
+    /// The customer's satisfaction score for a finished interaction; the customer's
+    /// credential is revoked with it (one answer per conversation).
+    Survey {
+        interaction: u64,
+        score: u8,
+        revoke: String,
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
+    /// Users and credentials, stored with their audit entries, then put in the keyring.
+    Accounts {
+        changes: Vec<AccountChange>,
+        audit: Vec<AuditRecord>,
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
+    Audit {
+        before: Option<i64>,
+        limit: u32,
+        reply: oneshot::Sender<Result<Vec<AuditEntry>, RequestError>>,
+    },
+    Interaction {
+        id: u64,
+        reply: oneshot::Sender<Result<InteractionView, RequestError>>,
+    },
+    Queues {
+        reply: oneshot::Sender<Vec<QueueView>>,
+    },
+    Waiting {
+        queue: QueueId,
+        reply: oneshot::Sender<Vec<u64>>,
+    },
+    Agents {
+        reply: oneshot::Sender<Vec<AgentView>>,
+    },
 }
 
 /// A new interaction as the API accepted it (names already resolved).
@@ -44,6 +97,16 @@ pub struct NewRequest {
     pub priority: Option<Priority>,
     pub requirements: Vec<(SkillId, Level)>,
     pub attributes: Vec<(String, String)>,
+    /// For a chat opened by a customer: the credential to store with it (its interaction is
+    /// filled in), and the audit entry.
+    pub customer: Option<(TokenRecord, AuditRecord)>,
+}
+
+/// Who writes a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Customer,
+    Agent(AgentId),
 }
 
 /// Why a request was not carried out.
@@ -53,6 +116,8 @@ pub enum RequestError {
     Refused(#[from] CommandError),
     #[error("no interaction {0}")]
     NotFound(u64),
+    #[error("{0}")]
+    Conflict(String),
     #[error("storage failed; nothing of this request was kept: {0}")]
     Storage(String),
 }
@@ -64,6 +129,8 @@ pub struct InteractionView {
     pub state: InteractionState,
     pub agent: Option<String>,
     pub estimated_wait: Option<Duration>,
+    /// 1 for the next to be served in its queue, while waiting.
+    pub position: Option<u32>,
 }
 
 /// Live figures of a queue.
@@ -84,12 +151,17 @@ pub struct AgentView {
     pub presence: Presence,
     /// Capacity in use out of 100.
     pub load: u16,
+    /// When the activity last changed (ms since the epoch), if since this start.
+    pub since_ms: Option<i64>,
 }
 
 /// A request carried out but not yet answered: answers wait for the batch to be stored.
 enum Pending {
     Create(Result<InteractionRecord, RequestError>, oneshot::Sender<Result<InteractionView, RequestError>>),
     Apply(Result<(), RequestError>, oneshot::Sender<Result<(), RequestError>>),
+    Posted(Result<MessageRow, RequestError>, oneshot::Sender<Result<MessageRow, RequestError>>),
+    Messages(u64, oneshot::Sender<Result<Vec<MessageRow>, RequestError>>),
+    Audit(Option<i64>, u32, oneshot::Sender<Result<Vec<AuditEntry>, RequestError>>),
     Interaction(u64, oneshot::Sender<Result<InteractionView, RequestError>>),
     Queues(oneshot::Sender<Vec<QueueView>>),
     Waiting(Vec<u64>, oneshot::Sender<Vec<u64>>),
@@ -106,14 +178,31 @@ pub struct RestoreSummary {
 
 /// The dispatcher's state. See the module documentation.
 pub struct Dispatcher {
+    tenant: Arc<str>,
+    keyring: SharedKeyring,
     setup: RoutingSetup,
     directory: Directory,
     engine: Engine,
     store: Box<dyn Store>,
     next_id: u64,
     last_now: Timestamp,
-    /// Live events: every stored record, as JSON, for the event stream's subscribers.
-    live: broadcast::Sender<Arc<str>>,
+    /// When each agent's activity last changed.
+    agent_since: Vec<Option<i64>>,
+    /// Live events: every stored record, for the event stream's subscribers.
+    live: broadcast::Sender<Arc<LiveEvent>>,
+}
+
+/// A stored event as the live stream sends it: its JSON text, and what it concerns, for
+/// filtering by role.
+#[derive(Debug)]
+pub struct LiveEvent {
+    /// `{"at_ms": ..., "event": {...}}` in the event log's format.
+    pub json: axum::extract::ws::Utf8Bytes,
+    pub kind: &'static str,
+    pub interaction: Option<u64>,
+    pub agent: Option<String>,
+    /// Set on an offer: the agent it goes to (who may follow the interaction from then on).
+    pub offered_to: Option<String>,
 }
 
 /// How many live events a slow subscriber may fall behind before it is told it missed some.
@@ -161,17 +250,92 @@ impl Dispatcher {
         setup: RoutingSetup,
         directory: Directory,
         store: Box<dyn Store>,
+        keyring: SharedKeyring,
     ) -> Result<(Dispatcher, RestoreSummary), StoreError> {
         let engine = Engine::new(setup.clone()).expect("the setup comes from a validated configuration");
         let (live, _) = broadcast::channel(LIVE_BACKLOG);
-        let mut d = Dispatcher { setup, directory, engine, store, next_id: 1, last_now: Timestamp::ZERO, live };
+        let tenant: Arc<str> = Arc::from(directory.tenant.as_str());
+        let mut d = Dispatcher {
+            tenant,
+            keyring,
+            setup,
+            directory,
+            engine,
+            store,
+            next_id: 1,
+            last_now: Timestamp::ZERO,
+            agent_since: Vec::new(),
+            live,
+        };
         let summary = d.restore()?;
+        d.load_accounts()?;
         Ok((d, summary))
     }
 
     /// Where stored events are published; subscribe to follow them live.
-    pub fn live_events(&self) -> broadcast::Sender<Arc<str>> {
+    pub fn live_events(&self) -> broadcast::Sender<Arc<LiveEvent>> {
         self.live.clone()
+    }
+
+    /// Reads the tenant's users and credentials into the keyring. Credentials that expired
+    /// in the last 30 days are kept there so that using one says "expired", not "unknown".
+    fn load_accounts(&mut self) -> Result<(), StoreError> {
+        let recently = ms(self.now()) - 30 * 24 * 3600 * 1000;
+        let accounts = self.store.accounts(&self.tenant, recently)?;
+        self.keyring.write().expect("keyring lock").load(&self.tenant, accounts);
+        Ok(())
+    }
+
+    /// The tenant's users; storing a first administrator if there are none. Returns the
+    /// generated password of that administrator, to show once.
+    pub fn ensure_admin(&mut self) -> Result<Option<String>, StoreError> {
+        if !self.keyring.read().expect("keyring lock").users(&self.tenant).is_empty() {
+            return Ok(None);
+        }
+        let password = crate::auth::new_password();
+        let now = ms(self.now());
+        let user = sb_storage::UserRecord {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            role: "admin".into(),
+            agent: None,
+            password_hash: crate::auth::hash_password(&password),
+            disabled: false,
+            created_at_ms: now,
+        };
+        let audit = AuditRecord {
+            at_ms: now,
+            actor: "switchboard".into(),
+            source: "server".into(),
+            action: "user.create".into(),
+            target: "user:admin".into(),
+            detail: "first administrator of a tenant without users".into(),
+        };
+        let changes = [AccountChange::PutUser(user.clone())];
+        self.store.commit(&self.tenant, Batch { accounts: &changes, audit: &[audit], ..Batch::default() })?;
+        self.keyring.write().expect("keyring lock").put_user(&self.tenant, user);
+        Ok(Some(password))
+    }
+
+    /// Stores users directly (the demo and tests set tenants up this way), with audit.
+    pub fn store_accounts(&mut self, changes: &[AccountChange], audit: &[AuditRecord]) -> Result<(), StoreError> {
+        self.store.commit(&self.tenant, Batch { accounts: changes, audit, ..Batch::default() })?;
+        self.apply_accounts(changes);
+        Ok(())
+    }
+
+    fn apply_accounts(&self, changes: &[AccountChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut keyring = self.keyring.write().expect("keyring lock");
+        for change in changes {
+            match change {
+                AccountChange::PutUser(u) => keyring.put_user(&self.tenant, u.clone()),
+                AccountChange::PutToken(t) => keyring.put_token(&self.tenant, t.clone()),
+                AccountChange::RevokeToken { hash, .. } => keyring.revoke(hash),
+            }
+        }
     }
 
     /// Sends stored records to live subscribers, if there are any.
@@ -181,7 +345,17 @@ impl Dispatcher {
         }
         for record in records {
             let json = format!("{{\"at_ms\":{},\"event\":{}}}", record.at_ms, sb_storage::event_json(&record.event));
-            let _ = self.live.send(json.into());
+            let offered_to = match &record.event {
+                LogEvent::Offered { agent, .. } => Some(agent.clone()),
+                _ => None,
+            };
+            let _ = self.live.send(Arc::new(LiveEvent {
+                json: json.into(),
+                kind: record.event.kind_name(),
+                interaction: record.event.interaction(),
+                agent: record.event.agent().map(str::to_string),
+                offered_to,
+            }));
         }
     }
 
@@ -316,11 +490,17 @@ impl Dispatcher {
                 Event::WrapUpEnded { interaction, agent } => {
                     LogEvent::WrapUpEnded { interaction: interaction.0, agent: name(agent) }
                 }
-                Event::AgentStateChanged { agent, state, presence } => LogEvent::AgentState {
-                    agent: name(agent),
-                    activity: activity_name(state).to_string(),
-                    presence: presence_record(dir, presence),
-                },
+                Event::AgentStateChanged { agent, state, presence } => {
+                    if self.agent_since.len() <= agent.index() {
+                        self.agent_since.resize(agent.index() + 1, None);
+                    }
+                    self.agent_since[agent.index()] = Some(ms(r.at));
+                    LogEvent::AgentState {
+                        agent: name(agent),
+                        activity: activity_name(state).to_string(),
+                        presence: presence_record(dir, presence),
+                    }
+                }
             };
             records.push(LogRecord { at_ms: ms(r.at), event });
         }
@@ -352,17 +532,43 @@ impl Dispatcher {
     pub fn step(&mut self, batch: Vec<Request>) {
         let now = self.now();
         let mut records = Vec::new();
+        let mut accounts = Vec::new();
+        let mut audit = Vec::new();
         self.engine.handle_timeout(now);
         self.drain(&mut records);
         let mut answers = Vec::with_capacity(batch.len());
         for request in batch {
             answers.push(match request {
-                Request::Create { new, reply } => Pending::Create(self.create(now, new, &mut records), reply),
-                Request::Apply { command, reply } => {
+                Request::Create { new, reply } => {
+                    Pending::Create(self.create(now, new, &mut records, &mut accounts, &mut audit), reply)
+                }
+                Request::Apply { command, then, audit: entry, reply } => {
                     let result = self.engine.handle(now, command).map_err(RequestError::from);
                     self.drain(&mut records);
+                    if result.is_ok() {
+                        records.extend(then.into_iter().map(|event| LogRecord { at_ms: ms(now), event }));
+                        audit.extend(entry);
+                    }
                     Pending::Apply(result, reply)
                 }
+                Request::Post { interaction, from, text, reply } => {
+                    let result = self.post(now, interaction, from, text, &mut records);
+                    Pending::Posted(result, reply)
+                }
+                Request::Messages { interaction, reply } => Pending::Messages(interaction, reply),
+                Request::Survey { interaction, score, revoke, reply } => {
+                    let result = self.survey(interaction).map(|()| {
+                        records.push(LogRecord { at_ms: ms(now), event: LogEvent::Survey { interaction, score } });
+                        accounts.push(AccountChange::RevokeToken { hash: revoke, at_ms: ms(now) });
+                    });
+                    Pending::Apply(result, reply)
+                }
+                Request::Accounts { changes, audit: entries, reply } => {
+                    accounts.extend(changes);
+                    audit.extend(entries);
+                    Pending::Apply(Ok(()), reply)
+                }
+                Request::Audit { before, limit, reply } => Pending::Audit(before, limit, reply),
                 Request::Interaction { id, reply } => Pending::Interaction(id, reply),
                 Request::Queues { reply } => Pending::Queues(reply),
                 Request::Waiting { queue, reply } => {
@@ -371,12 +577,13 @@ impl Dispatcher {
                 Request::Agents { reply } => Pending::Agents(reply),
             });
         }
-        let failure = if records.is_empty() {
+        let batch = Batch { records: &records, accounts: &accounts, audit: &audit };
+        let failure = if batch.is_empty() {
             None
         } else {
-            let tenant = self.directory.tenant.clone();
-            match self.store.append(&tenant, &records) {
+            match self.store.commit(&self.tenant, batch) {
                 Ok(()) => {
+                    self.apply_accounts(&accounts);
                     self.publish(&records);
                     None
                 }
@@ -405,6 +612,16 @@ impl Dispatcher {
                 Pending::Apply(result, reply) => {
                     let _ = reply.send(stored(&failure).and(result));
                 }
+                Pending::Posted(result, reply) => {
+                    let _ = reply.send(stored(&failure).and(result));
+                }
+                Pending::Messages(id, reply) => {
+                    let _ = reply.send(self.messages(id));
+                }
+                Pending::Audit(before, limit, reply) => {
+                    let result = self.store.audit(&self.tenant, before, limit);
+                    let _ = reply.send(result.map_err(|e| RequestError::Storage(e.to_string())));
+                }
                 Pending::Interaction(id, reply) => {
                     let _ = reply.send(self.view(id));
                 }
@@ -421,11 +638,68 @@ impl Dispatcher {
         }
     }
 
+    /// Checks that a message may go into a conversation and logs it. The message's sequence
+    /// number is known only once stored, so the answer carries 0 until then.
+    fn post(
+        &mut self,
+        now: Timestamp,
+        id: u64,
+        from: Author,
+        text: String,
+        records: &mut Vec<LogRecord>,
+    ) -> Result<MessageRow, RequestError> {
+        let status = self.engine.interaction(InteractionId(id));
+        let Some(status) = status else {
+            // Not live: ended, or unknown.
+            return match self.view(id) {
+                Ok(_) => Err(RequestError::Conflict(format!("interaction {id} has ended; no more messages"))),
+                Err(e) => Err(e),
+            };
+        };
+        let author = match from {
+            Author::Customer => None,
+            Author::Agent(agent) => {
+                if !matches!(status, InteractionStatus::Connected { agent: a } if a == agent) {
+                    return Err(RequestError::Conflict(format!(
+                        "interaction {id} is not connected to agent {}",
+                        self.directory.agent_name(agent)
+                    )));
+                }
+                Some(self.directory.agent_name(agent).to_string())
+            }
+        };
+        let sender = if author.is_some() { "agent" } else { "customer" };
+        let event =
+            LogEvent::Message { interaction: id, sender: sender.into(), author: author.clone(), text: text.clone() };
+        records.push(LogRecord { at_ms: ms(now), event });
+        Ok(MessageRow { seq: 0, at_ms: ms(now), sender: sender.into(), author, text })
+    }
+
+    /// Whether a survey answer may be taken for this interaction: it must have been
+    /// answered and be over (or in wrap-up).
+    fn survey(&mut self, id: u64) -> Result<(), RequestError> {
+        let view = self.view(id)?;
+        match view.state {
+            InteractionState::Completed | InteractionState::WrapUp => Ok(()),
+            state => Err(RequestError::Conflict(format!(
+                "interaction {id} is {}; the survey comes after the conversation",
+                state.name()
+            ))),
+        }
+    }
+
+    fn messages(&mut self, id: u64) -> Result<Vec<MessageRow>, RequestError> {
+        self.view(id)?;
+        self.store.messages(&self.tenant, id).map_err(|e| RequestError::Storage(e.to_string()))
+    }
+
     fn create(
         &mut self,
         now: Timestamp,
         new: NewRequest,
         records: &mut Vec<LogRecord>,
+        accounts: &mut Vec<AccountChange>,
+        audit: &mut Vec<AuditRecord>,
     ) -> Result<InteractionRecord, RequestError> {
         let id = self.next_id;
         let queue_priority = self.setup.queues[new.queue.index()].priority;
@@ -458,6 +732,12 @@ impl Dispatcher {
         }
         self.next_id += 1;
         self.drain(records);
+        if let Some((mut token, mut entry)) = new.customer {
+            token.interaction = Some(id);
+            entry.target = format!("interaction:{id}");
+            accounts.push(AccountChange::PutToken(token));
+            audit.push(entry);
+        }
         Ok(record)
     }
 
@@ -473,8 +753,9 @@ impl Dispatcher {
             None => return self.view(record.id),
         };
         let estimated_wait = if state == InteractionState::Waiting { self.engine.estimated_wait(id) } else { None };
+        let position = self.position(id, &record.queue);
         let agent = agent.map(|a| self.directory.agent_name(a).to_string());
-        Ok(InteractionView { record, state, agent, estimated_wait })
+        Ok(InteractionView { record, state, agent, estimated_wait, position })
     }
 
     fn view(&mut self, id: u64) -> Result<InteractionView, RequestError> {
@@ -488,7 +769,14 @@ impl Dispatcher {
             Some(InteractionStatus::Waiting { .. }) => self.engine.estimated_wait(InteractionId(id)),
             _ => None,
         };
-        Ok(InteractionView { record: row.record, state: row.state, agent: row.agent, estimated_wait })
+        let position = self.position(InteractionId(id), &row.record.queue);
+        Ok(InteractionView { record: row.record, state: row.state, agent: row.agent, estimated_wait, position })
+    }
+
+    /// A waiting interaction's place in its queue, 1 for the next.
+    fn position(&self, id: InteractionId, queue: &str) -> Option<u32> {
+        let Some(InteractionStatus::Waiting { .. }) = self.engine.interaction(id) else { return None };
+        self.engine.waiting(self.directory.queue(queue)?).iter().position(|w| *w == id).map(|p| p as u32 + 1)
     }
 
     fn queues(&self, now: Timestamp) -> Vec<QueueView> {
@@ -517,6 +805,7 @@ impl Dispatcher {
                     activity: self.engine.agent_activity(id).expect("agent in range"),
                     presence,
                     load,
+                    since_ms: self.agent_since.get(a).copied().flatten(),
                 }
             })
             .collect()

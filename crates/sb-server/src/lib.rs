@@ -4,10 +4,12 @@
 //! it (see [`dispatcher`]), starts the dispatcher thread and serves the HTTP API ([`http`])
 //! until interrupted.
 
+pub mod auth;
 pub mod dispatcher;
 pub mod http;
 pub mod tenant;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +19,10 @@ use anyhow::Context as _;
 /// Options of `switchboard serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The tenant's configuration file (YAML); see docs/configuration.md.
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: PathBuf,
+    /// A tenant's configuration file (YAML); see docs/configuration.md. Repeat the option to
+    /// serve several tenants; each file's `tenant.id` must be different.
+    #[arg(long, short = 'c', value_name = "FILE", required = true)]
+    pub config: Vec<PathBuf>,
     /// Where state is kept: a file path or sqlite:PATH for an embedded SQLite database
     /// (created if missing), or postgres://USER@HOST:PORT/DATABASE for PostgreSQL.
     #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
@@ -30,16 +33,41 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 }
 
+/// Loads every tenant's configuration and opens a store connection for each.
+pub fn open_tenants(
+    configs: &[PathBuf],
+    database: &str,
+) -> anyhow::Result<Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>> {
+    let mut tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)> = Vec::new();
+    for path in configs {
+        let config = sb_config::load(path).map_err(|e| anyhow::anyhow!("{}", e.report))?;
+        if let Some((other, _)) = tenants.iter().find(|(c, _)| c.tenant.id == config.tenant.id) {
+            anyhow::bail!(
+                "{}: tenant id {:?} is already served from another file ({})",
+                path.display(),
+                config.tenant.id.as_str(),
+                other.tenant.name
+            );
+        }
+        let store = sb_storage::open(database).with_context(|| format!("opening the database {database}"))?;
+        tenants.push((config, store));
+    }
+    Ok(tenants)
+}
+
 /// Runs `switchboard serve` until interrupted.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = sb_config::load(&args.config).map_err(|e| anyhow::anyhow!("{}", e.report))?;
-    let store = sb_storage::open(&args.database).with_context(|| format!("opening the database {}", args.database))?;
-    let server = spawn(&config, store, args.listen)?;
-    // Scripts and tests read this line to find the port. A closed standard output is no
-    // reason to stop serving.
+    let tenants = open_tenants(&args.config, &args.database)?;
+    let server = spawn(tenants, args.listen)?;
+    // Scripts and tests read these lines (the first administrators' passwords, then the
+    // address). A closed standard output is no reason to stop serving.
     {
         use std::io::Write as _;
         let mut out = std::io::stdout();
+        for (tenant, password) in &server.first_admins {
+            let _ =
+                writeln!(out, "tenant {tenant}: created user admin with password {password} (shown once; change it)");
+        }
         let _ = writeln!(out, "switchboard listening on http://{}", server.addr).and_then(|()| out.flush());
     }
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -47,52 +75,73 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     server.stop()
 }
 
-/// A tenant served in the background: its dispatcher thread, and HTTP on a runtime of its own.
+/// Tenants served in the background: a dispatcher thread each, and HTTP on a runtime of its own.
 #[derive(Debug)]
 pub struct Spawned {
     /// The address HTTP is served on.
     pub addr: SocketAddr,
+    /// Tenants that had no users: the generated password of their first `admin`.
+    pub first_admins: Vec<(String, String)>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     http: std::thread::JoinHandle<anyhow::Result<()>>,
-    dispatcher: std::thread::JoinHandle<()>,
+    dispatchers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Spawned {
-    /// Stops accepting requests, finishes those under way, and waits for both threads.
+    /// Stops accepting requests, finishes those under way, and waits for every thread.
     pub fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         let served = self.http.join().map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))?;
-        // The dispatcher ends once the HTTP server, the last holder of its channel, is gone.
-        self.dispatcher.join().map_err(|_| anyhow::anyhow!("the dispatcher panicked"))?;
+        // A dispatcher ends once the HTTP server, the last holder of its channel, is gone.
+        for dispatcher in self.dispatchers {
+            dispatcher.join().map_err(|_| anyhow::anyhow!("a dispatcher panicked"))?;
+        }
         served
     }
 }
 
-/// Rebuilds a tenant from `store` and serves it on `listen` in the background.
+/// Rebuilds each tenant from its store and serves them all on `listen` in the background.
 pub fn spawn(
-    config: &sb_config::TenantConfig,
-    store: Box<dyn sb_storage::Store>,
+    tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>,
     listen: SocketAddr,
 ) -> anyhow::Result<Spawned> {
-    let (setup, directory) = tenant::build(config);
-    let kind = store.kind();
-    let (dispatcher, restored) = dispatcher::Dispatcher::open(setup, directory.clone(), store)
-        .context("rebuilding the routing state from storage")?;
-    tracing::info!(
-        tenant = %directory.tenant,
-        storage = kind,
-        waiting = restored.waiting,
-        connected = restored.connected,
-        lost = restored.lost,
-        "routing state rebuilt from storage"
-    );
-    let (tx, rx) = std::sync::mpsc::channel();
-    let live = dispatcher.live_events();
-    let dispatcher = std::thread::Builder::new()
-        .name(format!("dispatcher-{}", directory.tenant))
-        .spawn(move || dispatcher.run(rx))
-        .context("starting the dispatcher thread")?;
-    let state = http::AppState { requests: tx, directory: Arc::new(directory), live };
+    let keyring = auth::SharedKeyring::default();
+    let mut handles = HashMap::new();
+    let mut dispatchers = Vec::new();
+    let mut first_admins = Vec::new();
+    for (config, store) in tenants {
+        let (setup, directory) = tenant::build(&config);
+        let kind = store.kind();
+        let (mut dispatcher, restored) = dispatcher::Dispatcher::open(setup, directory.clone(), store, keyring.clone())
+            .with_context(|| format!("rebuilding tenant {} from storage", directory.tenant))?;
+        tracing::info!(
+            tenant = %directory.tenant,
+            storage = kind,
+            waiting = restored.waiting,
+            connected = restored.connected,
+            lost = restored.lost,
+            "routing state rebuilt from storage"
+        );
+        if let Some(password) = dispatcher.ensure_admin().context("creating the first administrator")? {
+            first_admins.push((directory.tenant.clone(), password));
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let live = dispatcher.live_events();
+        dispatchers.push(
+            std::thread::Builder::new()
+                .name(format!("dispatcher-{}", directory.tenant))
+                .spawn(move || dispatcher.run(rx))
+                .context("starting a dispatcher thread")?,
+        );
+        let handle = http::TenantHandle {
+            requests: tx,
+            directory: Arc::new(directory.clone()),
+            live,
+            name: config.tenant.name.clone(),
+        };
+        handles.insert(directory.tenant.clone(), handle);
+    }
+    let state = http::AppState { tenants: Arc::new(handles), keyring };
     let (bound_tx, bound_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     let http = std::thread::Builder::new()
@@ -109,7 +158,8 @@ pub fn spawn(
                 };
                 let _ = bound_tx.send(listener.local_addr().map_err(Into::into));
                 tracing::info!(addr = ?listener.local_addr().ok(), "serving HTTP");
-                axum::serve(listener, http::router(state))
+                let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = stop.await;
                     })
@@ -119,5 +169,5 @@ pub fn spawn(
         })
         .context("starting the HTTP thread")?;
     let addr = bound_rx.recv().context("the HTTP thread ended before listening")??;
-    Ok(Spawned { addr, shutdown, http, dispatcher })
+    Ok(Spawned { addr, first_admins, shutdown, http, dispatchers })
 }

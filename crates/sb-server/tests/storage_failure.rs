@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sb_routing::{AgentId, Channel, Command, Presence, QueueId};
 use sb_server::dispatcher::{Dispatcher, NewRequest, Request, RequestError};
-use sb_storage::{InteractionRow, LogRecord, Snapshot, Store, StoreError, StoredEvent};
+use sb_storage::{Accounts, AuditEntry, Batch, InteractionRow, MessageRow, Snapshot, Store, StoreError, StoredEvent};
 use tokio::sync::oneshot;
 
 /// A real SQLite store that refuses appends while `failing` is set.
@@ -17,11 +17,20 @@ struct Flaky {
 }
 
 impl Store for Flaky {
-    fn append(&mut self, tenant: &str, records: &[LogRecord]) -> Result<(), StoreError> {
+    fn commit(&mut self, tenant: &str, batch: Batch<'_>) -> Result<(), StoreError> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::BadAddress("the disk is full (simulated)".into()));
         }
-        self.inner.append(tenant, records)
+        self.inner.commit(tenant, batch)
+    }
+    fn accounts(&mut self, tenant: &str, now_ms: i64) -> Result<Accounts, StoreError> {
+        self.inner.accounts(tenant, now_ms)
+    }
+    fn audit(&mut self, tenant: &str, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit(tenant, before, limit)
+    }
+    fn messages(&mut self, tenant: &str, interaction: u64) -> Result<Vec<MessageRow>, StoreError> {
+        self.inner.messages(tenant, interaction)
     }
     fn snapshot(&mut self, tenant: &str) -> Result<Snapshot, StoreError> {
         self.inner.snapshot(tenant)
@@ -52,6 +61,7 @@ fn create(d: &mut Dispatcher) -> Result<u64, RequestError> {
         priority: None,
         requirements: vec![],
         attributes: vec![],
+        customer: None,
     };
     d.step(vec![Request::Create { new, reply: tx }]);
     rx.try_recv().expect("answered within the step").map(|v| v.record.id)
@@ -73,7 +83,7 @@ fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
     let failing = Arc::new(AtomicBool::new(false));
     let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
     let flaky = Box::new(Flaky { inner: store, failing: failing.clone() });
-    let (mut d, _) = Dispatcher::open(setup, directory, flaky).unwrap();
+    let (mut d, _) = Dispatcher::open(setup, directory, flaky, Default::default()).unwrap();
 
     let first = create(&mut d).unwrap();
     failing.store(true, Ordering::SeqCst);
@@ -81,6 +91,8 @@ fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
     assert!(matches!(refused, Err(RequestError::Storage(_))), "{refused:?}");
     let (tx, mut rx) = oneshot::channel();
     d.step(vec![Request::Apply {
+        then: Vec::new(),
+        audit: None,
         command: Command::SetPresence { agent: AgentId(0), presence: Presence::NotReady(sb_routing::ReasonId(0)) },
         reply: tx,
     }]);

@@ -146,6 +146,23 @@ pub enum LogEvent {
     },
 }
 
+impl LogEvent {
+    /// The interaction the event is about, if any.
+    pub fn interaction(&self) -> Option<u64> {
+        codec::interaction_of(self)
+    }
+
+    /// The kind's name, as the JSON's `kind` field: `created`, `offered`, `message`, ...
+    pub fn kind_name(&self) -> &'static str {
+        codec::kind(self)
+    }
+
+    /// The agent the event is about, if any (the author of an agent's message).
+    pub fn agent(&self) -> Option<&str> {
+        codec::agent_of(self)
+    }
+}
+
 /// A log entry to append.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogRecord {

@@ -128,17 +128,45 @@ fn the_openapi_document_describes_every_route() {
         ("get", "/api/v1/agents"),
         ("put", "/api/v1/agents/{agent}/presence"),
         ("get", "/api/v1/events"),
+        ("post", "/api/v1/login"),
+        ("post", "/api/v1/logout"),
+        ("get", "/api/v1/me"),
+        ("get", "/api/v1/users"),
+        ("post", "/api/v1/users"),
+        ("patch", "/api/v1/users/{username}"),
+        ("get", "/api/v1/tokens"),
+        ("post", "/api/v1/tokens"),
+        ("delete", "/api/v1/tokens/{id}"),
+        ("get", "/api/v1/audit"),
+        ("get", "/api/v1/interactions/{id}/messages"),
+        ("post", "/api/v1/interactions/{id}/messages"),
+        ("post", "/api/v1/interactions/{id}/survey"),
+        ("get", "/api/v1/chat/{tenant}"),
+        ("post", "/api/v1/chat/{tenant}"),
     ];
     for (method, path) in routes {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is documented");
         assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has responses");
         // The route really exists: a request never answers 404 with an empty body or 405.
-        let concrete = path.replace("{id}", "1").replace("{queue}", "chat-support").replace("{agent}", "alice");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{queue}", "chat-support")
+            .replace("{agent}", "alice")
+            .replace("{username}", "nobody")
+            .replace("{tenant}", "restart-test");
+        // Not signing out, which would end the session of the other calls.
+        if path == "/api/v1/logout" {
+            continue;
+        }
         let (got, _) = server.call_raw(&method.to_uppercase(), &concrete, Some(b"{}"));
         assert_ne!(got, 405, "{method} {concrete}");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 13, "no undocumented extra paths");
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 24, "no undocumented extra paths");
+    // Public calls say so; the rest need the bearer credential.
+    assert_eq!(doc["paths"]["/api/v1/login"]["post"]["security"], serde_json::json!([{}]));
+    assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_null(), "the document-wide requirement applies");
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let interaction = &doc["components"]["schemas"]["InteractionDto"]["properties"];
     for field in ["id", "channel", "queue", "state", "agent", "attributes", "estimated_wait_seconds"] {
         assert!(interaction[field].is_object(), "InteractionDto.{field} is described: {interaction}");

@@ -14,7 +14,12 @@ fn subscribers_see_stored_events_as_they_happen() {
     let scratch = Scratch::new();
     let config = scratch.file("tenant.yaml", TENANT);
     let server = Server::start(&config, &format!("sqlite:{}", scratch.0.join("state.db").display()));
-    let (mut socket, _) = tungstenite::connect(format!("ws://{}/api/v1/events", server.addr)).expect("a WebSocket");
+    let (mut socket, _) = tungstenite::connect(format!(
+        "ws://{}/api/v1/events?access_token={}",
+        server.addr,
+        server.token.as_deref().unwrap()
+    ))
+    .expect("a WebSocket");
     if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_mut() {
         // A guard against hanging forever if an event never comes, not a speed requirement.
         tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();

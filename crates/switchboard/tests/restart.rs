@@ -27,9 +27,13 @@ fn chats_survive_a_kill(database: &str, config: &std::path::Path) {
     assert_eq!(status, 204);
     let (_, before) = server.call("GET", "/api/v1/queues/chat-support/waiting", None);
     assert_eq!(before["waiting"], json!(ids));
+    let token = server.token.clone();
     server.kill();
 
-    let server = Server::start(config, database);
+    // The session survives the restart too.
+    let mut server = Server::start(config, database);
+    assert!(server.admin_passwords.is_empty(), "the tenant has its administrator already");
+    server.token = token;
     let (_, after) = server.call("GET", "/api/v1/queues/chat-support/waiting", None);
     assert_eq!(after["waiting"], json!(ids), "the same chats wait in the same order");
     let (_, third) = server.call("GET", &format!("/api/v1/interactions/{}", ids[2]), None);

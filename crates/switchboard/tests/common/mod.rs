@@ -72,13 +72,27 @@ impl Drop for PgDatabase {
 pub struct Server {
     child: Child,
     pub addr: String,
+    /// The first administrators' passwords the server printed, by tenant.
+    pub admin_passwords: Vec<(String, String)>,
+    /// The credential `call` sends: the first tenant's administrator's session when the
+    /// server created one, else none until set.
+    pub token: Option<String>,
 }
 
 impl Server {
+    /// Serves one tenant; signs in as its first administrator if the server created one.
     pub fn start(config: &Path, database: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", database, "--config"])
-            .arg(config)
+        Server::start_tenants(&[config], database)
+    }
+
+    /// Serves several tenants.
+    pub fn start_tenants(configs: &[&Path], database: &str) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(["serve", "--listen", "127.0.0.1:0", "--database", database]);
+        for config in configs {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -86,13 +100,47 @@ impl Server {
             .expect("the switchboard binary runs");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        let mut admin_passwords = Vec::new();
         let addr = loop {
             let line = lines.next().expect("the server printed its address before exiting").unwrap();
             if let Some(rest) = line.strip_prefix("switchboard listening on http://") {
                 break rest.trim().to_string();
             }
+            if let Some(rest) = line.strip_prefix("tenant ")
+                && let Some((tenant, rest)) = rest.split_once(": created user admin with password ")
+            {
+                let password = rest.split_whitespace().next().unwrap().to_string();
+                admin_passwords.push((tenant.to_string(), password));
+            }
         };
-        Server { child, addr }
+        let mut server = Server { child, addr, admin_passwords, token: None };
+        if let Some((tenant, password)) = server.admin_passwords.first().cloned() {
+            server.token = Some(server.login(&tenant, "admin", &password));
+        }
+        server
+    }
+
+    /// The first administrator's password of a tenant, as printed on its first start.
+    pub fn admin_password(&self, tenant: &str) -> String {
+        self.admin_passwords.iter().find(|(t, _)| t == tenant).map(|(_, p)| p.clone()).expect("printed")
+    }
+
+    /// Signs in and returns the session's secret.
+    pub fn login(&self, tenant: &str, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"tenant": tenant, "username": username, "password": password}).to_string();
+        let (status, answer) = self.call_as(None, "POST", "/api/v1/login", Some(&body));
+        assert_eq!(status, 200, "login of {username}@{tenant}: {answer}");
+        answer["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user as the current administrator and signs in as it.
+    pub fn user(&self, username: &str, role: &str, agent: Option<&str>) -> String {
+        let password = format!("{username}-password");
+        let body = serde_json::json!({"username": username, "role": role, "agent": agent, "password": password});
+        let (status, answer) = self.call("POST", "/api/v1/users", Some(&body.to_string()));
+        assert_eq!(status, 201, "{answer}");
+        let tenant = self.call("GET", "/api/v1/me", None).1["tenant"].as_str().unwrap().to_string();
+        self.login(&tenant, username, &password)
     }
 
     /// Ends the process the hard way, as a crash or power loss would.
@@ -101,9 +149,21 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// Sends a request and returns the status and the body parsed as JSON (null if empty).
+    /// Sends a request with [`Server::token`] and returns the status and the body parsed
+    /// as JSON (null if empty).
     pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
-        let (status, text) = self.call_raw(method, path, body.map(str::as_bytes));
+        self.call_as(self.token.as_deref(), method, path, body)
+    }
+
+    /// Sends a request with the given credential (or none).
+    pub fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let (status, text) = self.raw_as(token, method, path, body.map(str::as_bytes));
         let json = if text.is_empty() {
             serde_json::Value::Null
         } else {
@@ -113,10 +173,15 @@ impl Server {
     }
 
     pub fn call_raw(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, String) {
+        self.raw_as(self.token.as_deref(), method, path, body)
+    }
+
+    pub fn raw_as(&self, token: Option<&str>, method: &str, path: &str, body: Option<&[u8]>) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         let body = body.unwrap_or(b"");
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             body.len()
         );
