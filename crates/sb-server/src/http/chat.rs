@@ -49,10 +49,7 @@ pub struct ChatDto {
     interaction: InteractionDto,
 }
 
-fn tenant(
-    state: &AppState,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<(String, &TenantHandle), ApiError> {
+fn tenant(state: &AppState, id: Result<Path<String>, PathRejection>) -> Result<(String, &TenantHandle), ApiError> {
     let Path(id) = id?;
     let handle = state.tenant(&id).ok_or_else(|| ApiError::not_found(format!("no tenant {id:?}")))?;
     Ok((id, handle))

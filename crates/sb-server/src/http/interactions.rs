@@ -257,13 +257,12 @@ async fn apply(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn agent_body(body: Result<Json<AgentDto>, JsonRejection>) -> Result<Option<String>, ApiError> {
-    match body {
-        Ok(Json(dto)) => Ok(dto.agent),
-        // No body at all: the agent acts for itself.
-        Err(JsonRejection::MissingJsonContentType(_)) => Ok(None),
-        Err(e) => Err(e.into()),
+/// A JSON body that may be left out (empty): `None` then.
+fn optional_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
     }
+    serde_json::from_slice(body).map(Some).map_err(|e| ApiError::malformed(format!("the request body: {e}")))
 }
 
 macro_rules! agent_action {
@@ -278,10 +277,11 @@ macro_rules! agent_action {
         pub(super) async fn $name(
             caller: Caller,
             id: Result<Path<u64>, PathRejection>,
-            body: Result<Json<AgentDto>, JsonRejection>,
+            body: axum::body::Bytes,
         ) -> Result<StatusCode, ApiError> {
             let Path(id) = id?;
-            let agent = caller.acting_agent(agent_body(body)?.as_deref())?;
+            let named = optional_body::<AgentDto>(&body)?.and_then(|dto| dto.agent);
+            let agent = caller.acting_agent(named.as_deref())?;
             let name = caller.tenant.directory.agent_name(agent).to_string();
             let command = Command::$variant { interaction: InteractionId(id), agent };
             apply(&caller, command, Vec::new(), $action, format!("interaction:{id}"), format!("agent {name}")).await
@@ -326,14 +326,11 @@ fn is_code(s: &str) -> bool {
 pub(super) async fn complete(
     caller: Caller,
     id: Result<Path<u64>, PathRejection>,
-    body: Result<Json<CompleteDto>, JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    let dto = match body {
-        Ok(Json(dto)) => dto,
-        Err(JsonRejection::MissingJsonContentType(_)) => CompleteDto { agent: None, disposition: None, notes: None },
-        Err(e) => return Err(e.into()),
-    };
+    let dto =
+        optional_body::<CompleteDto>(&body)?.unwrap_or(CompleteDto { agent: None, disposition: None, notes: None });
     let agent = caller.acting_agent(dto.agent.as_deref())?;
     if let Some(code) = &dto.disposition
         && !is_code(code)

@@ -295,6 +295,10 @@ impl ApiError {
         }
     }
 
+    fn malformed(message: impl Into<String>) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, code: "malformed_json", message: message.into(), field: None }
+    }
+
     fn unauthenticated(message: impl Into<String>) -> ApiError {
         ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthenticated", message: message.into(), field: None }
     }

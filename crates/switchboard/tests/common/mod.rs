@@ -203,6 +203,15 @@ impl Drop for Server {
     }
 }
 
+/// Sends raw request text and returns the whole answer as text.
+pub fn raw(addr: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    String::from_utf8_lossy(&response).to_string()
+}
+
 /// A small tenant: a chat queue, a voice queue, two agents.
 pub const TENANT: &str = "
 tenant:
@@ -228,3 +237,25 @@ agents:
     skills: {support: 3}
     queues: [chat-support, phone]
 ";
+
+/// An SQLite database in the scratch directory.
+pub fn sqlite(scratch: &Scratch) -> String {
+    format!("sqlite:{}", scratch.0.join("state.db").display())
+}
+
+/// Runs each named test function, taking a database address and a scratch directory, on a
+/// fresh SQLite file and on a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $( #[test] fn $test() { let s = super::common::Scratch::new(); super::$test(&super::common::sqlite(&s), &s); } )*
+        }
+        mod on_postgres {
+            $( #[test] fn $test() {
+                let s = super::common::Scratch::new();
+                let db = super::common::PgDatabase::new();
+                super::$test(&db.url(), &s);
+            } )*
+        }
+    };
+}
