@@ -1,7 +1,7 @@
 //! Helpers for tests that run the real `switchboard` binary: a scratch directory, a server
 //! process on a free port, a minimal HTTP client, and a fresh PostgreSQL database per test.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
