@@ -116,6 +116,7 @@ pub(crate) struct RawAgent {
 #[derive(Debug, Default)]
 pub(crate) struct RawConfig {
     pub tenant: Option<Tenant>,
+    pub alerts: crate::model::Alerts,
     pub channels: ChannelCosts,
     pub skills: Vec<RawItem<()>>,
     pub reason_codes: Vec<RawItem<()>>,
@@ -165,7 +166,9 @@ pub(crate) struct Decoder<'s> {
     pub sink: &'s mut Sink,
 }
 
-const TOP_FIELDS: &[&str] = &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents"];
+const TOP_FIELDS: &[&str] =
+    &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts"];
+const ALERT_FIELDS: &[&str] = &["longest_wait", "webhook"];
 const TENANT_FIELDS: &[&str] = &["id", "name", "time_zone"];
 const NAMED_FIELDS: &[&str] = &["id", "name"];
 const HOURS_FIELDS: &[&str] = &["id", "time_zone", "weekly", "holidays"];
@@ -202,6 +205,9 @@ impl Decoder<'_> {
         if let Some(node) = f.get("channels") {
             raw.channels = self.channels(node);
         }
+        if let Some(node) = f.get("alerts") {
+            raw.alerts = self.alerts(node);
+        }
         raw.skills = self.items(&f, "skills", false, "skill", NAMED_FIELDS, |_, _| ());
         raw.reason_codes = self.items(&f, "reason_codes", false, "reason code", NAMED_FIELDS, |_, _| ());
         raw.business_hours =
@@ -222,6 +228,26 @@ impl Decoder<'_> {
         let name = self.required(&f, "name").and_then(|node| self.name(node, "tenant.name"));
         let time_zone = self.required(&f, "time_zone").and_then(|node| self.time_zone(node, "tenant.time_zone"));
         Some(Tenant { id: id?.slug?, name: name?, time_zone: time_zone? })
+    }
+
+    fn alerts(&mut self, node: &Node) -> crate::model::Alerts {
+        let mut alerts = crate::model::Alerts::default();
+        let expected = "a mapping such as {longest_wait: 60s, webhook: \"http://host/path\"}";
+        let Some(f) = self.fields(node, "alerts", expected, ALERT_FIELDS) else { return alerts };
+        if let Some(node) = f.get("longest_wait")
+            && let Some(d) = self.duration_in(node, "alerts.longest_wait", "the alert threshold", SECOND, 24 * HOUR)
+        {
+            alerts.longest_wait = d;
+        }
+        if let Some(node) = f.get("webhook")
+            && let Some(url) = self.text(node, "alerts.webhook", "an http:// URL")
+        {
+            match crate::model::Webhook::parse(url) {
+                Ok(w) => alerts.webhook = Some(w),
+                Err(message) => self.sink.error(node.pos, "alerts.webhook", message),
+            }
+        }
+        alerts
     }
 
     fn channels(&mut self, node: &Node) -> ChannelCosts {

@@ -32,9 +32,9 @@ pub use diagnostic::{Diagnostic, Report, Severity};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
-    AGENT_CAPACITY, Agent, AgentIx, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Priority, Proficiency,
-    Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx, SkillLevel, Slug, SlugError, Stage, Step,
-    Strategy, Tenant, TenantConfig,
+    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Priority,
+    Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx, SkillLevel, Slug, SlugError,
+    Stage, Step, Strategy, Tenant, TenantConfig, Webhook,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 

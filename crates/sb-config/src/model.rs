@@ -500,6 +500,58 @@ impl Agent {
     }
 }
 
+/// When the supervisor dashboard raises an alert, and whom it tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Alerts {
+    /// A queue whose oldest waiting interaction has waited longer is in alert. `1s..=24h`.
+    pub longest_wait: Duration,
+    /// Where a JSON notice is POSTed when a queue enters or leaves alert: an `http://` URL.
+    pub webhook: Option<Webhook>,
+}
+
+impl Default for Alerts {
+    fn default() -> Alerts {
+        Alerts { longest_wait: Duration::from_secs(60), webhook: None }
+    }
+}
+
+/// A plain-HTTP webhook address, split for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub host: String,
+    pub port: u16,
+    /// Starts with `/`.
+    pub path: String,
+}
+
+impl Webhook {
+    /// Reads an `http://host[:port][/path]` URL.
+    pub fn parse(url: &str) -> Result<Webhook, String> {
+        if url.starts_with("https://") {
+            return Err(
+                "https webhooks are not supported yet; use an http:// address (for example a local relay)".into()
+            );
+        }
+        let rest = url.strip_prefix("http://").ok_or_else(|| format!("a webhook is an http:// URL, not {url:?}"))?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => {
+                (h, p.parse::<u16>().map_err(|_| format!("the port of {url:?} is not a number from 1 to 65535"))?)
+            }
+            None => (authority, 80),
+        };
+        if host.is_empty() || port == 0 || host.contains(['@', ' ']) || path.contains(' ') {
+            return Err(format!("{url:?} is not a usable http:// address"));
+        }
+        Ok(Webhook { url: url.to_string(), host: host.to_string(), port, path: path.to_string() })
+    }
+}
+
 /// A tenant's complete, valid configuration.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -514,6 +566,7 @@ pub struct TenantConfig {
     pub business_hours: Vec<BusinessHours>,
     pub queues: Vec<Queue>,
     pub agents: Vec<Agent>,
+    pub alerts: Alerts,
 }
 
 impl TenantConfig {

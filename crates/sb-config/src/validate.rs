@@ -89,6 +89,7 @@ pub(crate) fn validate(raw: &RawConfig, sink: &mut Sink) -> Option<TenantConfig>
         business_hours,
         queues: queues.into_iter().collect::<Option<Vec<_>>>()?,
         agents: agents.into_iter().collect::<Option<Vec<_>>>()?,
+        alerts: raw.alerts.clone(),
     })
 }
 

@@ -61,6 +61,28 @@ agents:
     // The default capacity covers the channels of the agent's queues, as many as fit in 100.
     let capacity: Vec<(Channel, u8)> = config.agents[0].capacity.channels().collect();
     assert_eq!(capacity, [(Channel::Voice, 1), (Channel::Chat, 3)]);
+    assert_eq!(config.alerts.longest_wait, secs(60));
+    assert_eq!(config.alerts.webhook, None);
+}
+
+#[test]
+fn alerts_take_a_threshold_and_an_http_webhook() {
+    let config = load(
+        "
+queues: [{id: billing, channels: [chat], skills: {billing: 1, spanish: 1}}]
+agents: [{id: alice, skills: {billing: 1, spanish: 1}, queues: [billing]}]
+alerts:
+  longest_wait: 90s
+  webhook: http://127.0.0.1:9000/hooks/switchboard?team=ops
+",
+    );
+    assert_eq!(config.alerts.longest_wait, secs(90));
+    let hook = config.alerts.webhook.unwrap();
+    assert_eq!((hook.host.as_str(), hook.port, hook.path.as_str()), ("127.0.0.1", 9000, "/hooks/switchboard?team=ops"));
+    let plain = sb_config::Webhook::parse("http://alerts.example.com").unwrap();
+    assert_eq!((plain.port, plain.path.as_str()), (80, "/"));
+    assert!(sb_config::Webhook::parse("http://host:http/").is_err());
+    assert!(sb_config::Webhook::parse("ftp://host/").is_err());
 }
 
 #[test]

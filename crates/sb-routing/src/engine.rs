@@ -467,6 +467,11 @@ impl Engine {
         self.agents.get(agent.index()).map(|a| (a.presence, a.load, a.counts))
     }
 
+    /// The interactions an agent holds (offered, connected or in wrap-up), oldest first.
+    pub fn agent_work(&self, agent: AgentId) -> &[InteractionId] {
+        self.agents.get(agent.index()).map_or(&[], |a| &a.work)
+    }
+
     pub fn agent_count(&self) -> usize {
         self.agents.len()
     }

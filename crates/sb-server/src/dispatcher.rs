@@ -87,6 +87,11 @@ pub enum Request {
     Agents {
         reply: oneshot::Sender<Vec<AgentView>>,
     },
+    /// What an agent holds: offers, conversations, wrap-ups.
+    Work {
+        agent: AgentId,
+        reply: oneshot::Sender<Vec<InteractionView>>,
+    },
 }
 
 /// A new interaction as the API accepted it (names already resolved).
@@ -141,6 +146,60 @@ pub struct QueueView {
     pub staffed: u32,
     pub longest_wait: Option<Duration>,
     pub estimated_wait: Option<Duration>,
+    /// Today's counts.
+    pub today: QueueDay,
+    /// The queue's service-level threshold and target percentage.
+    pub service_level: (Duration, u8),
+    /// Member agents by activity: available, busy, wrap-up, not ready (offline left out).
+    pub agents: [u32; 4],
+    /// Since when `today` counts (ms since the epoch): the tenant's midnight, or this
+    /// process's start if later.
+    pub counting_since_ms: i64,
+    /// The longest-wait alert threshold, and whether the queue is in alert.
+    pub alert_threshold: Duration,
+    pub in_alert: bool,
+}
+
+/// One queue's counts since the start of the tenant's day (or of this process, if later).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDay {
+    /// Interactions that entered the queue.
+    pub offered: u32,
+    pub answered: u32,
+    /// Answered within the service-level threshold.
+    pub answered_within: u32,
+    pub abandoned: u32,
+    /// Total wait of answered interactions.
+    pub wait_ms: u64,
+}
+
+impl QueueDay {
+    /// Answered within the threshold, out of answered and abandoned.
+    pub fn service_level(&self) -> Option<f64> {
+        let base = self.answered + self.abandoned;
+        (base > 0).then(|| f64::from(self.answered_within) / f64::from(base))
+    }
+}
+
+/// One agent's counts for today.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentDay {
+    /// Conversations completed.
+    pub handled: u32,
+    /// Their total time from acceptance to completion.
+    pub talk_ms: u64,
+}
+
+/// Today's counters and what they need to know about interactions under way.
+#[derive(Debug, Default)]
+struct Today {
+    date: Option<jiff::civil::Date>,
+    /// When counting started: the day's start, or this process's if later.
+    since_ms: i64,
+    queues: Vec<QueueDay>,
+    agents: Vec<AgentDay>,
+    /// Interactions under way: queue, created and accepted times.
+    open: std::collections::HashMap<u64, (usize, i64, Option<i64>)>,
 }
 
 /// An agent's live state.
@@ -153,6 +212,7 @@ pub struct AgentView {
     pub load: u16,
     /// When the activity last changed (ms since the epoch), if since this start.
     pub since_ms: Option<i64>,
+    pub today: AgentDay,
 }
 
 /// A request carried out but not yet answered: answers wait for the batch to be stored.
@@ -166,6 +226,7 @@ enum Pending {
     Queues(oneshot::Sender<Vec<QueueView>>),
     Waiting(Vec<u64>, oneshot::Sender<Vec<u64>>),
     Agents(oneshot::Sender<Vec<AgentView>>),
+    Work(AgentId, oneshot::Sender<Vec<InteractionView>>),
 }
 
 /// What a restart did with the interactions it found.
@@ -188,6 +249,8 @@ pub struct Dispatcher {
     last_now: Timestamp,
     /// When each agent's activity last changed.
     agent_since: Vec<Option<i64>>,
+    today: Today,
+    alerts: crate::alerts::Watch,
     /// Live events: every stored record, for the event stream's subscribers.
     live: broadcast::Sender<Arc<LiveEvent>>,
 }
@@ -255,6 +318,12 @@ impl Dispatcher {
         let engine = Engine::new(setup.clone()).expect("the setup comes from a validated configuration");
         let (live, _) = broadcast::channel(LIVE_BACKLOG);
         let tenant: Arc<str> = Arc::from(directory.tenant.as_str());
+        let alerts = crate::alerts::Watch::new(
+            &directory.tenant,
+            directory.queues.len(),
+            directory.alerts.longest_wait,
+            directory.alerts.webhook.clone(),
+        );
         let mut d = Dispatcher {
             tenant,
             keyring,
@@ -265,6 +334,8 @@ impl Dispatcher {
             next_id: 1,
             last_now: Timestamp::ZERO,
             agent_since: Vec::new(),
+            today: Today::default(),
+            alerts,
             live,
         };
         let summary = d.restore()?;
@@ -387,6 +458,7 @@ impl Dispatcher {
             };
             state.presences.push((agent, presence));
         }
+        let snapshot_rows = snapshot.interactions.clone();
         for row in snapshot.interactions {
             let id = row.record.id;
             let channel = Channel::from_name(&row.record.channel);
@@ -444,6 +516,13 @@ impl Dispatcher {
             }
         }
         self.engine.restore(now, state).expect("stored interactions are consistent with the configuration");
+        self.today = Today::default();
+        self.roll_day(ms(now));
+        for row in &snapshot_rows {
+            if let Some(q) = self.directory.queue(&row.record.queue) {
+                self.today.open.insert(row.record.id, (q.index(), row.record.created_at_ms, row.connected_at_ms));
+            }
+        }
         self.drain(&mut records);
         self.store.append(&tenant, &records)?;
         self.publish(&records);
@@ -575,6 +654,7 @@ impl Dispatcher {
                     Pending::Waiting(self.engine.waiting(queue).into_iter().map(|i| i.0).collect(), reply)
                 }
                 Request::Agents { reply } => Pending::Agents(reply),
+                Request::Work { agent, reply } => Pending::Work(agent, reply),
             });
         }
         let batch = Batch { records: &records, accounts: &accounts, audit: &audit };
@@ -585,6 +665,7 @@ impl Dispatcher {
                 Ok(()) => {
                     self.apply_accounts(&accounts);
                     self.publish(&records);
+                    records.iter().for_each(|r| self.count(r));
                     None
                 }
                 Err(e) => {
@@ -602,6 +683,7 @@ impl Dispatcher {
             Some(f) => Err(RequestError::Storage(f.clone())),
             None => Ok(()),
         };
+        self.check_alerts(now);
         // Answers go out only now, after the batch is stored (or known to have failed).
         for answer in answers {
             match answer {
@@ -633,6 +715,10 @@ impl Dispatcher {
                 }
                 Pending::Agents(reply) => {
                     let _ = reply.send(self.agents());
+                }
+                Pending::Work(agent, reply) => {
+                    let ids = self.engine.agent_work(agent).to_vec();
+                    let _ = reply.send(ids.into_iter().filter_map(|id| self.view(id.0).ok()).collect());
                 }
             }
         }
@@ -691,6 +777,79 @@ impl Dispatcher {
     fn messages(&mut self, id: u64) -> Result<Vec<MessageRow>, RequestError> {
         self.view(id)?;
         self.store.messages(&self.tenant, id).map_err(|e| RequestError::Storage(e.to_string()))
+    }
+
+    /// Raises or clears each queue's longest-wait alert.
+    fn check_alerts(&mut self, now: Timestamp) {
+        for q in 0..self.engine.queue_count() {
+            let id = QueueId(q as u16);
+            let oldest = self.engine.queue_stats(id).and_then(|s| s.oldest_enqueued_at);
+            let name = self.directory.queue_name(id).to_string();
+            self.alerts.check(&self.tenant, q, &name, oldest.map(|t| now.since(t)), ms(now));
+        }
+    }
+
+    /// Starts a new day's counts when the tenant's date changed.
+    fn roll_day(&mut self, at_ms: i64) {
+        let date =
+            jiff::Timestamp::from_millisecond(at_ms).map(|t| t.to_zoned(self.directory.time_zone.clone()).date()).ok();
+        if date == self.today.date {
+            return;
+        }
+        let start = date
+            .and_then(|d| d.to_zoned(self.directory.time_zone.clone()).ok())
+            .map_or(at_ms, |z| z.timestamp().as_millisecond());
+        self.today.date = date;
+        self.today.since_ms = if self.today.queues.is_empty() { at_ms.max(start) } else { start };
+        self.today.queues = vec![QueueDay::default(); self.directory.queues.len()];
+        self.today.agents = vec![AgentDay::default(); self.directory.agents.len()];
+    }
+
+    /// Brings today's counters up to date with a stored record.
+    fn count(&mut self, record: &LogRecord) {
+        self.roll_day(record.at_ms);
+        let at = record.at_ms;
+        let today = &mut self.today;
+        match &record.event {
+            LogEvent::Created(r) => {
+                if let Some(q) = self.directory.queue(&r.queue) {
+                    today.queues[q.index()].offered += 1;
+                    today.open.insert(r.id, (q.index(), r.created_at_ms, None));
+                }
+            }
+            LogEvent::Accepted { interaction, .. } => {
+                if let Some((q, created, accepted)) = today.open.get_mut(interaction) {
+                    *accepted = Some(at);
+                    let wait = (at - *created).max(0);
+                    let day = &mut today.queues[*q];
+                    day.answered += 1;
+                    day.wait_ms += wait as u64;
+                    if wait as u128 <= self.directory.service_level[*q].0.as_millis() {
+                        day.answered_within += 1;
+                    }
+                }
+            }
+            LogEvent::Abandoned { interaction, .. } => {
+                if let Some((q, ..)) = today.open.remove(interaction) {
+                    today.queues[q].abandoned += 1;
+                }
+            }
+            LogEvent::Completed { interaction, agent, wrap_up_until_ms } => {
+                let accepted = today.open.get(interaction).and_then(|o| o.2);
+                if let (Some(a), Some(accepted)) = (self.directory.agent(agent), accepted) {
+                    let day = &mut today.agents[a.index()];
+                    day.handled += 1;
+                    day.talk_ms += (at - accepted).max(0) as u64;
+                }
+                if wrap_up_until_ms.is_none() {
+                    today.open.remove(interaction);
+                }
+            }
+            LogEvent::WrapUpEnded { interaction, .. } | LogEvent::Lost { interaction, .. } => {
+                today.open.remove(interaction);
+            }
+            _ => {}
+        }
     }
 
     fn create(
@@ -779,7 +938,21 @@ impl Dispatcher {
         self.engine.waiting(self.directory.queue(queue)?).iter().position(|w| *w == id).map(|p| p as u32 + 1)
     }
 
-    fn queues(&self, now: Timestamp) -> Vec<QueueView> {
+    fn queues(&mut self, now: Timestamp) -> Vec<QueueView> {
+        self.roll_day(ms(now));
+        let mut by_activity = vec![[0u32; 4]; self.engine.queue_count()];
+        for (a, agent) in self.setup.agents.iter().enumerate() {
+            let slot = match self.engine.agent_activity(AgentId(a as u32)) {
+                Some(AgentActivity::Available) => 0,
+                Some(AgentActivity::Busy) => 1,
+                Some(AgentActivity::WrapUp) => 2,
+                Some(AgentActivity::NotReady(_)) => 3,
+                _ => continue,
+            };
+            for q in &agent.queues {
+                by_activity[q.index()][slot] += 1;
+            }
+        }
         (0..self.engine.queue_count())
             .map(|q| {
                 let id = QueueId(q as u16);
@@ -790,6 +963,12 @@ impl Dispatcher {
                     staffed: stats.staffed,
                     longest_wait: stats.oldest_enqueued_at.map(|t| now.since(t)),
                     estimated_wait: stats.estimated_wait,
+                    today: self.today.queues[q],
+                    service_level: self.directory.service_level[q],
+                    agents: by_activity[q],
+                    counting_since_ms: self.today.since_ms,
+                    alert_threshold: self.alerts.threshold(),
+                    in_alert: self.alerts.in_alert(q),
                 }
             })
             .collect()
@@ -806,6 +985,7 @@ impl Dispatcher {
                     presence,
                     load,
                     since_ms: self.agent_since.get(a).copied().flatten(),
+                    today: self.today.agents.get(a).copied().unwrap_or_default(),
                 }
             })
             .collect()

@@ -4,7 +4,9 @@
 //! it (see [`dispatcher`]), starts the dispatcher thread and serves the HTTP API ([`http`])
 //! until interrupted.
 
+pub mod alerts;
 pub mod auth;
+pub mod demo;
 pub mod dispatcher;
 pub mod http;
 pub mod tenant;

@@ -20,6 +20,15 @@ pub struct Directory {
     pub reasons: Vec<String>,
     /// The channels each queue takes.
     pub queue_channels: Vec<Vec<Channel>>,
+    /// Each queue's service-level threshold and target percentage.
+    pub service_level: Vec<(std::time::Duration, u8)>,
+    /// People's names for agents and queues.
+    pub agent_display: Vec<String>,
+    pub queue_display: Vec<String>,
+    /// The tenant's time zone: "today" starts at its midnight.
+    pub time_zone: jiff::tz::TimeZone,
+    /// The supervisor's alert threshold and webhook.
+    pub alerts: sb_config::Alerts,
     skill_ids: HashMap<String, SkillId>,
     queue_ids: HashMap<String, QueueId>,
     agent_ids: HashMap<String, AgentId>,
@@ -132,6 +141,11 @@ pub fn build(config: &TenantConfig) -> (RoutingSetup, Directory) {
         agent_ids: index_by_name(&agent_names, |i| AgentId(i as u32)),
         reason_ids: index_by_name(&reasons, |i| ReasonId(i as u16)),
         queue_channels: config.queues.iter().map(|q| q.channels.iter().map(|c| channel(*c)).collect()).collect(),
+        service_level: config.queues.iter().map(|q| (q.service_level.within, q.service_level.percent)).collect(),
+        agent_display: config.agents.iter().map(|a| a.name.clone()).collect(),
+        queue_display: config.queues.iter().map(|q| q.name.clone()).collect(),
+        time_zone: config.tenant.time_zone.clone(),
+        alerts: config.alerts.clone(),
         skills,
         queues: queue_names,
         agents: agent_names,

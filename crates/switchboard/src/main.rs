@@ -43,8 +43,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server for one tenant: load its configuration, open storage, rebuild the
-    /// routing state from it and serve the HTTP API.
+    /// Try Switchboard: serve the demo tenant on SQLite with demo users and simulated
+    /// customers and agents; open the printed address to watch the supervisor dashboard,
+    /// take chats as an agent, or chat as a customer.
+    Demo(sb_server::demo::DemoArgs),
+    /// Run the server for one or more tenants: load their configuration, open storage,
+    /// rebuild the routing state from it and serve the HTTP API and the web screens.
     Serve(sb_server::ServeArgs),
     /// Work with tenant configuration files.
     #[command(subcommand)]
@@ -83,14 +87,19 @@ enum BenchCommand {
     /// real routing engine, and an M/M/N model in Switchboard's simulator next to SimPy
     /// (python3 with the simpy package) in the same run.
     Simulate(bench::SimulateArgs),
-    /// Durable interaction creations per second and latency over real HTTP on SQLite and
-    /// PostgreSQL, with a server started in-process on 127.0.0.1.
+    /// Durable chat messages per second and latency over real HTTP on SQLite and
+    /// PostgreSQL, and live-event fan-out to WebSocket clients, with a server started
+    /// in-process on 127.0.0.1.
     Api(bench::ApiArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => {
+            init_logging_at("warn");
+            sb_server::demo::run(args)
+        }
         Command::Serve(args) => {
             init_logging();
             sb_server::serve(args)
@@ -113,7 +122,12 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
+    init_logging_at("info");
+}
+
+/// Logs to standard error at `level` unless RUST_LOG says otherwise.
+fn init_logging_at(level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

@@ -15,6 +15,7 @@ mod accounts;
 mod chat;
 mod interactions;
 mod live;
+mod pages;
 mod people;
 
 use std::collections::HashMap;
@@ -100,9 +101,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/queues/{queue}/waiting", get(people::waiting))
         .route("/api/v1/agents", get(people::agents))
         .route("/api/v1/agents/{agent}/presence", put(people::set_presence))
+        .route("/api/v1/agents/{agent}/work", get(people::work))
         .route("/api/v1/events", get(live::events))
         .route("/api/v1/chat/{tenant}", get(chat::widget_info).post(chat::start))
         .route("/api/openapi.json", get(openapi))
+        .route("/", get(pages::index))
+        .route("/login", get(pages::login))
+        .route("/agent", get(pages::agent))
+        .route("/supervisor", get(pages::supervisor))
+        .route("/chat/{tenant}", get(pages::chat))
+        .route("/static/{file}", get(pages::file))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -118,7 +126,7 @@ pub fn router(state: AppState) -> Router {
         interactions::create, interactions::get_one, interactions::accept, interactions::reject,
         interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::messages,
         interactions::post_message, interactions::survey, people::queues, people::waiting, people::agents,
-        people::set_presence, live::events, chat::widget_info, chat::start),
+        people::set_presence, people::work, live::events, chat::widget_info, chat::start),
     modifiers(&BearerAuth),
     tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "events"), (name = "accounts"),
         (name = "chat"), (name = "health"))

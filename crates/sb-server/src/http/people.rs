@@ -27,10 +27,39 @@ pub struct PresenceDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueDto {
     queue: String,
+    /// The queue's display name.
+    name: String,
     waiting: u32,
+    /// Member agents logged in and not on a break.
     staffed: u32,
     longest_wait_seconds: Option<f64>,
     estimated_wait_seconds: Option<f64>,
+    /// Member agents by activity.
+    agents_available: u32,
+    agents_busy: u32,
+    agents_wrap_up: u32,
+    agents_not_ready: u32,
+    today: QueueTodayDto,
+    /// The tenant's longest-wait alert threshold, and whether the queue is above it.
+    alert_longest_wait_seconds: f64,
+    in_alert: bool,
+}
+
+/// A queue's counts for today (see `since_ms`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueTodayDto {
+    /// Counting started at the tenant's midnight, or at the server's start if later.
+    since_ms: i64,
+    offered: u32,
+    answered: u32,
+    abandoned: u32,
+    /// Answered within the threshold out of answered plus abandoned, in percent.
+    service_level_percent: Option<f64>,
+    /// The queue's service-level goal: `target_percent` within `threshold_seconds`.
+    threshold_seconds: f64,
+    target_percent: u8,
+    /// Average speed of answer, seconds.
+    asa_seconds: Option<f64>,
 }
 
 /// Every queue's live figures. Any user of the tenant.
@@ -41,12 +70,35 @@ pub(super) async fn queues(caller: Caller) -> Result<Json<Vec<QueueDto>>, ApiErr
     let list = ask(&caller.tenant, |reply| Request::Queues { reply }).await?;
     Ok(Json(
         list.into_iter()
-            .map(|q| QueueDto {
-                queue: q.name,
-                waiting: q.waiting,
-                staffed: q.staffed,
-                longest_wait_seconds: seconds(q.longest_wait),
-                estimated_wait_seconds: seconds(q.estimated_wait),
+            .map(|q| {
+                let dir = &caller.tenant.directory;
+                let name = dir.queue(&q.name).map_or_else(String::new, |id| dir.queue_display[id.index()].clone());
+                let day = q.today;
+                QueueDto {
+                    queue: q.name,
+                    name,
+                    waiting: q.waiting,
+                    staffed: q.staffed,
+                    longest_wait_seconds: seconds(q.longest_wait),
+                    estimated_wait_seconds: seconds(q.estimated_wait),
+                    agents_available: q.agents[0],
+                    agents_busy: q.agents[1],
+                    agents_wrap_up: q.agents[2],
+                    agents_not_ready: q.agents[3],
+                    alert_longest_wait_seconds: q.alert_threshold.as_secs_f64(),
+                    in_alert: q.in_alert,
+                    today: QueueTodayDto {
+                        since_ms: q.counting_since_ms,
+                        offered: day.offered,
+                        answered: day.answered,
+                        abandoned: day.abandoned,
+                        service_level_percent: day.service_level().map(|s| (s * 1000.0).round() / 10.0),
+                        threshold_seconds: q.service_level.0.as_secs_f64(),
+                        target_percent: q.service_level.1,
+                        asa_seconds: (day.answered > 0)
+                            .then(|| (day.wait_ms as f64 / f64::from(day.answered) / 100.0).round() / 10.0),
+                    },
+                }
             })
             .collect(),
     ))
@@ -87,8 +139,14 @@ pub struct AgentStateDto {
     reason: Option<String>,
     /// Capacity in use, out of 100.
     load: u16,
-    /// Since when (ms since the epoch) the agent has had this presence, if known.
+    /// Since when (ms since the epoch) the agent has had this activity, if known.
     since_ms: Option<i64>,
+    /// The agent's display name.
+    name: String,
+    /// Conversations completed today.
+    handled_today: u32,
+    /// Their average time from acceptance to completion, seconds.
+    average_talk_seconds: Option<f64>,
 }
 
 /// Agents' activity, presence and capacity in use: all of them for supervisors, their own
@@ -109,7 +167,12 @@ pub(super) async fn agents(caller: Caller) -> Result<Json<Vec<AgentStateDto>>, A
                     Presence::Available => ("available", None),
                     Presence::NotReady(r) => ("not_ready", Some(dir.reason_name(r).to_string())),
                 };
+                let name = dir.agent(&a.name).map_or_else(String::new, |id| dir.agent_display[id.index()].clone());
                 AgentStateDto {
+                    name,
+                    handled_today: a.today.handled,
+                    average_talk_seconds: (a.today.handled > 0)
+                        .then(|| (a.today.talk_ms as f64 / f64::from(a.today.handled) / 1000.0).round()),
                     agent: a.name,
                     activity: activity_name(a.activity),
                     presence,
@@ -167,4 +230,23 @@ pub(super) async fn set_presence(
     let command = Command::SetPresence { agent: id, presence };
     ask(&caller.tenant, |reply| Request::Apply { command, then: Vec::new(), audit, reply }).await??;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What an agent holds now: offers, conversations and wrap-ups, oldest first. The agent
+/// themselves, or supervisors.
+#[utoipa::path(get, path = "/api/v1/agents/{agent}/work", tag = "agents",
+    params(("agent" = String, Path, description = "The agent's id")),
+    responses((status = 200, body = Vec<super::interactions::InteractionDto>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn work(
+    caller: Caller,
+    agent: Result<Path<String>, PathRejection>,
+) -> Result<Json<Vec<super::interactions::InteractionDto>>, ApiError> {
+    let Path(agent) = agent?;
+    if caller.tenant.directory.agent(&agent).is_none() {
+        return Err(ApiError::not_found(format!("unknown agent {agent:?}")));
+    }
+    let id = caller.acting_agent(Some(&agent))?;
+    let list = ask(&caller.tenant, |reply| Request::Work { agent: id, reply }).await?;
+    Ok(Json(list.into_iter().map(super::interactions::InteractionDto::new).collect()))
 }

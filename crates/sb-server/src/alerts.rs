@@ -1,0 +1,100 @@
+//! Threshold alerts: a queue whose oldest waiting interaction has waited longer than the
+//! tenant's `alerts.longest_wait` is in alert. The dispatcher checks after every step; each
+//! change (raised, cleared) is POSTed as JSON to the tenant's webhook, if it has one, by a
+//! thread of its own so that a slow receiver never holds routing up.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sb_config::Webhook;
+
+/// How long the webhook client waits to connect, to send and for the answer.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which queues are in alert, and where changes go.
+#[derive(Debug)]
+pub struct Watch {
+    threshold: Duration,
+    in_alert: Vec<bool>,
+    notices: Option<mpsc::Sender<String>>,
+}
+
+impl Watch {
+    pub fn new(tenant: &str, queues: usize, threshold: Duration, webhook: Option<Webhook>) -> Watch {
+        let notices = webhook.map(|hook| {
+            let (tx, rx) = mpsc::channel::<String>();
+            let name = format!("webhook-{tenant}");
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    for body in rx {
+                        if let Err(e) = post(&hook, &body) {
+                            tracing::warn!(url = %hook.url, error = %e, "the alert webhook failed");
+                        }
+                    }
+                })
+                .expect("starting the webhook thread");
+            tx
+        });
+        Watch { threshold, in_alert: vec![false; queues], notices }
+    }
+
+    pub fn threshold(&self) -> Duration {
+        self.threshold
+    }
+
+    /// Updates a queue's alert from its longest wait; on a change, sends the notice.
+    pub fn check(&mut self, tenant: &str, queue: usize, name: &str, longest_wait: Option<Duration>, at_ms: i64) {
+        let alert = longest_wait.is_some_and(|w| w > self.threshold);
+        if alert == self.in_alert[queue] {
+            return;
+        }
+        self.in_alert[queue] = alert;
+        tracing::info!(tenant, queue = name, alert, "queue alert changed");
+        if let Some(tx) = &self.notices {
+            let body = serde_json::json!({
+                "tenant": tenant,
+                "queue": name,
+                "alert": "longest_wait",
+                "state": if alert { "raised" } else { "cleared" },
+                "longest_wait_seconds": longest_wait.map(|w| w.as_secs()),
+                "threshold_seconds": self.threshold.as_secs(),
+                "at_ms": at_ms,
+            });
+            let _ = tx.send(body.to_string());
+        }
+    }
+
+    pub fn in_alert(&self, queue: usize) -> bool {
+        self.in_alert[queue]
+    }
+}
+
+/// POSTs `body` as JSON over plain HTTP/1.1 and checks for a 2xx answer.
+fn post(hook: &Webhook, body: &str) -> Result<(), String> {
+    let addr = (hook.host.as_str(), hook.port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("the host has no address")?;
+    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(TIMEOUT)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(TIMEOUT)).map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: switchboard\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        hook.path,
+        hook.host,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| format!("no answer: {e}"))?;
+    let status = String::from_utf8_lossy(&head);
+    if status.starts_with("HTTP/1.") && status.as_bytes().get(9) == Some(&b'2') {
+        Ok(())
+    } else {
+        Err(format!("answered {}", status.trim()))
+    }
+}
