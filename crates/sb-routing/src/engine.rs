@@ -18,6 +18,7 @@ use std::time::Duration;
 use crate::criteria::{ClauseSpec, CriteriaIx, CriteriaTable, Key, Req};
 use crate::event::{
     AgentActivity, CancelReason, Command, CommandError, Event, EventRecord, NewInteraction, Presence, SetupError,
+    TransferTarget,
 };
 use crate::hash::FxHashMap;
 use crate::ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, Timestamp};
@@ -359,6 +360,7 @@ impl Engine {
             Command::Accept { interaction, agent } => self.accept(now, interaction, agent),
             Command::Reject { interaction, agent } => self.reject(now, interaction, agent),
             Command::Complete { interaction, agent } => self.complete(now, interaction, agent),
+            Command::Transfer { interaction, agent, to } => self.transfer(now, interaction, agent, to),
             Command::EndWrapUp { interaction, agent } => match self.interactions.get(&interaction).map(|i| i.state) {
                 Some(State::WrapUp { agent: a, until, .. }) if a == agent => {
                     self.timers.remove(&(until, Timer::WrapUp(interaction)));
@@ -652,6 +654,64 @@ impl Engine {
             self.after_agent_change(now, agent);
         }
         Ok(())
+    }
+
+    fn transfer(
+        &mut self,
+        now: Timestamp,
+        id: InteractionId,
+        agent: AgentId,
+        to: TransferTarget,
+    ) -> Result<(), CommandError> {
+        let i = self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))?;
+        if !matches!(i.state, State::Connected { agent: a, .. } if a == agent) {
+            return Err(CommandError::NotConnected { interaction: id, agent });
+        }
+        let channel = i.channel;
+        let queue = match to {
+            TransferTarget::Queue(q) => {
+                let setup = &self.queues.get(q.index()).ok_or(CommandError::UnknownQueue(q))?.setup;
+                if !setup.channels.contains(&channel) {
+                    return Err(CommandError::ChannelNotServed { queue: q, channel });
+                }
+                q
+            }
+            TransferTarget::Agent(b) => {
+                self.check_agent(b)?;
+                if b == agent {
+                    return Err(CommandError::TransferToSelf(id));
+                }
+                if !self.has_room(b, channel) {
+                    return Err(CommandError::NoRoom(b));
+                }
+                i.queue
+            }
+        };
+        self.emit(now, Event::Transferred { interaction: id, from: agent, to });
+        self.release(now, agent, id);
+        let i = self.interactions.get_mut(&id).expect("checked above");
+        i.queue = queue;
+        i.enqueued_at = now;
+        i.step = 0;
+        i.declined.clear();
+        i.state = State::Waiting { group: GroupIx::MAX };
+        // Waiting or offered counts as waiting in the queue until accepted.
+        self.queues[queue.index()].waiting += 1;
+        match to {
+            TransferTarget::Queue(_) => self.place(now, id, true),
+            TransferTarget::Agent(b) => self.offer(now, id, b),
+        }
+        self.after_agent_change(now, agent);
+        Ok(())
+    }
+
+    /// Whether an available agent can take one more interaction of this channel.
+    fn has_room(&self, agent: AgentId, channel: Channel) -> bool {
+        let a = &self.agents[agent.index()];
+        let c = channel.index();
+        a.presence == Presence::Available
+            && a.counts[c] < a.max_per_channel[c]
+            && a.load + u16::from(self.costs[c]) <= AGENT_CAPACITY
     }
 
     fn end_wrap_up(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
@@ -1029,16 +1089,13 @@ impl Engine {
 
     /// Brings the agent's entries in the availability indexes up to date.
     fn reindex(&mut self, agent: AgentId) {
-        let a = &self.agents[agent.index()];
         let mut mask = 0u8;
-        if a.presence == Presence::Available {
-            for c in Channel::ALL {
-                let cost = u16::from(self.costs[c.index()]);
-                if a.counts[c.index()] < a.max_per_channel[c.index()] && a.load + cost <= AGENT_CAPACITY {
-                    mask |= 1 << c.index();
-                }
+        for c in Channel::ALL {
+            if self.has_room(agent, c) {
+                mask |= 1 << c.index();
             }
         }
+        let a = &self.agents[agent.index()];
         let mut keys: SortKeys = [(0, 0); MAX_INDEXES];
         for (key, ix) in keys.iter_mut().zip(&self.indexes) {
             *key = match ix.order {

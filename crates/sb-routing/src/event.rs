@@ -72,6 +72,20 @@ pub enum Command {
         agent: AgentId,
         presence: Presence,
     },
+    /// The connected agent hands the conversation on: to a queue, where it waits again (in
+    /// order of the transfer), or straight to an agent with room for it, who gets an offer.
+    Transfer {
+        interaction: InteractionId,
+        agent: AgentId,
+        to: TransferTarget,
+    },
+}
+
+/// Where a transfer goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TransferTarget {
+    Queue(QueueId),
+    Agent(AgentId),
 }
 
 /// Why an offer was withdrawn without an answer from the agent.
@@ -138,6 +152,13 @@ pub enum Event {
         interaction: InteractionId,
         agent: AgentId,
     },
+    /// The agent handed the conversation on; an offer (to the agent) or a wait (in the
+    /// queue) follows.
+    Transferred {
+        interaction: InteractionId,
+        from: AgentId,
+        to: TransferTarget,
+    },
     /// What the agent is doing, or the presence they chose, changed. Both are reported, so
     /// that a not-ready chosen during a call is in the log before the call ends.
     AgentStateChanged {
@@ -160,7 +181,8 @@ impl Event {
             | Event::OfferCancelled { interaction, .. }
             | Event::Abandoned { interaction, .. }
             | Event::Completed { interaction, .. }
-            | Event::WrapUpEnded { interaction, .. } => Some(interaction),
+            | Event::WrapUpEnded { interaction, .. }
+            | Event::Transferred { interaction, .. } => Some(interaction),
             Event::AgentStateChanged { .. } => None,
         }
     }
@@ -196,6 +218,10 @@ pub enum CommandError {
     NotInWrapUp { interaction: InteractionId, agent: AgentId },
     #[error("interaction {0} is already connected to an agent")]
     AlreadyConnected(InteractionId),
+    #[error("agent {0} has no room for this interaction now (not available, or at capacity)")]
+    NoRoom(AgentId),
+    #[error("interaction {0} cannot be transferred to the agent who has it")]
+    TransferToSelf(InteractionId),
 }
 
 /// A routing setup the engine cannot work with.

@@ -57,6 +57,7 @@ mod setup;
 pub use engine::{AGENT_CAPACITY, Engine, InteractionStatus, QueueStats, RestoreState};
 pub use event::{
     AgentActivity, CancelReason, Command, CommandError, Event, EventRecord, NewInteraction, Presence, SetupError,
+    TransferTarget,
 };
 pub use ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, SkillId, Timestamp};
 pub use setup::{AgentSetup, QueueSetup, RoutingSetup, StepSetup, Strategy};

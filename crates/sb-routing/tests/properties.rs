@@ -292,6 +292,9 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 Event::OfferTimedOut { interaction, .. } | Event::OfferCancelled { interaction, .. } => {
                     known[interaction.0 as usize - 1].offered_to = None;
                 }
+                Event::Transferred { interaction, .. } => {
+                    prop_assert!(false, "{interaction} transferred though no transfer was asked for");
+                }
                 Event::Abandoned { interaction, .. } => {
                     let k = &mut known[interaction.0 as usize - 1];
                     prop_assert!(!k.done && k.connected_to.is_none());

@@ -182,6 +182,17 @@ fn run(script: &str) -> String {
                     "reject" => Some(Command::Reject { interaction: interaction(&names, 3), agent: agent(4) }),
                     "complete" => Some(Command::Complete { interaction: interaction(&names, 3), agent: agent(4) }),
                     "endwrap" => Some(Command::EndWrapUp { interaction: interaction(&names, 3), agent: agent(4) }),
+                    // at T transfer ID FROM queue Q | agent A
+                    "transfer" => Some(Command::Transfer {
+                        interaction: interaction(&names, 3),
+                        agent: agent(4),
+                        to: match words[5] {
+                            "queue" => {
+                                TransferTarget::Queue(QueueId(find(&names.queues, words[6], "queue", line) as u16))
+                            }
+                            _ => TransferTarget::Agent(agent(6)),
+                        },
+                    }),
                     "abandon" => Some(Command::Abandon { interaction: interaction(&names, 3) }),
                     "tick" => {
                         engine.handle_timeout(now);
@@ -247,6 +258,12 @@ fn describe(names: &Names, event: &Event) -> String {
         Event::WrapUpEnded { interaction, agent } => {
             format!("{} wrap-up ended for {}", i(interaction), a(agent))
         }
+        Event::Transferred { interaction, from, to } => match to {
+            TransferTarget::Queue(queue) => {
+                format!("{} transferred by {} to queue {}", i(interaction), a(from), q(queue))
+            }
+            TransferTarget::Agent(agent) => format!("{} transferred by {} to {}", i(interaction), a(from), a(agent)),
+        },
         Event::AgentStateChanged { agent, state, presence } => match (state, presence) {
             (AgentActivity::Busy | AgentActivity::WrapUp, Presence::Available) | (_, Presence::Offline) => {
                 format!("{} is {state:?}", a(agent))

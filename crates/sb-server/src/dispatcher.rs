@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sb_routing::{
     AgentActivity, AgentId, CancelReason, Channel, Command, CommandError, Engine, Event, InteractionId,
     InteractionStatus, Level, NewInteraction, Presence, Priority, QueueId, RestoreState, RoutingSetup, SkillId,
-    Timestamp,
+    Timestamp, TransferTarget,
 };
 use sb_storage::{
     AccountChange, AuditEntry, AuditRecord, Batch, InteractionRecord, InteractionState, LogEvent, LogRecord,
@@ -198,8 +198,20 @@ struct Today {
     since_ms: i64,
     queues: Vec<QueueDay>,
     agents: Vec<AgentDay>,
-    /// Interactions under way: queue, created and accepted times.
-    open: std::collections::HashMap<u64, (usize, i64, Option<i64>)>,
+    /// Interactions under way.
+    open: std::collections::HashMap<u64, Open>,
+}
+
+/// What today's counters remember of an interaction under way.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    queue: usize,
+    /// When it entered its (current) queue.
+    entered_ms: i64,
+    accepted_ms: Option<i64>,
+    /// Whether its queue has counted it answered (an agent-to-agent transfer does not
+    /// count it again).
+    answered: bool,
 }
 
 /// An agent's live state.
@@ -520,7 +532,13 @@ impl Dispatcher {
         self.roll_day(ms(now));
         for row in &snapshot_rows {
             if let Some(q) = self.directory.queue(&row.record.queue) {
-                self.today.open.insert(row.record.id, (q.index(), row.record.created_at_ms, row.connected_at_ms));
+                let open = Open {
+                    queue: q.index(),
+                    entered_ms: row.record.created_at_ms,
+                    accepted_ms: row.connected_at_ms,
+                    answered: row.connected_at_ms.is_some(),
+                };
+                self.today.open.insert(row.record.id, open);
             }
         }
         self.drain(&mut records);
@@ -569,6 +587,18 @@ impl Dispatcher {
                 Event::WrapUpEnded { interaction, agent } => {
                     LogEvent::WrapUpEnded { interaction: interaction.0, agent: name(agent) }
                 }
+                Event::Transferred { interaction, from, to } => LogEvent::Transferred {
+                    interaction: interaction.0,
+                    from: name(from),
+                    to_queue: match to {
+                        TransferTarget::Queue(q) => Some(dir.queue_name(q).to_string()),
+                        TransferTarget::Agent(_) => None,
+                    },
+                    to_agent: match to {
+                        TransferTarget::Agent(a) => Some(name(a)),
+                        TransferTarget::Queue(_) => None,
+                    },
+                },
                 Event::AgentStateChanged { agent, state, presence } => {
                     if self.agent_since.len() <= agent.index() {
                         self.agent_since.resize(agent.index() + 1, None);
@@ -814,28 +844,49 @@ impl Dispatcher {
             LogEvent::Created(r) => {
                 if let Some(q) = self.directory.queue(&r.queue) {
                     today.queues[q.index()].offered += 1;
-                    today.open.insert(r.id, (q.index(), r.created_at_ms, None));
+                    let open =
+                        Open { queue: q.index(), entered_ms: r.created_at_ms, accepted_ms: None, answered: false };
+                    today.open.insert(r.id, open);
                 }
             }
             LogEvent::Accepted { interaction, .. } => {
-                if let Some((q, created, accepted)) = today.open.get_mut(interaction) {
-                    *accepted = Some(at);
-                    let wait = (at - *created).max(0);
-                    let day = &mut today.queues[*q];
-                    day.answered += 1;
-                    day.wait_ms += wait as u64;
-                    if wait as u128 <= self.directory.service_level[*q].0.as_millis() {
-                        day.answered_within += 1;
+                if let Some(open) = today.open.get_mut(interaction) {
+                    open.accepted_ms = Some(at);
+                    if !open.answered {
+                        open.answered = true;
+                        let wait = (at - open.entered_ms).max(0);
+                        let day = &mut today.queues[open.queue];
+                        day.answered += 1;
+                        day.wait_ms += wait as u64;
+                        if wait as u128 <= self.directory.service_level[open.queue].0.as_millis() {
+                            day.answered_within += 1;
+                        }
+                    }
+                }
+            }
+            LogEvent::Transferred { interaction, from, to_queue, .. } => {
+                if let Some(open) = today.open.get_mut(interaction) {
+                    // The handling so far counts for the agent who hands it on.
+                    if let (Some(a), Some(accepted)) = (self.directory.agent(from), open.accepted_ms) {
+                        let day = &mut today.agents[a.index()];
+                        day.handled += 1;
+                        day.talk_ms += (at - accepted).max(0) as u64;
+                    }
+                    open.accepted_ms = None;
+                    if let Some(q) = to_queue.as_deref().and_then(|q| self.directory.queue(q)) {
+                        // A new arrival for the queue it goes to.
+                        *open = Open { queue: q.index(), entered_ms: at, accepted_ms: None, answered: false };
+                        today.queues[q.index()].offered += 1;
                     }
                 }
             }
             LogEvent::Abandoned { interaction, .. } => {
-                if let Some((q, ..)) = today.open.remove(interaction) {
-                    today.queues[q].abandoned += 1;
+                if let Some(open) = today.open.remove(interaction) {
+                    today.queues[open.queue].abandoned += 1;
                 }
             }
             LogEvent::Completed { interaction, agent, wrap_up_until_ms } => {
-                let accepted = today.open.get(interaction).and_then(|o| o.2);
+                let accepted = today.open.get(interaction).and_then(|o| o.accepted_ms);
                 if let (Some(a), Some(accepted)) = (self.directory.agent(agent), accepted) {
                     let day = &mut today.agents[a.index()];
                     day.handled += 1;

@@ -81,7 +81,7 @@ function renderDetail() {
   $("transcript").replaceChildren(...msgs.map((m) => el("div", { class: "msg " + m.sender }, m.text)));
   $("transcript").scrollTop = $("transcript").scrollHeight;
   const connected = !!i && i.state === "connected";
-  $("message").disabled = $("send").disabled = $("end").disabled = !connected;
+  for (const id of ["message", "send", "end", "transfer", "transfer-queue", "transfer-agent"]) $(id).disabled = !connected;
   $("finish").hidden = !(i && i.state === "wrap_up");
 }
 
@@ -130,6 +130,13 @@ async function start() {
   $("message").addEventListener("keydown", (e) => { if (e.key === "Enter") send(); });
   $("end").addEventListener("click", () => { $("wrap").hidden = false; $("disposition").focus(); });
   $("finish").addEventListener("click", () => act(state.selected, "end-wrap-up"));
+  $("transfer-queue").replaceChildren(el("option", { value: "" }, "Transfer to queue…"), ...who.queues.map((q) => el("option", { value: q }, q)));
+  $("transfer").addEventListener("click", () => {
+    const agent = $("transfer-agent").value.trim(), queue = $("transfer-queue").value;
+    if (!agent && !queue) { showError(new Error("Choose a queue or type an agent id to transfer to.")); return; }
+    $("transfer-agent").value = "";
+    act(state.selected, "transfer", agent ? { to_agent: agent } : { to_queue: queue });
+  });
   $("wrap").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("wrap-error").textContent = "";

@@ -393,6 +393,7 @@ impl Run<'_> {
                     clock.staffed = staffed;
                 }
                 Event::StepReached { .. }
+                | Event::Transferred { .. }
                 | Event::Accepted { .. }
                 | Event::Rejected { .. }
                 | Event::OfferTimedOut { .. }

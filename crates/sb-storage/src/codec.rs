@@ -107,6 +107,14 @@ enum EventDto {
         interaction: u64,
         score: u8,
     },
+    Transferred {
+        interaction: u64,
+        from: String,
+        #[serde(default)]
+        to_queue: Option<String>,
+        #[serde(default)]
+        to_agent: Option<String>,
+    },
 }
 
 /// The name of the event's kind, as in the `kind` column and the payload's `kind` field.
@@ -127,6 +135,7 @@ pub(crate) fn kind(event: &LogEvent) -> &'static str {
         LogEvent::Message { .. } => "message",
         LogEvent::Disposition { .. } => "disposition",
         LogEvent::Survey { .. } => "survey",
+        LogEvent::Transferred { .. } => "transferred",
     }
 }
 
@@ -146,7 +155,8 @@ pub(crate) fn interaction_of(event: &LogEvent) -> Option<u64> {
         | LogEvent::Lost { interaction, .. }
         | LogEvent::Message { interaction, .. }
         | LogEvent::Disposition { interaction, .. }
-        | LogEvent::Survey { interaction, .. } => Some(*interaction),
+        | LogEvent::Survey { interaction, .. }
+        | LogEvent::Transferred { interaction, .. } => Some(*interaction),
         LogEvent::AgentState { .. } => None,
     }
 }
@@ -162,6 +172,7 @@ pub(crate) fn agent_of(event: &LogEvent) -> Option<&str> {
         | LogEvent::Completed { agent, .. }
         | LogEvent::WrapUpEnded { agent, .. }
         | LogEvent::Disposition { agent, .. }
+        | LogEvent::Transferred { from: agent, .. }
         | LogEvent::AgentState { agent, .. } => Some(agent),
         LogEvent::Message { sender, author, .. } if sender == "agent" => author.as_deref(),
         LogEvent::Created(_)
@@ -232,6 +243,9 @@ pub(crate) fn encode(event: &LogEvent) -> String {
             EventDto::Disposition { interaction, agent, code, notes }
         }
         LogEvent::Survey { interaction, score } => EventDto::Survey { interaction, score },
+        LogEvent::Transferred { interaction, from, to_queue, to_agent } => {
+            EventDto::Transferred { interaction, from, to_queue, to_agent }
+        }
     };
     to_json(&dto)
 }
@@ -277,6 +291,9 @@ pub(crate) fn decode(kind_column: &str, payload: &str) -> Result<LogEvent, Strin
             LogEvent::Disposition { interaction, agent, code, notes }
         }
         EventDto::Survey { interaction, score } => LogEvent::Survey { interaction, score },
+        EventDto::Transferred { interaction, from, to_queue, to_agent } => {
+            LogEvent::Transferred { interaction, from, to_queue, to_agent }
+        }
     };
     if kind(&event) != kind_column {
         return Err(format!("the kind column says {kind_column:?} but the payload is {:?}", kind(&event)));
@@ -390,6 +407,12 @@ mod tests {
                 notes: "refund sent".into(),
             },
             LogEvent::Survey { interaction: 7, score: 5 },
+            LogEvent::Transferred {
+                interaction: 7,
+                from: "alice".into(),
+                to_queue: Some("sales".into()),
+                to_agent: None,
+            },
         ]
     }
 
@@ -410,7 +433,7 @@ mod tests {
         let mut kinds: Vec<&str> = samples().iter().map(kind).collect();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), 15);
+        assert_eq!(kinds.len(), 16);
     }
 
     #[test]

@@ -139,6 +139,13 @@ pub enum LogEvent {
         code: Option<String>,
         notes: String,
     },
+    /// The connected agent handed the interaction on, to a queue or to an agent.
+    Transferred {
+        interaction: u64,
+        from: String,
+        to_queue: Option<String>,
+        to_agent: Option<String>,
+    },
     /// The customer's answer to the satisfaction question, 1 to 5.
     Survey {
         interaction: u64,

@@ -276,6 +276,12 @@ fn project<B: Backend>(
             SELECT tenant, id, $1, $2, $3, $4, $5 FROM interactions WHERE tenant = $6 AND id = $7",
             &[seq.into(), at(), sender.as_str().into(), author.as_deref().into(), text.as_str().into(), t(), id],
         )?,
+        // Waiting again (in the new queue); an offer to the named agent, if any, follows.
+        LogEvent::Transferred { to_queue, .. } => db.execute(
+            "UPDATE interactions SET state = $1, agent = NULL, queue = COALESCE($2, queue)
+            WHERE tenant = $3 AND id = $4",
+            &[state(InteractionState::Waiting), to_queue.as_deref().into(), t(), id],
+        )?,
         LogEvent::Disposition { .. } | LogEvent::Survey { .. } => {
             db.query("SELECT id FROM interactions WHERE tenant = $1 AND id = $2", &[t(), id])?.len() as u64
         }

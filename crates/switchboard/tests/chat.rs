@@ -177,4 +177,57 @@ fn messages_survive_a_kill(database: &str, scratch: &Scratch) {
     assert_eq!(status, 201);
 }
 
-on_both_backends!(a_chat_from_start_to_survey, messages_survive_a_kill);
+/// Transfers to an agent and to a queue, and what is refused.
+fn chats_are_transferred(database: &str, scratch: &Scratch) {
+    let config = scratch.file("tenant.yaml", TENANT);
+    let server = Server::start(&config, database);
+    let alice = server.user("alice", "agent", Some("alice"));
+    let bob = server.user("bob", "agent", Some("bob"));
+    let available = Some(r#"{"presence": "available"}"#);
+    server.call_as(Some(&alice), "PUT", "/api/v1/agents/alice/presence", available);
+    let (_, chat) = server.call_as(None, "POST", "/api/v1/chat/restart-test", Some(r#"{"name": "Tom"}"#));
+    let (customer, id) = (chat["token"].as_str().unwrap().to_string(), chat["interaction"]["id"].as_u64().unwrap());
+    server.call_as(Some(&alice), "POST", &format!("/api/v1/interactions/{id}/accept"), None);
+    let transfer = format!("/api/v1/interactions/{id}/transfer");
+    let to = |token: &str, body: &str| server.call_as(Some(token), "POST", &transfer, Some(body));
+
+    let (status, answer) = to(&alice, r#"{"to_agent": "bob"}"#);
+    assert_eq!((status, code(&answer)), (409, "conflict"), "bob is offline: {answer}");
+    let (status, answer) = to(&alice, r#"{"to_queue": "phone"}"#);
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("channel")), "{answer}");
+    let (status, answer) = to(&alice, r#"{"to_queue": "chat-support", "to_agent": "bob"}"#);
+    assert_eq!(status, 422, "{answer}");
+    let (status, _) = to(&bob, r#"{"to_queue": "chat-support"}"#);
+    assert_eq!(status, 409, "bob does not have it");
+
+    server.call_as(Some(&bob), "PUT", "/api/v1/agents/bob/presence", available);
+    assert_eq!(to(&alice, r#"{"to_agent": "bob"}"#).0, 204);
+    let (_, view) = server.call_as(Some(&bob), "GET", &format!("/api/v1/interactions/{id}"), None);
+    assert_eq!((view["state"].as_str(), view["agent"].as_str()), (Some("offered"), Some("bob")));
+    assert_eq!(server.call_as(Some(&bob), "POST", &format!("/api/v1/interactions/{id}/accept"), None).0, 204);
+    let post = format!("/api/v1/interactions/{id}/messages");
+    assert_eq!(server.call_as(Some(&bob), "POST", &post, Some(r#"{"text": "Bob here."}"#)).0, 201);
+    assert_eq!(server.call_as(Some(&alice), "POST", &post, Some(r#"{"text": "Still me?"}"#)).0, 409);
+
+    // Back to the queue: it is offered to whoever is free, here Alice again.
+    assert_eq!(to(&bob, r#"{"to_queue": "chat-support"}"#).0, 204);
+    let (_, view) = server.call_as(Some(&customer), "GET", &format!("/api/v1/interactions/{id}"), None);
+    assert_eq!((view["state"].as_str(), view["agent"].as_str()), (Some("offered"), Some("alice")), "{view}");
+    let (_, queues) = server.call("GET", "/api/v1/queues", None);
+    assert_eq!(queues[0]["today"]["offered"], 2, "a transfer to a queue is an arrival there: {queues}");
+    assert_eq!(queues[0]["today"]["answered"], 1, "an agent-to-agent transfer is not answered twice");
+    let (_, agents) = server.call("GET", "/api/v1/agents", None);
+    let bob_row = agents.as_array().unwrap().iter().find(|a| a["agent"] == "bob").unwrap();
+    assert_eq!(bob_row["handled_today"], 1, "{agents}");
+    let (_, audit) = server.call("GET", "/api/v1/audit", None);
+    let transfers: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "interaction.transfer")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(transfers, ["by bob to queue chat-support", "by alice to agent bob"]);
+}
+
+on_both_backends!(a_chat_from_start_to_survey, messages_survive_a_kill, chats_are_transferred);

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::Path;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
-use sb_routing::{Channel, Command, InteractionId, Level, Priority};
+use sb_routing::{Channel, Command, InteractionId, Level, Priority, TransferTarget};
 use sb_storage::{LogEvent, MessageRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -95,6 +95,18 @@ pub struct CompleteDto {
     disposition: Option<String>,
     /// The agent's notes, up to 4,000 characters.
     notes: Option<String>,
+}
+
+/// Where to hand a conversation on: exactly one of `to_queue` and `to_agent`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferDto {
+    /// As for accept.
+    agent: Option<String>,
+    /// A queue taking the interaction's channel; it waits there from now on.
+    to_queue: Option<String>,
+    /// An available agent with room for it; they get an offer.
+    to_agent: Option<String>,
 }
 
 /// A chat message.
@@ -353,6 +365,49 @@ pub(super) async fn complete(
     };
     let command = Command::Complete { interaction: InteractionId(id), agent };
     apply(&caller, command, then, "interaction.complete", format!("interaction:{id}"), detail).await
+}
+
+/// The connected agent hands the conversation on, to a queue (where it waits again) or to an
+/// agent with room for it (who gets an offer; a rejection puts it in the queue). Audited.
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/transfer", tag = "interactions", request_body = TransferDto,
+    params(("id" = u64, Path, description = "The interaction's id")),
+    responses((status = 204, description = "Done and stored"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(super) async fn transfer(
+    caller: Caller,
+    id: Result<Path<u64>, PathRejection>,
+    body: Result<Json<TransferDto>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    let Json(dto) = body?;
+    let agent = caller.acting_agent(dto.agent.as_deref())?;
+    let dir = &caller.tenant.directory;
+    let (to, detail) = match (&dto.to_queue, &dto.to_agent) {
+        (Some(q), None) => {
+            let queue = dir.queue(q).ok_or_else(|| {
+                ApiError::invalid("to_queue", format!("unknown queue {q:?}; known queues: {}", dir.queues.join(", ")))
+            })?;
+            (TransferTarget::Queue(queue), format!("to queue {q}"))
+        }
+        (None, Some(a)) => {
+            let to = dir.agent(a).ok_or_else(|| ApiError::invalid("to_agent", format!("unknown agent {a:?}")))?;
+            (TransferTarget::Agent(to), format!("to agent {a}"))
+        }
+        _ => return Err(ApiError::invalid("to_queue", "give exactly one of to_queue and to_agent")),
+    };
+    let name = dir.agent_name(agent).to_string();
+    let command = Command::Transfer { interaction: InteractionId(id), agent, to };
+    apply(
+        &caller,
+        command,
+        Vec::new(),
+        "interaction.transfer",
+        format!("interaction:{id}"),
+        format!("by {name} {detail}"),
+    )
+    .await
 }
 
 /// The customer left before being connected. Supervisors, or the chat's customer.

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/interactions/{id}/complete", post(interactions::complete))
         .route("/api/v1/interactions/{id}/end-wrap-up", post(interactions::end_wrap_up))
         .route("/api/v1/interactions/{id}/abandon", post(interactions::abandon))
+        .route("/api/v1/interactions/{id}/transfer", post(interactions::transfer))
         .route("/api/v1/interactions/{id}/messages", get(interactions::messages).post(interactions::post_message))
         .route("/api/v1/interactions/{id}/survey", post(interactions::survey))
         .route("/api/v1/queues", get(people::queues))
@@ -124,7 +125,7 @@ pub fn router(state: AppState) -> Router {
     paths(health, accounts::login, accounts::logout, accounts::me, accounts::list_users, accounts::create_user,
         accounts::update_user, accounts::list_tokens, accounts::create_token, accounts::revoke_token, accounts::audit,
         interactions::create, interactions::get_one, interactions::accept, interactions::reject,
-        interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::messages,
+        interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::transfer, interactions::messages,
         interactions::post_message, interactions::survey, people::queues, people::waiting, people::agents,
         people::set_presence, people::work, live::events, chat::widget_info, chat::start),
     modifiers(&BearerAuth),
@@ -403,6 +404,7 @@ impl From<RequestError> for ApiError {
                     ApiError::not_found(message)
                 }
                 CommandError::ChannelNotServed { .. } => ApiError::invalid("channel", message),
+                CommandError::TransferToSelf(_) => ApiError::invalid("to_agent", message),
                 _ => ApiError::conflict(message),
             },
         }

@@ -70,7 +70,8 @@ impl Drop for PgDatabase {
 
 /// A running `switchboard serve`; killed (SIGKILL, no clean shutdown) when dropped.
 pub struct Server {
-    child: Child,
+    /// The process, when this started it.
+    child: Option<Child>,
     pub addr: String,
     /// The first administrators' passwords the server printed, by tenant.
     pub admin_passwords: Vec<(String, String)>,
@@ -113,11 +114,16 @@ impl Server {
                 admin_passwords.push((tenant.to_string(), password));
             }
         };
-        let mut server = Server { child, addr, admin_passwords, token: None };
+        let mut server = Server { child: Some(child), addr, admin_passwords, token: None };
         if let Some((tenant, password)) = server.admin_passwords.first().cloned() {
             server.token = Some(server.login(&tenant, "admin", &password));
         }
         server
+    }
+
+    /// A client of a server started elsewhere (it is not stopped when this is dropped).
+    pub fn attach(addr: String) -> Server {
+        Server { child: None, addr, admin_passwords: Vec::new(), token: None }
     }
 
     /// The first administrator's password of a tenant, as printed on its first start.
@@ -145,8 +151,9 @@ impl Server {
 
     /// Ends the process the hard way, as a crash or power loss would.
     pub fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        let mut child = self.child.take().expect("a server this test started");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     /// Sends a request with [`Server::token`] and returns the status and the body parsed
@@ -198,8 +205,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
