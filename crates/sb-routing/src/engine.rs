@@ -21,7 +21,7 @@ use crate::event::{
     TransferTarget,
 };
 use crate::hash::FxHashMap;
-use crate::ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, Timestamp};
+use crate::ids::{AgentId, Channel, InteractionId, Level, Priority, QueueId, ReasonId, SkillId, Timestamp};
 use crate::index::{AvailIndex, Entry, Order};
 use crate::setup::{QueueSetup, RoutingSetup, Strategy};
 
@@ -361,6 +361,7 @@ impl Engine {
             Command::Reject { interaction, agent } => self.reject(now, interaction, agent),
             Command::Complete { interaction, agent } => self.complete(now, interaction, agent),
             Command::Transfer { interaction, agent, to } => self.transfer(now, interaction, agent, to),
+            Command::SetSkills { agent, skills } => self.set_skills(now, agent, &skills),
             Command::EndWrapUp { interaction, agent } => match self.interactions.get(&interaction).map(|i| i.state) {
                 Some(State::WrapUp { agent: a, until, .. }) if a == agent => {
                     self.timers.remove(&(until, Timer::WrapUp(interaction)));
@@ -1108,26 +1109,64 @@ impl Engine {
         if new == a.indexed {
             return;
         }
-        let old = self.agents[agent.index()].indexed.take();
+        if let Some(old) = self.agents[agent.index()].indexed.take() {
+            self.index_entries(agent, old, false);
+        }
+        if let Some(new) = new {
+            self.index_entries(agent, new, true);
+        }
+        self.agents[agent.index()].indexed = new;
+    }
+
+    /// Inserts or removes an agent's entries in the availability indexes: one per channel
+    /// of `mask`, index, and key the agent holds that the index keeps.
+    fn index_entries(&mut self, agent: AgentId, (mask, keys): (u8, SortKeys), insert: bool) {
         let a = &self.agents[agent.index()];
-        for (entry_set, state) in [(old.as_ref(), false), (new.as_ref(), true)] {
-            let Some((mask, keys)) = entry_set else {
-                continue;
-            };
-            for c in Channel::ALL.into_iter().filter(|c| mask & (1 << c.index()) != 0) {
-                for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(keys).zip(&a.index_keys) {
-                    for &(key, level) in held {
-                        let entry = (k1, k2, agent.0);
-                        if state {
-                            ix.insert(c, key, level, entry);
-                        } else {
-                            ix.remove(c, key, level, &entry);
-                        }
+        for c in Channel::ALL.into_iter().filter(|c| mask & (1 << c.index()) != 0) {
+            for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(&keys).zip(&a.index_keys) {
+                for &(key, level) in held {
+                    let entry = (k1, k2, agent.0);
+                    if insert {
+                        ix.insert(c, key, level, entry);
+                    } else {
+                        ix.remove(c, key, level, &entry);
                     }
                 }
             }
         }
-        self.agents[agent.index()].indexed = new;
+    }
+
+    /// Replaces an agent's skills (queue memberships stay). Work in hand stays; from now on
+    /// offers follow the new skills.
+    fn set_skills(&mut self, now: Timestamp, agent: AgentId, skills: &[(SkillId, Level)]) -> Result<(), CommandError> {
+        self.check_agent(agent)?;
+        if let Some(&(s, _)) = skills.iter().find(|(s, _)| u32::from(s.0) >= self.skill_count) {
+            return Err(CommandError::UnknownSkill(s));
+        }
+        if let Some(old) = self.agents[agent.index()].indexed.take() {
+            self.index_entries(agent, old, false);
+        }
+        let skill_count = self.skill_count;
+        let a = &mut self.agents[agent.index()];
+        for (key, _) in &a.levels {
+            self.holders[*key as usize] -= 1;
+        }
+        let mut levels: BTreeMap<Key, u8> = skills.iter().map(|(s, l)| (u32::from(s.0), l.get())).collect();
+        for q in &a.queues {
+            levels.insert(skill_count + u32::from(q.0), 1);
+        }
+        a.levels = levels.into_iter().collect();
+        for (key, _) in &a.levels {
+            self.holders[*key as usize] += 1;
+        }
+        a.index_keys = self
+            .indexed_keys
+            .iter()
+            .map(|keys| a.levels.iter().copied().filter(|(k, _)| keys[*k as usize]).collect())
+            .collect();
+        self.emit(now, Event::SkillsChanged { agent });
+        self.after_agent_change(now, agent);
+        Ok(())
     }
 
     fn emit(&mut self, at: Timestamp, event: Event) {

@@ -72,6 +72,11 @@ pub enum Command {
         agent: AgentId,
         presence: Presence,
     },
+    /// Replaces an agent's skills and proficiencies; queue memberships stay.
+    SetSkills {
+        agent: AgentId,
+        skills: Vec<(SkillId, Level)>,
+    },
     /// The connected agent hands the conversation on: to a queue, where it waits again (in
     /// order of the transfer), or straight to an agent with room for it, who gets an offer.
     Transfer {
@@ -159,6 +164,10 @@ pub enum Event {
         from: AgentId,
         to: TransferTarget,
     },
+    /// An agent's skills were replaced.
+    SkillsChanged {
+        agent: AgentId,
+    },
     /// What the agent is doing, or the presence they chose, changed. Both are reported, so
     /// that a not-ready chosen during a call is in the log before the call ends.
     AgentStateChanged {
@@ -183,7 +192,7 @@ impl Event {
             | Event::Completed { interaction, .. }
             | Event::WrapUpEnded { interaction, .. }
             | Event::Transferred { interaction, .. } => Some(interaction),
-            Event::AgentStateChanged { .. } => None,
+            Event::AgentStateChanged { .. } | Event::SkillsChanged { .. } => None,
         }
     }
 }

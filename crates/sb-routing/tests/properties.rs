@@ -295,6 +295,9 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 Event::Transferred { interaction, .. } => {
                     prop_assert!(false, "{interaction} transferred though no transfer was asked for");
                 }
+                Event::SkillsChanged { agent } => {
+                    prop_assert!(false, "{agent}'s skills changed though no change was asked for");
+                }
                 Event::Abandoned { interaction, .. } => {
                     let k = &mut known[interaction.0 as usize - 1];
                     prop_assert!(!k.done && k.connected_to.is_none());

@@ -182,6 +182,11 @@ fn run(script: &str) -> String {
                     "reject" => Some(Command::Reject { interaction: interaction(&names, 3), agent: agent(4) }),
                     "complete" => Some(Command::Complete { interaction: interaction(&names, 3), agent: agent(4) }),
                     "endwrap" => Some(Command::EndWrapUp { interaction: interaction(&names, 3), agent: agent(4) }),
+                    // at T skills AGENT skill:level,...
+                    "skills" => Some(Command::SetSkills {
+                        agent: agent(3),
+                        skills: skill_levels(&names, words.get(4).copied().unwrap_or(""), line),
+                    }),
                     // at T transfer ID FROM queue Q | agent A
                     "transfer" => Some(Command::Transfer {
                         interaction: interaction(&names, 3),
@@ -258,6 +263,7 @@ fn describe(names: &Names, event: &Event) -> String {
         Event::WrapUpEnded { interaction, agent } => {
             format!("{} wrap-up ended for {}", i(interaction), a(agent))
         }
+        Event::SkillsChanged { agent } => format!("{} has new skills", a(agent)),
         Event::Transferred { interaction, from, to } => match to {
             TransferTarget::Queue(queue) => {
                 format!("{} transferred by {} to queue {}", i(interaction), a(from), q(queue))

@@ -222,6 +222,8 @@ pub struct AgentView {
     pub presence: Presence,
     /// Capacity in use out of 100.
     pub load: u16,
+    /// Skills and proficiencies now.
+    pub skills: Vec<(SkillId, Level)>,
     /// When the activity last changed (ms since the epoch), if since this start.
     pub since_ms: Option<i64>,
     pub today: AgentDay,
@@ -262,6 +264,8 @@ pub struct Dispatcher {
     /// When each agent's activity last changed.
     agent_since: Vec<Option<i64>>,
     today: Today,
+    /// Each agent's skills now (the configuration's, or a supervisor's change).
+    skills: Vec<Vec<(SkillId, Level)>>,
     alerts: crate::alerts::Watch,
     /// Live events: every stored record, for the event stream's subscribers.
     live: broadcast::Sender<Arc<LiveEvent>>,
@@ -347,6 +351,7 @@ impl Dispatcher {
             last_now: Timestamp::ZERO,
             agent_since: Vec::new(),
             today: Today::default(),
+            skills: Vec::new(),
             alerts,
             live,
         };
@@ -452,6 +457,7 @@ impl Dispatcher {
         let snapshot = self.store.snapshot(&tenant)?;
         let now = self.now();
         self.engine = Engine::new(self.setup.clone()).expect("validated setup");
+        self.skills = self.setup.agents.iter().map(|a| a.skills.clone()).collect();
         self.next_id = snapshot.next_interaction_id;
         let mut state = RestoreState::default();
         let mut records = Vec::new();
@@ -469,6 +475,15 @@ impl Dispatcher {
                 }
             };
             state.presences.push((agent, presence));
+            if let Some(skills) = &row.skills {
+                // Skills a supervisor set, over the configuration's; unknown skills are dropped.
+                let skills: Vec<(SkillId, Level)> =
+                    skills.iter().filter_map(|(s, l)| Some((self.directory.skill(s)?, Level::new(*l)?))).collect();
+                self.engine
+                    .handle(now, Command::SetSkills { agent, skills: skills.clone() })
+                    .expect("a configured agent and skills");
+                self.skills[agent.index()] = skills;
+            }
         }
         let snapshot_rows = snapshot.interactions.clone();
         for row in snapshot.interactions {
@@ -553,7 +568,8 @@ impl Dispatcher {
         while let Some(r) = self.engine.poll_event() {
             let name = |a: AgentId| dir.agent_name(a).to_string();
             let event = match r.event {
-                Event::Queued { .. } => continue,
+                // Logged from the request, which has the skills (see `step`).
+                Event::Queued { .. } | Event::SkillsChanged { .. } => continue,
                 Event::StepReached { interaction, step } => LogEvent::StepReached { interaction: interaction.0, step },
                 Event::Offered { interaction, agent, expires_at } => {
                     LogEvent::Offered { interaction: interaction.0, agent: name(agent), expires_at_ms: ms(expires_at) }
@@ -652,7 +668,14 @@ impl Dispatcher {
                     Pending::Create(self.create(now, new, &mut records, &mut accounts, &mut audit), reply)
                 }
                 Request::Apply { command, then, audit: entry, reply } => {
+                    let skills = match &command {
+                        Command::SetSkills { agent, skills } => Some((*agent, skills.clone())),
+                        _ => None,
+                    };
                     let result = self.engine.handle(now, command).map_err(RequestError::from);
+                    if let (Ok(()), Some((agent, skills))) = (&result, skills) {
+                        self.skills[agent.index()] = skills;
+                    }
                     self.drain(&mut records);
                     if result.is_ok() {
                         records.extend(then.into_iter().map(|event| LogRecord { at_ms: ms(now), event }));
@@ -1037,6 +1060,7 @@ impl Dispatcher {
                     load,
                     since_ms: self.agent_since.get(a).copied().flatten(),
                     today: self.today.agents.get(a).copied().unwrap_or_default(),
+                    skills: self.skills[a].clone(),
                 }
             })
             .collect()

@@ -43,11 +43,34 @@ function render() {
       el("option", { value: "" }, "…"), el("option", { value: "available" }, "Available"),
       ...reasons.map((r) => el("option", { value: "not_ready:" + r }, "Not ready: " + r)), el("option", { value: "offline" }, "Offline"));
     const since = a.since_ms ? (Date.now() - a.since_ms) / 1000 : null;
+    const text = Object.entries(a.skills).map(([s, l]) => `${s}:${l}`).join(", ");
+    const input = el("input", { value: text, "aria-label": "Skills of " + a.agent, "data-skills": a.agent, size: 28 });
+    if (editing.has(a.agent)) input.value = editing.get(a.agent);
+    input.addEventListener("input", () => editing.set(a.agent, input.value));
+    const save = el("button", { "data-save": a.agent, onclick: () => setSkills(a.agent, input.value) }, "Save");
     return el("tr", { "data-agent": a.agent },
       el("td", {}, a.name), el("td", {}, el("span", { class: "pill " + a.activity }, a.activity.replace("_", " ") + (a.reason ? ` (${a.reason})` : ""))),
       el("td", { class: "num" }, clock(since)), el("td", { class: "num" }, a.load),
-      el("td", { class: "num handled" }, a.handled_today), el("td", { class: "num" }, clock(a.average_talk_seconds)), el("td", {}, select));
+      el("td", { class: "num handled" }, a.handled_today), el("td", { class: "num" }, clock(a.average_talk_seconds)), el("td", {}, select),
+      el("td", {}, el("div", { class: "row" }, input, save)));
   }));
+}
+
+/** Skills typed but not saved yet, kept across refreshes. */
+const editing = new Map();
+
+async function setSkills(agent, text) {
+  showError(null);
+  const skills = {};
+  for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [skill, level] = item.split(":").map((s) => s.trim());
+    skills[skill] = Number(level);
+  }
+  try {
+    await api("PUT", `/api/v1/agents/${agent}/skills`, { skills });
+    editing.delete(agent);
+  } catch (err) { showError(err); }
+  soon();
 }
 
 async function setPresence(agent, value) {

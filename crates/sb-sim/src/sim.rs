@@ -394,6 +394,7 @@ impl Run<'_> {
                 }
                 Event::StepReached { .. }
                 | Event::Transferred { .. }
+                | Event::SkillsChanged { .. }
                 | Event::Accepted { .. }
                 | Event::Rejected { .. }
                 | Event::OfferTimedOut { .. }

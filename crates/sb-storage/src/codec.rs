@@ -107,6 +107,10 @@ enum EventDto {
         interaction: u64,
         score: u8,
     },
+    AgentSkills {
+        agent: String,
+        skills: Vec<RequirementDto>,
+    },
     Transferred {
         interaction: u64,
         from: String,
@@ -136,6 +140,7 @@ pub(crate) fn kind(event: &LogEvent) -> &'static str {
         LogEvent::Disposition { .. } => "disposition",
         LogEvent::Survey { .. } => "survey",
         LogEvent::Transferred { .. } => "transferred",
+        LogEvent::AgentSkills { .. } => "agent_skills",
     }
 }
 
@@ -157,7 +162,7 @@ pub(crate) fn interaction_of(event: &LogEvent) -> Option<u64> {
         | LogEvent::Disposition { interaction, .. }
         | LogEvent::Survey { interaction, .. }
         | LogEvent::Transferred { interaction, .. } => Some(*interaction),
-        LogEvent::AgentState { .. } => None,
+        LogEvent::AgentState { .. } | LogEvent::AgentSkills { .. } => None,
     }
 }
 
@@ -173,6 +178,7 @@ pub(crate) fn agent_of(event: &LogEvent) -> Option<&str> {
         | LogEvent::WrapUpEnded { agent, .. }
         | LogEvent::Disposition { agent, .. }
         | LogEvent::Transferred { from: agent, .. }
+        | LogEvent::AgentSkills { agent, .. }
         | LogEvent::AgentState { agent, .. } => Some(agent),
         LogEvent::Message { sender, author, .. } if sender == "agent" => author.as_deref(),
         LogEvent::Created(_)
@@ -246,6 +252,9 @@ pub(crate) fn encode(event: &LogEvent) -> String {
         LogEvent::Transferred { interaction, from, to_queue, to_agent } => {
             EventDto::Transferred { interaction, from, to_queue, to_agent }
         }
+        LogEvent::AgentSkills { agent, skills } => {
+            EventDto::AgentSkills { agent, skills: requirements_to_dto(&skills) }
+        }
     };
     to_json(&dto)
 }
@@ -293,6 +302,9 @@ pub(crate) fn decode(kind_column: &str, payload: &str) -> Result<LogEvent, Strin
         EventDto::Survey { interaction, score } => LogEvent::Survey { interaction, score },
         EventDto::Transferred { interaction, from, to_queue, to_agent } => {
             LogEvent::Transferred { interaction, from, to_queue, to_agent }
+        }
+        EventDto::AgentSkills { agent, skills } => {
+            LogEvent::AgentSkills { agent, skills: requirements_from_dto(skills) }
         }
     };
     if kind(&event) != kind_column {
@@ -413,6 +425,7 @@ mod tests {
                 to_queue: Some("sales".into()),
                 to_agent: None,
             },
+            LogEvent::AgentSkills { agent: "bob".into(), skills: vec![("billing".into(), 4), ("french".into(), 2)] },
         ]
     }
 
@@ -433,7 +446,7 @@ mod tests {
         let mut kinds: Vec<&str> = samples().iter().map(kind).collect();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), 16);
+        assert_eq!(kinds.len(), 17);
     }
 
     #[test]

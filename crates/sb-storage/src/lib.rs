@@ -139,6 +139,12 @@ pub enum LogEvent {
         code: Option<String>,
         notes: String,
     },
+    /// A supervisor replaced an agent's skills (skill id and proficiency); they stay so
+    /// across restarts, over the configuration's.
+    AgentSkills {
+        agent: String,
+        skills: Vec<(String, u8)>,
+    },
     /// The connected agent handed the interaction on, to a queue or to an agent.
     Transferred {
         interaction: u64,
@@ -235,6 +241,8 @@ pub struct AgentRow {
     pub agent: String,
     pub presence: PresenceRecord,
     pub changed_at_ms: i64,
+    /// Skills set at run time, replacing the configuration's; `None` if never changed.
+    pub skills: Option<Vec<(String, u8)>>,
 }
 
 /// What a tenant's server needs to start again.

@@ -103,6 +103,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         PRIMARY KEY (tenant, interaction, seq)
     );",
+    // Version 3: skills set at run time, over the configuration's.
+    "ALTER TABLE agents ADD COLUMN skills TEXT;",
 ];
 
 /// A connection to a PostgreSQL database.

@@ -102,6 +102,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         PRIMARY KEY (tenant, interaction, seq)
     ) STRICT;",
+    // Version 3: skills set at run time, over the configuration's.
+    "ALTER TABLE agents ADD COLUMN skills TEXT;",
 ];
 
 /// A connection to an SQLite file.

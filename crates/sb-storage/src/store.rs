@@ -241,6 +241,16 @@ fn project<B: Backend>(
             )?;
             return Ok(());
         }
+        LogEvent::AgentSkills { agent, skills } => {
+            // An agent without a row yet is offline (the state of every agent at start).
+            db.execute(
+                "INSERT INTO agents (tenant, agent, presence, reason, changed_at_ms, skills)
+                VALUES ($1, $2, 'offline', NULL, $3, $4)
+                ON CONFLICT (tenant, agent) DO UPDATE SET skills = excluded.skills",
+                &[t(), agent.as_str().into(), at(), codec::encode_requirements(skills).into()],
+            )?;
+            return Ok(());
+        }
         LogEvent::StepReached { .. } => {
             db.query("SELECT id FROM interactions WHERE tenant = $1 AND id = $2", &[t(), id])?.len() as u64
         }
@@ -333,7 +343,8 @@ fn agent_row(row: &Row) -> Result<AgentRow, String> {
         codec::presence_from_columns(row.text(1).map_err(fail)?, row.opt_text(2).map_err(fail)?.map(str::to_string))
             .map_err(fail)?;
     let changed_at_ms = row.int(3).map_err(fail)?;
-    Ok(AgentRow { agent, presence, changed_at_ms })
+    let skills = row.opt_text(4).map_err(fail)?.map(codec::decode_requirements).transpose().map_err(fail)?;
+    Ok(AgentRow { agent, presence, changed_at_ms, skills })
 }
 
 /// Reads the first column of the first row of an aggregate query.
@@ -541,7 +552,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|reason| corrupt_table("interactions", reason))?;
             let mut agents = db
-                .query("SELECT agent, presence, reason, changed_at_ms FROM agents WHERE tenant = $1", &[t()])?
+                .query("SELECT agent, presence, reason, changed_at_ms, skills FROM agents WHERE tenant = $1", &[t()])?
                 .iter()
                 .map(agent_row)
                 .collect::<Result<Vec<_>, _>>()

@@ -396,10 +396,16 @@ fn projection_follows_a_realistic_sequence(db: &TestDb) {
                 AgentRow {
                     agent: "alice".into(),
                     presence: PresenceRecord::NotReady("lunch".into()),
-                    changed_at_ms: 5_000
+                    changed_at_ms: 5_000,
+                    skills: None,
                 },
-                AgentRow { agent: "bob".into(), presence: PresenceRecord::Available, changed_at_ms: 901 },
-                AgentRow { agent: "carol".into(), presence: PresenceRecord::Offline, changed_at_ms: 5_100 },
+                AgentRow { agent: "bob".into(), presence: PresenceRecord::Available, changed_at_ms: 901, skills: None },
+                AgentRow {
+                    agent: "carol".into(),
+                    presence: PresenceRecord::Offline,
+                    changed_at_ms: 5_100,
+                    skills: None,
+                },
             ],
             next_interaction_id: 5,
             last_seq,
@@ -445,8 +451,12 @@ fn agent_presence_time_changes_only_with_the_presence(db: &TestDb) {
             ],
         )
         .unwrap();
-    let available_since_1000 =
-        vec![AgentRow { agent: "alice".into(), presence: PresenceRecord::Available, changed_at_ms: 1_000 }];
+    let available_since_1000 = vec![AgentRow {
+        agent: "alice".into(),
+        presence: PresenceRecord::Available,
+        changed_at_ms: 1_000,
+        skills: None,
+    }];
     assert_eq!(alice(&mut *store), available_since_1000);
     // A new reason is a new presence.
     store
@@ -464,8 +474,25 @@ fn agent_presence_time_changes_only_with_the_presence(db: &TestDb) {
         vec![AgentRow {
             agent: "alice".into(),
             presence: PresenceRecord::NotReady("training".into()),
-            changed_at_ms: 6_000
+            changed_at_ms: 6_000,
+            skills: None,
         }]
+    );
+    // Skills set at run time are kept with the agent, whatever its presence does next; an
+    // agent without a row yet gets one, offline.
+    let skills = vec![("billing".to_string(), 4), ("french".to_string(), 2)];
+    let set = |agent: &str| LogRecord {
+        at_ms: 7_000,
+        event: LogEvent::AgentSkills { agent: agent.into(), skills: skills.clone() },
+    };
+    store.append(T, &[set("alice"), set("zoe")]).unwrap();
+    store.append(T, &[presence(8_000, "alice", "available", PresenceRecord::Available)]).unwrap();
+    let agents = store.snapshot(T).unwrap().agents;
+    assert_eq!(agents[0].skills.as_ref(), Some(&skills));
+    assert_eq!(agents[0].presence, PresenceRecord::Available);
+    assert_eq!(
+        (agents[1].agent.as_str(), &agents[1].presence, agents[1].skills.as_ref()),
+        ("zoe", &PresenceRecord::Offline, Some(&skills))
     );
 }
 

@@ -143,6 +143,7 @@ fn the_openapi_document_describes_every_route() {
         ("post", "/api/v1/interactions/{id}/survey"),
         ("post", "/api/v1/interactions/{id}/transfer"),
         ("get", "/api/v1/agents/{agent}/work"),
+        ("put", "/api/v1/agents/{agent}/skills"),
         ("get", "/api/v1/chat/{tenant}"),
         ("post", "/api/v1/chat/{tenant}"),
     ];
@@ -164,7 +165,7 @@ fn the_openapi_document_describes_every_route() {
         let (got, _) = server.call_raw(&method.to_uppercase(), &concrete, Some(b"{}"));
         assert_ne!(got, 405, "{method} {concrete}");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 26, "no undocumented extra paths");
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 27, "no undocumented extra paths");
     // Public calls say so; the rest need the bearer credential.
     assert_eq!(doc["paths"]["/api/v1/login"]["post"]["security"], serde_json::json!([{}]));
     assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_null(), "the document-wide requirement applies");

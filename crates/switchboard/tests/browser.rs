@@ -294,14 +294,30 @@ fn a_chat_between_a_customer_and_an_agent_with_the_supervisor_watching() {
     supervisor.wait_text("tr[data-agent='alice'] td.handled", "1");
     supervisor.screenshot("7-supervisor-after");
 
+    // The supervisor changes Bob's presence and Alice's skills from the dashboard.
+    supervisor.select("select[data-agent='bob']", "not_ready:break");
+    supervisor.wait_text("tr[data-agent='bob']", "not ready (break)");
+    supervisor.type_into("input[data-skills='alice']", "support:4");
+    supervisor.click("button[data-save='alice']");
+    supervisor.wait_for(
+        "Alice's new skills",
+        "const e = document.querySelector(\"input[data-skills='alice']\"); return !!e && e.value === 'support:4'",
+        json!([]),
+    );
+    let (_, agents) = server.call("GET", "/api/v1/agents", None);
+    let alice = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap();
+    assert_eq!(alice["skills"], json!({"support": 4}), "{agents}");
+
     // And the record agrees: completed, three messages, a disposition and a survey.
     let (_, chat) = server.call("GET", "/api/v1/interactions/1", None);
     assert_eq!(chat["state"], "completed", "{chat}");
     let (_, messages) = server.call("GET", "/api/v1/interactions/1/messages", None);
     assert_eq!(messages.as_array().unwrap().len(), 3, "{messages}");
     let (_, audit) = server.call("GET", "/api/v1/audit", None);
-    assert!(
-        audit.as_array().unwrap().iter().any(|e| e["action"] == "interaction.complete" && e["actor"] == "alice"),
-        "{audit}"
-    );
+    for (action, actor) in [("interaction.complete", "alice"), ("agent.presence", "sam"), ("agent.skills", "sam")] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|e| e["action"] == action && e["actor"] == actor),
+            "{action}: {audit}"
+        );
+    }
 }

@@ -230,4 +230,49 @@ fn chats_are_transferred(database: &str, scratch: &Scratch) {
     assert_eq!(transfers, ["by bob to queue chat-support", "by alice to agent bob"]);
 }
 
-on_both_backends!(a_chat_from_start_to_survey, messages_survive_a_kill, chats_are_transferred);
+/// A supervisor changes an agent's skills live; routing follows at once, and the change
+/// outlives a restart.
+fn skills_change_live(database: &str, scratch: &Scratch) {
+    let config = scratch.file("tenant.yaml", TENANT);
+    let server = Server::start(&config, database);
+    let alice = server.user("alice", "agent", Some("alice"));
+    let sam = server.user("sam", "supervisor", None);
+    let skills = "/api/v1/agents/alice/skills";
+    let (status, answer) = server.call_as(Some(&alice), "PUT", skills, Some(r#"{"skills": {}}"#));
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "agents do not change skills");
+    let (status, answer) = server.call_as(Some(&sam), "PUT", skills, Some(r#"{"skills": {"suport": 2}}"#));
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("skills.suport")), "{answer}");
+    let (status, answer) = server.call_as(Some(&sam), "PUT", skills, Some(r#"{"skills": {"support": 6}}"#));
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("skills.support")));
+
+    // Without the queue's skill, Alice is not offered its chat...
+    assert_eq!(server.call_as(Some(&sam), "PUT", skills, Some(r#"{"skills": {}}"#)).0, 204);
+    server.call_as(Some(&alice), "PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#));
+    let (_, chat) =
+        server.call("POST", "/api/v1/interactions", Some(r#"{"channel": "chat", "queue": "chat-support"}"#));
+    assert_eq!(chat["state"], "waiting", "{chat}");
+    // ...until she has it.
+    assert_eq!(server.call_as(Some(&sam), "PUT", skills, Some(r#"{"skills": {"support": 2}}"#)).0, 204);
+    let (_, now) = server.call("GET", &format!("/api/v1/interactions/{}", chat["id"]), None);
+    assert_eq!((now["state"].as_str(), now["agent"].as_str()), (Some("offered"), Some("alice")));
+    let (_, audit) = server.call("GET", "/api/v1/audit", None);
+    assert!(
+        audit.as_array().unwrap().iter().any(|e| e["action"] == "agent.skills"
+            && e["actor"] == "sam"
+            && e["target"] == "agent:alice"
+            && e["detail"] == "support:2"),
+        "{audit}"
+    );
+
+    let admin = server.token.clone();
+    server.kill();
+    let mut server = Server::start(&config, database);
+    server.token = admin;
+    let (_, agents) = server.call("GET", "/api/v1/agents", None);
+    let row = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap().clone();
+    assert_eq!(row["skills"], serde_json::json!({"support": 2}), "{agents}");
+    let bob = agents.as_array().unwrap().iter().find(|a| a["agent"] == "bob").unwrap();
+    assert_eq!(bob["skills"], serde_json::json!({"support": 3}), "the configuration's");
+}
+
+on_both_backends!(a_chat_from_start_to_survey, messages_survive_a_kill, chats_are_transferred, skills_change_live);

@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/agents", get(people::agents))
         .route("/api/v1/agents/{agent}/presence", put(people::set_presence))
         .route("/api/v1/agents/{agent}/work", get(people::work))
+        .route("/api/v1/agents/{agent}/skills", put(people::set_skills))
         .route("/api/v1/events", get(live::events))
         .route("/api/v1/chat/{tenant}", get(chat::widget_info).post(chat::start))
         .route("/api/openapi.json", get(openapi))
@@ -127,7 +128,7 @@ pub fn router(state: AppState) -> Router {
         interactions::create, interactions::get_one, interactions::accept, interactions::reject,
         interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::transfer, interactions::messages,
         interactions::post_message, interactions::survey, people::queues, people::waiting, people::agents,
-        people::set_presence, people::work, live::events, chat::widget_info, chat::start),
+        people::set_presence, people::work, people::set_skills, live::events, chat::widget_info, chat::start),
     modifiers(&BearerAuth),
     tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "events"), (name = "accounts"),
         (name = "chat"), (name = "health"))

@@ -147,6 +147,8 @@ pub struct AgentStateDto {
     handled_today: u32,
     /// Their average time from acceptance to completion, seconds.
     average_talk_seconds: Option<f64>,
+    /// Skill id to proficiency (1 to 5), as routing uses them now.
+    skills: std::collections::BTreeMap<String, u8>,
 }
 
 /// Agents' activity, presence and capacity in use: all of them for supervisors, their own
@@ -171,6 +173,7 @@ pub(super) async fn agents(caller: Caller) -> Result<Json<Vec<AgentStateDto>>, A
                 AgentStateDto {
                     name,
                     handled_today: a.today.handled,
+                    skills: a.skills.iter().map(|(s, l)| (dir.skill_name(*s).to_string(), l.get())).collect(),
                     average_talk_seconds: (a.today.handled > 0)
                         .then(|| (a.today.talk_ms as f64 / f64::from(a.today.handled) / 1000.0).round()),
                     agent: a.name,
@@ -249,4 +252,48 @@ pub(super) async fn work(
     let id = caller.acting_agent(Some(&agent))?;
     let list = ask(&caller.tenant, |reply| Request::Work { agent: id, reply }).await?;
     Ok(Json(list.into_iter().map(super::interactions::InteractionDto::new).collect()))
+}
+
+/// An agent's new skills.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkillsDto {
+    /// Skill id to proficiency, 1 to 5; skills left out are removed. Queue memberships stay.
+    skills: std::collections::BTreeMap<String, u8>,
+}
+
+/// Replaces an agent's skills, live: from now on offers follow the new skills (work in hand
+/// stays). Kept across restarts, over the configuration's. Supervisors. Audited.
+#[utoipa::path(put, path = "/api/v1/agents/{agent}/skills", tag = "agents", request_body = SkillsDto,
+    params(("agent" = String, Path, description = "The agent's id")),
+    responses((status = 204, description = "Done and stored"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(super) async fn set_skills(
+    caller: Caller,
+    agent: Result<Path<String>, PathRejection>,
+    body: Result<Json<SkillsDto>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Role::Supervisor)?;
+    let Path(agent) = agent?;
+    let dir = &caller.tenant.directory;
+    let id = dir.agent(&agent).ok_or_else(|| ApiError::not_found(format!("unknown agent {agent:?}")))?;
+    let Json(dto) = body?;
+    let mut skills = Vec::new();
+    for (name, level) in &dto.skills {
+        let field = format!("skills.{name}");
+        let skill = dir.skill(name).ok_or_else(|| {
+            ApiError::invalid(&field, format!("unknown skill {name:?}; known skills: {}", dir.skills.join(", ")))
+        })?;
+        let level = sb_routing::Level::new(*level)
+            .ok_or_else(|| ApiError::invalid(&field, format!("proficiency must be from 1 to 5, not {level}")))?;
+        skills.push((skill, level));
+    }
+    let detail = dto.skills.iter().map(|(s, l)| format!("{s}:{l}")).collect::<Vec<_>>().join(", ");
+    let audit = Some(caller.audit("agent.skills", format!("agent:{agent}"), detail));
+    let then =
+        vec![sb_storage::LogEvent::AgentSkills { agent: agent.clone(), skills: dto.skills.into_iter().collect() }];
+    let command = Command::SetSkills { agent: id, skills };
+    ask(&caller.tenant, |reply| Request::Apply { command, then, audit, reply }).await??;
+    Ok(StatusCode::NO_CONTENT)
 }
