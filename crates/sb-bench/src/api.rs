@@ -28,6 +28,9 @@ pub struct ApiBench {
     pub subscribers: u32,
     /// Events each subscriber must receive in the fan-out measurement.
     pub fanout_events: u32,
+    /// Events per second of the paced fan-out measurement (besides the back-to-back one);
+    /// 0 skips it.
+    pub fanout_rate: f64,
 }
 
 /// How long after a message was sent every subscriber had its event.
@@ -35,6 +38,9 @@ pub struct ApiBench {
 pub struct FanoutFigures {
     pub subscribers: u32,
     pub events: u32,
+    /// Events per second the messages were sent at; `None` back to back (each sent as soon
+    /// as the previous one was stored).
+    pub rate: Option<f64>,
     /// One sample per subscriber and event: from sending the request to receiving the event.
     pub latencies: Latencies,
 }
@@ -55,7 +61,7 @@ pub struct ApiReport {
     pub backends: Vec<BackendFigures>,
     /// Backends that could not be measured, and why.
     pub skipped: Vec<(&'static str, String)>,
-    pub fanout: Result<Option<FanoutFigures>, String>,
+    pub fanout: Result<Vec<FanoutFigures>, String>,
 }
 
 const TENANT: &str = "
@@ -215,7 +221,7 @@ fn measure(backend: &'static str, database: &str, bench: &ApiBench) -> Result<Ba
 /// Subscribers on the live event stream (as a supervisor sees it) while one customer posts
 /// chat messages one after the other: the time from sending each message to each
 /// subscriber's receipt of its event.
-fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
+fn fanout(database: &str, bench: &ApiBench, rate: Option<f64>) -> Result<FanoutFigures, String> {
     use futures_util::StreamExt;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -262,7 +268,11 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
                 })
             })
             .collect();
+        let start = tokio::time::Instant::now();
         for k in 0..events as usize {
+            if let Some(rate) = rate {
+                tokio::time::sleep_until(start + Duration::from_secs_f64(k as f64 / rate)).await;
+            }
             sent[k].store(base.elapsed().as_nanos() as u64, Ordering::SeqCst);
             chat.post().await?;
         }
@@ -276,7 +286,7 @@ fn fanout(database: &str, bench: &ApiBench) -> Result<FanoutFigures, String> {
     });
     drop(runtime);
     server.server.stop().map_err(|e| format!("{e:#}"))?;
-    Ok(FanoutFigures { subscribers, events, latencies: result? })
+    Ok(FanoutFigures { subscribers, events, rate, latencies: result? })
 }
 
 /// A PostgreSQL database created for the run and dropped afterwards.
@@ -316,7 +326,8 @@ impl Drop for ScratchDatabase {
 
 /// Runs the benchmark on SQLite (a scratch file) and, if reachable, PostgreSQL.
 pub fn run(bench: &ApiBench) -> ApiReport {
-    let mut report = ApiReport { bench: bench.clone(), backends: Vec::new(), skipped: Vec::new(), fanout: Ok(None) };
+    let mut report =
+        ApiReport { bench: bench.clone(), backends: Vec::new(), skipped: Vec::new(), fanout: Ok(Vec::new()) };
     let dir = std::env::temp_dir().join(format!("switchboard-bench-api-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     match measure("SQLite", &format!("sqlite:{}", dir.join("bench.db").display()), bench) {
@@ -324,7 +335,13 @@ pub fn run(bench: &ApiBench) -> ApiReport {
         Err(e) => report.skipped.push(("SQLite", e)),
     }
     if bench.subscribers > 0 {
-        report.fanout = fanout(&format!("sqlite:{}", dir.join("fanout.db").display()), bench).map(Some);
+        let rates = [None, (bench.fanout_rate > 0.0).then_some(bench.fanout_rate)];
+        report.fanout = rates
+            .iter()
+            .enumerate()
+            .filter(|(k, rate)| *k == 0 || rate.is_some())
+            .map(|(k, rate)| fanout(&format!("sqlite:{}", dir.join(format!("fanout-{k}.db")).display()), bench, *rate))
+            .collect();
     }
     let _ = std::fs::remove_dir_all(&dir);
     match &bench.postgres_admin {
@@ -369,16 +386,24 @@ impl fmt::Display for ApiReport {
             writeln!(f, "{backend} skipped: {why}")?;
         }
         match &self.fanout {
-            Ok(Some(fan)) => writeln!(
-                f,
-                "live events to {} WebSocket subscribers ({} events each), from request sent to event received: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target: p99 under 50 ms)",
-                fan.subscribers,
-                fan.events,
-                fan.latencies.quantile(0.5).as_secs_f64() * 1000.0,
-                fan.latencies.quantile(0.99).as_secs_f64() * 1000.0,
-                fan.latencies.quantile(1.0).as_secs_f64() * 1000.0,
-            ),
-            Ok(None) => Ok(()),
+            Ok(runs) => {
+                for fan in runs {
+                    let pace = match fan.rate {
+                        None => "sent back to back".to_string(),
+                        Some(r) => format!("{r} per second"),
+                    };
+                    writeln!(
+                        f,
+                        "live events to {} WebSocket subscribers ({} messages each, {pace}), from request sent to event received: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target: p99 under 50 ms)",
+                        fan.subscribers,
+                        fan.events,
+                        fan.latencies.quantile(0.5).as_secs_f64() * 1000.0,
+                        fan.latencies.quantile(0.99).as_secs_f64() * 1000.0,
+                        fan.latencies.quantile(1.0).as_secs_f64() * 1000.0,
+                    )?;
+                }
+                Ok(())
+            }
             Err(e) => writeln!(f, "live event fan-out failed: {e}"),
         }
     }
@@ -390,10 +415,19 @@ mod tests {
 
     #[test]
     fn a_small_run_stores_every_message_on_sqlite() {
-        let report =
-            run(&ApiBench { requests: 200, connections: 4, postgres_admin: None, subscribers: 20, fanout_events: 5 });
-        let fan = report.fanout.clone().unwrap_or_else(|e| panic!("{e}")).expect("measured");
-        assert_eq!(fan.latencies.len(), 20 * 5, "every subscriber got every event");
+        let report = run(&ApiBench {
+            requests: 200,
+            connections: 4,
+            postgres_admin: None,
+            subscribers: 20,
+            fanout_events: 5,
+            fanout_rate: 50.0,
+        });
+        let runs = report.fanout.clone().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(runs.iter().map(|r| r.rate).collect::<Vec<_>>(), [None, Some(50.0)]);
+        for fan in &runs {
+            assert_eq!(fan.latencies.len(), 20 * 5, "every subscriber got every event");
+        }
         let sqlite = report.backends.iter().find(|b| b.backend == "SQLite").unwrap_or_else(|| panic!("{report}"));
         assert_eq!(sqlite.requests, 200, "{report}");
         assert!(report.to_string().contains("messages/s"));

@@ -109,7 +109,7 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
 
 #[derive(Debug, Args)]
 pub struct ApiArgs {
-    /// Interactions to create on each storage backend.
+    /// Chat messages to post on each storage backend.
     #[arg(long, default_value_t = 20_000)]
     requests: u32,
     /// Concurrent keep-alive connections.
@@ -125,6 +125,10 @@ pub struct ApiArgs {
     /// Events each subscriber receives in the fan-out measurement.
     #[arg(long, default_value_t = 100)]
     fanout_events: u32,
+    /// The fan-out is measured with messages sent back to back, then at this many messages
+    /// per second (0 skips the paced run).
+    #[arg(long, default_value_t = 20.0)]
+    fanout_rate: f64,
 }
 
 pub fn api(args: ApiArgs) -> anyhow::Result<()> {
@@ -138,10 +142,11 @@ pub fn api(args: ApiArgs) -> anyhow::Result<()> {
         postgres_admin: (args.postgres != "none").then_some(args.postgres),
         subscribers: args.subscribers,
         fanout_events: args.fanout_events,
+        fanout_rate: args.fanout_rate,
     };
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner.set_message("creating interactions over HTTP");
+    spinner.set_message("posting chat messages over HTTP");
     let report = sb_bench::api::run(&bench);
     spinner.finish_and_clear();
     say!("{report}");
