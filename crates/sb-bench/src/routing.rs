@@ -152,7 +152,7 @@ fn generate(bench: &RoutingBench, rng: &mut Rng) -> Tenant {
         }
         held.sort_by_key(|(s, _)| *s);
         held.dedup_by_key(|(s, _)| *s);
-        agents.push(AgentSetup { skills: held, queues: member, max_per_channel: [1, 3, 0, 0] });
+        agents.push(AgentSetup { skills: held, queues: member, max_per_channel: [1, 3, 0, 0], auto_accept: false });
     }
     Tenant {
         setup: RoutingSetup {

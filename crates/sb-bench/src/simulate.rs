@@ -94,6 +94,7 @@ fn center(bench: &SimulateBench) -> (SimTenant, Scenario) {
                     .collect(),
                 queues: held.iter().map(|s| QueueId(*s)).collect(),
                 max_per_channel: [1, 0, 0, 0],
+                auto_accept: false,
             }
         })
         .collect();

@@ -110,6 +110,7 @@ pub(crate) struct RawAgent {
     pub queues: Option<Vec<At<String>>>,
     /// The explicit capacity, if the file gives one; maximums are at least 1.
     pub capacity: Option<Vec<At<(Channel, u32)>>>,
+    pub auto_accept: bool,
 }
 
 /// The whole file, decoded but not yet cross-checked.
@@ -188,7 +189,7 @@ const QUEUE_FIELDS: &[&str] = &[
 ];
 const SERVICE_LEVEL_FIELDS: &[&str] = &["percent", "within"];
 const STEP_FIELDS: &[&str] = &["after", "require", "drop", "overflow_queues", "overflow_skills"];
-const AGENT_FIELDS: &[&str] = &["id", "name", "skills", "queues", "capacity"];
+const AGENT_FIELDS: &[&str] = &["id", "name", "skills", "queues", "capacity", "auto_accept"];
 
 const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -529,7 +530,21 @@ impl Decoder<'_> {
             }
             capacity
         });
-        RawAgent { skills, queues, capacity }
+        let auto_accept =
+            f.get("auto_accept").and_then(|node| self.boolean(node, &join(&path, "auto_accept"))).unwrap_or(false);
+        RawAgent { skills, queues, capacity, auto_accept }
+    }
+
+    /// `true` or `false`.
+    fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
+        match self.text(node, path, "true or false")? {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                self.sink.error(node.pos, path, format!("expected true or false, found {other:?}"));
+                None
+            }
+        }
     }
 
     // Building blocks shared by the sections.

@@ -487,6 +487,8 @@ pub struct Agent {
     pub queues: Vec<QueueIx>,
     /// The agent's per-channel limits, explicit or derived from the queues' channels.
     pub capacity: Capacity,
+    /// Offers are accepted at once, without the agent answering them.
+    pub auto_accept: bool,
 }
 
 impl Agent {

@@ -361,7 +361,14 @@ impl AllIds<'_> {
         if !item.clean || sink.error_count() != before {
             return None;
         }
-        Some(Agent { id: item.id.as_ref()?.slug.clone()?, name: item.display_name(), skills, queues, capacity })
+        Some(Agent {
+            id: item.id.as_ref()?.slug.clone()?,
+            name: item.display_name(),
+            skills,
+            queues,
+            capacity,
+            auto_accept: raw.auto_accept,
+        })
     }
 }
 

@@ -63,6 +63,19 @@ agents:
     assert_eq!(capacity, [(Channel::Voice, 1), (Channel::Chat, 3)]);
     assert_eq!(config.alerts.longest_wait, secs(60));
     assert_eq!(config.alerts.webhook, None);
+    assert!(!config.agents[0].auto_accept);
+}
+
+#[test]
+fn auto_accept_is_true_or_false() {
+    let body = "
+queues: [{id: billing, channels: [chat], skills: {billing: 1, spanish: 1}}]
+agents: [{id: alice, skills: {billing: 1, spanish: 1}, queues: [billing], auto_accept: true}]
+";
+    assert!(load(body).agents[0].auto_accept);
+    let text = format!("{HEAD}{}", body.replace("auto_accept: true", "auto_accept: yes"));
+    let report = sb_config::parse("test.yaml", &text).unwrap_err().to_string();
+    assert!(report.contains("agents[0].auto_accept: expected true or false, found \"yes\""), "{report}");
 }
 
 #[test]

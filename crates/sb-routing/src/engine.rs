@@ -68,6 +68,7 @@ struct AgentState {
     index_keys: Vec<Vec<Req>>,
     queues: Vec<crate::ids::QueueId>,
     max_per_channel: [u8; 4],
+    auto_accept: bool,
     presence: Presence,
     load: u16,
     counts: [u8; 4],
@@ -314,6 +315,7 @@ impl Engine {
                     index_keys,
                     queues: a.queues,
                     max_per_channel: a.max_per_channel,
+                    auto_accept: a.auto_accept,
                     presence: Presence::Offline,
                     load: 0,
                     counts: [0; 4],
@@ -1036,8 +1038,17 @@ impl Engine {
         a.work.push(id);
         a.last_offer = self.offer_seq;
         a.idle_since = now;
-        self.timers.insert((expires_at, Timer::Offer(id)));
-        self.emit(now, Event::Offered { interaction: id, agent, expires_at });
+        if a.auto_accept {
+            // Answered at once: no offer timer, and the interaction stops waiting.
+            self.emit(now, Event::Offered { interaction: id, agent, expires_at: now });
+            let i = self.interactions.get_mut(&id).expect("offering a known interaction");
+            i.state = State::Connected { agent, since: now };
+            self.queues[i.queue.index()].waiting -= 1;
+            self.emit(now, Event::Accepted { interaction: id, agent });
+        } else {
+            self.timers.insert((expires_at, Timer::Offer(id)));
+            self.emit(now, Event::Offered { interaction: id, agent, expires_at });
+        }
         self.reindex(agent);
         self.report(now, agent);
     }

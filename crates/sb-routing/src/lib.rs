@@ -23,7 +23,7 @@
 //!     expected_handle_time: Duration::from_secs(300),
 //!     steps: vec![],
 //! };
-//! let agent = AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [0, 3, 0, 0] };
+//! let agent = AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [0, 3, 0, 0], auto_accept: false };
 //! let mut engine = Engine::new(RoutingSetup {
 //!     skill_count: 0,
 //!     channel_costs: [100, 33, 50, 25],

@@ -86,4 +86,7 @@ pub struct AgentSetup {
     /// The most interactions of each channel at once, indexed by [`Channel::index`]; zero
     /// means the agent does not take that channel.
     pub max_per_channel: [u8; 4],
+    /// The agent's desk answers every offer at once ("auto-accept"): an offer is followed
+    /// by its acceptance in the same step, with no offer timeout.
+    pub auto_accept: bool,
 }

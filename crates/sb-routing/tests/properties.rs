@@ -93,13 +93,18 @@ fn setup() -> impl Strategy<Value = RoutingSetup> {
                 steps,
             }
         });
-    let agent =
-        (skill_list(), prop::collection::btree_set(0..queue_count as u16, 1..=2), [0u8..=1, 0u8..=3, 0u8..=2, 0u8..=4])
-            .prop_map(|(skills, queues, max)| AgentSetup {
-                skills,
-                queues: queues.into_iter().map(QueueId).collect(),
-                max_per_channel: max,
-            });
+    let agent = (
+        skill_list(),
+        prop::collection::btree_set(0..queue_count as u16, 1..=2),
+        [0u8..=1, 0u8..=3, 0u8..=2, 0u8..=4],
+        prop::bool::weighted(0.25),
+    )
+        .prop_map(|(skills, queues, max, auto_accept)| AgentSetup {
+            skills,
+            queues: queues.into_iter().map(QueueId).collect(),
+            max_per_channel: max,
+            auto_accept,
+        });
     (prop::collection::vec(queue, queue_count), prop::collection::vec(agent, 1..=5)).prop_map(|(queues, agents)| {
         RoutingSetup { skill_count: SKILLS, channel_costs: COSTS, missed_reason: ReasonId(0), queues, agents }
     })

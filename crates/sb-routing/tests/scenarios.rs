@@ -140,6 +140,7 @@ fn run(script: &str) -> String {
                         .map(|q| QueueId(find(&names.queues, q, "queue", line) as u16))
                         .collect(),
                     max_per_channel: max,
+                    auto_accept: o.get("auto").is_some_and(|v| v == "yes"),
                 });
             }
             "at" => {

@@ -121,6 +121,7 @@ pub fn build(config: &TenantConfig) -> (RoutingSetup, Directory) {
             skills: skill_levels(&a.skills),
             queues: a.queues.iter().map(|ix| QueueId(ix.index() as u16)).collect(),
             max_per_channel: sb_config::Channel::ALL.map(|c| a.capacity.max(c)),
+            auto_accept: a.auto_accept,
         })
         .collect();
     let setup = RoutingSetup {

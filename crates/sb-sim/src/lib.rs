@@ -8,6 +8,7 @@
 //! writing the report files it is asked to write.
 
 mod model;
+mod queue;
 mod report;
 mod sim;
 mod stats;

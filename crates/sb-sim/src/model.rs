@@ -31,7 +31,8 @@ impl SimTenant {
             expected_handle_time: Duration::from_secs(180),
             steps: vec![],
         };
-        let agent = AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0] };
+        let agent =
+            AgentSetup { skills: vec![], queues: vec![QueueId(0)], max_per_channel: [1, 0, 0, 0], auto_accept: false };
         SimTenant {
             routing: RoutingSetup {
                 skill_count: 0,

@@ -1,19 +1,18 @@
 //! The discrete-event simulation: the real routing engine under a virtual clock.
 //!
 //! Events (arrivals, customers' patience running out, conversations ending, shifts starting
-//! and ending) wait in a heap ordered by time; the engine's own timers (routing steps,
+//! and ending) wait in a radix heap ordered by time ([`crate::queue`]); the engine's own timers (routing steps,
 //! wrap-up) are interleaved through [`Engine::poll_timeout`]. Simulated agents accept every
 //! offer at once. Counters are kept per queue and per reporting interval; an interaction
 //! counts in the interval it arrived in.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use sb_routing::{AgentActivity, AgentId, Command, Engine, Event, InteractionId, NewInteraction, Presence, Timestamp};
 
 use crate::Rng;
 use crate::model::{Arrivals, Scenario, SimTenant};
+use crate::queue::EventQueue;
 
 /// Counters of one queue in one interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -148,8 +147,7 @@ struct Run<'a> {
     scenario: &'a Scenario,
     engine: Engine,
     rng: Rng,
-    heap: BinaryHeap<Reverse<(u64, u64, Ev)>>,
-    seq: u64,
+    events: EventQueue<Ev>,
     items: Vec<Item>,
     cursors: Vec<Cursor>,
     queue_len: Vec<u32>,
@@ -161,7 +159,10 @@ struct Run<'a> {
 
 /// Runs one replication with the given seed.
 pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
-    let engine = Engine::new(tenant.routing.clone()).expect("the tenant's routing setup is valid");
+    // Simulated agents answer every offer at once: their desks auto-accept.
+    let mut routing = tenant.routing.clone();
+    routing.agents.iter_mut().for_each(|a| a.auto_accept = true);
+    let engine = Engine::new(routing).expect("the tenant's routing setup is valid");
     let intervals = scenario.intervals as usize;
     let queues = tenant.routing.queues.len();
     let mut run = Run {
@@ -169,8 +170,7 @@ pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
         scenario,
         engine,
         rng: Rng::new(seed),
-        heap: BinaryHeap::new(),
-        seq: 0,
+        events: EventQueue::new(),
         items: Vec::new(),
         cursors: scenario
             .streams
@@ -205,8 +205,7 @@ fn ms(d: Duration) -> u64 {
 
 impl Run<'_> {
     fn push(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, ev)));
+        self.events.push(at, ev);
     }
 
     fn start(&mut self) {
@@ -217,9 +216,8 @@ impl Run<'_> {
         } else {
             for shift in &self.scenario.shifts {
                 let (agent, from, to) = (shift.agent.0, ms(shift.from), ms(shift.to));
-                self.seq += 2;
-                self.heap.push(Reverse((from, self.seq - 1, Ev::ShiftStart(agent))));
-                self.heap.push(Reverse((to, self.seq, Ev::ShiftEnd(agent))));
+                self.push(from, Ev::ShiftStart(agent));
+                self.push(to, Ev::ShiftEnd(agent));
             }
         }
         for s in 0..self.scenario.streams.len() {
@@ -264,7 +262,7 @@ impl Run<'_> {
     fn main_loop(&mut self) {
         let end = self.horizon_ms + ms(self.scenario.drain);
         loop {
-            let next_ev = self.heap.peek().map(|Reverse((t, _, _))| *t);
+            let next_ev = self.events.peek_time();
             let next_timer = self.engine.poll_timeout().map(Timestamp::as_millis);
             let timer_first = match (next_timer, next_ev) {
                 (Some(t), Some(e)) => t <= e,
@@ -281,7 +279,7 @@ impl Run<'_> {
                 self.drain(t);
                 continue;
             }
-            let Reverse((t, _, ev)) = self.heap.pop().expect("checked");
+            let (t, ev) = self.events.pop().expect("checked");
             if t > end {
                 break;
             }
@@ -338,9 +336,8 @@ impl Run<'_> {
         ((t / self.interval_ms) as usize).min(self.scenario.intervals as usize - 1)
     }
 
-    /// Processes the engine's events: every offer is accepted on the spot.
+    /// Processes the engine's events; offers come accepted (auto-accept).
     fn drain(&mut self, t: u64) {
-        let now = Timestamp::from_millis(t);
         while let Some(record) = self.engine.poll_event() {
             match record.event {
                 Event::Queued { queue, .. } => {
@@ -352,8 +349,7 @@ impl Run<'_> {
                     let c = &mut self.result.queues[queue.index()][here];
                     c.max_queue = c.max_queue.max(self.queue_len[queue.index()]);
                 }
-                Event::Offered { interaction, agent, .. } => {
-                    self.engine.handle(now, Command::Accept { interaction, agent }).expect("just offered");
+                Event::Accepted { interaction, agent } => {
                     let item = &mut self.items[interaction.0 as usize - 1];
                     item.answered = true;
                     let stream = &self.scenario.streams[item.stream as usize];
@@ -395,7 +391,7 @@ impl Run<'_> {
                 Event::StepReached { .. }
                 | Event::Transferred { .. }
                 | Event::SkillsChanged { .. }
-                | Event::Accepted { .. }
+                | Event::Offered { .. }
                 | Event::Rejected { .. }
                 | Event::OfferTimedOut { .. }
                 | Event::OfferCancelled { .. }
