@@ -107,7 +107,9 @@ fn start_server(database: &str) -> Result<BenchServer, String> {
         }),
     ];
     store.commit("bench", Batch { accounts: &accounts, ..Batch::default() }).map_err(|e| e.to_string())?;
-    let server = sb_server::spawn(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"))
+    // Every simulated customer comes from 127.0.0.1: no limit on chats per address.
+    let limits = sb_server::throttle::Limits::new(usize::MAX);
+    let server = sb_server::spawn_with(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"), limits)
         .map_err(|e| format!("{e:#}"))?;
     Ok(BenchServer { server, admin_token })
 }

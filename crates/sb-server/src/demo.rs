@@ -55,7 +55,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let agents: Vec<String> = config.agents.iter().map(|a| a.id.as_str().to_string()).collect();
     let names: Vec<String> = config.agents.iter().map(|a| a.name.clone()).collect();
     create_users(&mut *store, &tenant, &agents, &names)?;
-    let server = crate::spawn(vec![(config.clone(), store)], args.listen)?;
+    // The simulated customers all come from this machine's address.
+    let limits = crate::throttle::Limits::new(usize::MAX);
+    let server = crate::spawn_with(vec![(config.clone(), store)], args.listen, limits)?;
     let base = format!("http://{}", server.addr);
     {
         use std::io::Write as _;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod dispatcher;
 pub mod http;
 pub mod tenant;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,6 +34,9 @@ pub struct ServeArgs {
     /// is printed on start.
     #[arg(long, short = 'l', value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Web chats one client address may open per minute (more get 429).
+    #[arg(long, value_name = "N", default_value_t = throttle::CHATS_PER_MINUTE)]
+    pub chats_per_minute_per_address: usize,
 }
 
 /// Loads every tenant's configuration and opens a store connection for each.
@@ -60,7 +64,8 @@ pub fn open_tenants(
 /// Runs `switchboard serve` until interrupted.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tenants = open_tenants(&args.config, &args.database)?;
-    let server = spawn(tenants, args.listen)?;
+    let limits = throttle::Limits::new(args.chats_per_minute_per_address);
+    let server = spawn_with(tenants, args.listen, limits)?;
     // Scripts and tests read these lines (the first administrators' passwords, then the
     // address). A closed standard output is no reason to stop serving.
     {
@@ -102,10 +107,20 @@ impl Spawned {
     }
 }
 
-/// Rebuilds each tenant from its store and serves them all on `listen` in the background.
+/// Rebuilds each tenant from its store and serves them all on `listen` in the background,
+/// with the default limits.
 pub fn spawn(
     tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>,
     listen: SocketAddr,
+) -> anyhow::Result<Spawned> {
+    spawn_with(tenants, listen, throttle::Limits::default())
+}
+
+/// [`spawn`] with the given limits on unauthenticated calls.
+pub fn spawn_with(
+    tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>,
+    listen: SocketAddr,
+    limits: throttle::Limits,
 ) -> anyhow::Result<Spawned> {
     let keyring = auth::SharedKeyring::default();
     let mut handles = HashMap::new();
@@ -143,7 +158,7 @@ pub fn spawn(
         };
         handles.insert(directory.tenant.clone(), handle);
     }
-    let state = http::AppState { tenants: Arc::new(handles), keyring };
+    let state = http::AppState { tenants: Arc::new(handles), keyring, limits: Arc::new(std::sync::Mutex::new(limits)) };
     let (bound_tx, bound_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     let http = std::thread::Builder::new()

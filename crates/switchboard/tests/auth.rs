@@ -259,4 +259,34 @@ fn tenants_are_isolated(database: &str, scratch: &Scratch) {
     assert_eq!(server.call_as(None, "GET", "/api/v1/chat/initech", None).0, 404);
 }
 
+/// Guessing passwords and flooding the chat widget are held back (429), and say for how long.
+#[test]
+fn sign_in_failures_and_chat_floods_are_limited() {
+    let scratch = Scratch::new();
+    let config = scratch.file("tenant.yaml", TENANT);
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--chats-per-minute-per-address", "3"]);
+    let password = server.admin_password("restart-test");
+    let attempt = |pw: &str| {
+        let body = json!({"tenant": "restart-test", "username": "admin", "password": pw}).to_string();
+        server.call_as(None, "POST", "/api/v1/login", Some(&body))
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("not-the-password").0, 401);
+    }
+    let (status, answer) = attempt(&password);
+    assert_eq!((status, code(&answer)), (429, "too_many_requests"), "even the right password waits: {answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("try again in 15 minute(s)"), "{answer}");
+    // The session made before still works; only signing in waits.
+    assert_eq!(server.call("GET", "/api/v1/me", None).0, 200);
+
+    for n in 0..3 {
+        let (status, _) = server.call_as(None, "POST", "/api/v1/chat/restart-test", Some(r#"{"name": "x"}"#));
+        assert_eq!(status, 201, "chat {n}");
+    }
+    let (status, answer) = server.call_as(None, "POST", "/api/v1/chat/restart-test", Some(r#"{"name": "x"}"#));
+    assert_eq!((status, code(&answer)), (429, "too_many_requests"));
+    let (_, queues) = server.call("GET", "/api/v1/queues", None);
+    assert_eq!(queues[0]["waiting"], 3, "the refused chat was not stored");
+}
+
 on_both_backends!(credentials_are_checked, roles_limit_what_users_do, tenants_are_isolated);

@@ -75,10 +75,12 @@ pub struct MeDto {
 }
 
 /// Signs in with a password and starts a browser session (12 hours). Every attempt,
-/// successful or not, is audited.
+/// successful or not, is audited. After 5 failures in 15 minutes for one user, or from one
+/// address, sign-in is refused (429) until the oldest failure is 15 minutes old.
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts", request_body = LoginDto,
     responses((status = 200, body = SessionDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub(super) async fn login(
     State(state): State<AppState>,
     super::Source(source): super::Source,
@@ -86,6 +88,19 @@ pub(super) async fn login(
 ) -> Result<Response, ApiError> {
     let Json(dto) = body?;
     let refused = || ApiError::unauthenticated("unknown tenant, user or password");
+    // Too many failures for this user or from this address: refused before any check.
+    let user_key = format!("{}/{}", dto.tenant, dto.username);
+    let source_key = format!("ip:{source}");
+    {
+        let mut limits = state.limits.lock().expect("limits lock");
+        let now = now_ms();
+        if let Err(wait) = limits.sign_in.check(&user_key, now).and(limits.sign_in.check(&source_key, now)) {
+            return Err(ApiError::too_many(format!(
+                "too many failed sign-ins; try again in {} minute(s)",
+                (wait + 59_999) / 60_000
+            )));
+        }
+    }
     let tenant = state.tenant(&dto.tenant).cloned().ok_or_else(refused)?;
     let user = state.keyring.read().expect("keyring lock").user(&dto.tenant, &dto.username).cloned();
     let hash = user.as_ref().map_or_else(|| auth::decoy_hash().to_string(), |u| u.password_hash.clone());
@@ -110,12 +125,18 @@ pub(super) async fn login(
                 Some(u) if u.disabled => "user disabled",
                 Some(_) => "wrong password",
             };
+            {
+                let mut limits = state.limits.lock().expect("limits lock");
+                limits.sign_in.record(&user_key, now);
+                limits.sign_in.record(&source_key, now);
+            }
             // Known tenant: the failure is audited there.
             let audit = vec![entry("session.login_failed", why)];
             ask(&tenant, |reply| Request::Accounts { changes: Vec::new(), audit, reply }).await??;
             return Err(refused());
         }
     };
+    state.limits.lock().expect("limits lock").sign_in.clear(&user_key);
     let secret = auth::new_secret();
     let expires_at_ms = now + auth::SESSION_TTL_MS;
     let token = TokenRecord {

@@ -76,12 +76,13 @@ pub(super) async fn widget_info(
 }
 
 /// Opens a chat: the customer joins a chat queue and gets a credential for this
-/// conversation (messages, the event stream, the survey).
+/// conversation (messages, the event stream, the survey). At most 30 a minute from one
+/// address.
 #[utoipa::path(post, path = "/api/v1/chat/{tenant}", tag = "chat", request_body = NewChatDto,
     params(("tenant" = String, Path, description = "The tenant's id")),
     responses((status = 201, body = ChatDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(super) async fn start(
     State(state): State<AppState>,
     super::Source(source): super::Source,
@@ -90,6 +91,14 @@ pub(super) async fn start(
 ) -> Result<(StatusCode, Json<ChatDto>), ApiError> {
     let (_, handle) = tenant(&state, id)?;
     let Json(dto) = body?;
+    {
+        let mut limits = state.limits.lock().expect("limits lock");
+        let (key, now) = (format!("ip:{source}"), now_ms());
+        if limits.chats.check(&key, now).is_err() {
+            return Err(ApiError::too_many("too many chats opened from this address; try again in a minute"));
+        }
+        limits.chats.record(&key, now);
+    }
     let queues = chat_queues(handle);
     let queue_name = match &dto.queue {
         Some(q) if queues.contains(q) => q.clone(),

@@ -68,6 +68,8 @@ pub struct TenantHandle {
 pub struct AppState {
     pub tenants: Arc<HashMap<String, TenantHandle>>,
     pub keyring: SharedKeyring,
+    /// Limits on sign-in failures and chats opened without a credential.
+    pub limits: Arc<std::sync::Mutex<crate::throttle::Limits>>,
 }
 
 impl AppState {
@@ -309,6 +311,15 @@ impl ApiError {
         ApiError { status: StatusCode::BAD_REQUEST, code: "malformed_json", message: message.into(), field: None }
     }
 
+    fn too_many(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_requests",
+            message: message.into(),
+            field: None,
+        }
+    }
+
     fn unauthenticated(message: impl Into<String>) -> ApiError {
         ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthenticated", message: message.into(), field: None }
     }
@@ -346,7 +357,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// `malformed_json`, `too_large`, `unsupported_media_type`, `invalid_path`, `invalid_field`,
     /// `unauthenticated`, `token_expired`, `user_disabled`, `forbidden`, `not_found`,
-    /// `conflict`, `storage_failed` or `unavailable`.
+    /// `conflict`, `too_many_requests`, `storage_failed` or `unavailable`.
     code: String,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -88,8 +88,13 @@ impl Server {
 
     /// Serves several tenants.
     pub fn start_tenants(configs: &[&Path], database: &str) -> Server {
+        Server::start_with(configs, database, &[])
+    }
+
+    /// Serves tenants with more options of `serve`.
+    pub fn start_with(configs: &[&Path], database: &str, options: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-        command.args(["serve", "--listen", "127.0.0.1:0", "--database", database]);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--database", database]).args(options);
         for config in configs {
             command.arg("--config").arg(config);
         }
