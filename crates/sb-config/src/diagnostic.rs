@@ -122,7 +122,7 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Collects diagnostics for one file while it is being loaded.
 #[derive(Debug)]
-pub(crate) struct Sink {
+pub struct Sink {
     file: String,
     diagnostics: Vec<Diagnostic>,
 }

@@ -24,11 +24,11 @@ mod model;
 mod scenario;
 mod suggest;
 mod validate;
-mod yaml;
+pub mod yaml;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Report, Severity};
+pub use diagnostic::{Diagnostic, Report, Severity, Sink};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
@@ -37,8 +37,7 @@ pub use model::{
     Stage, Step, Strategy, Tenant, TenantConfig, Webhook,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
-
-use diagnostic::Sink;
+pub use suggest::{closest, did_you_mean};
 
 /// A configuration file that could not be loaded; the report says why, line by line.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -5,7 +5,7 @@
 //! neighbours, ignoring case). A suggestion is only made when it is close enough to be a typo.
 
 /// The suffix ` (did you mean "x"?)` for the closest candidate, or an empty string.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     match closest(word, candidates) {
         Some(best) => format!(" (did you mean {best:?}?)"),
         None => String::new(),
@@ -14,7 +14,7 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = 
 
 /// The candidate closest to `word`, if it is within a third of the word's length (at least one
 /// edit). Ties go to the earliest candidate.
-pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {

@@ -6,13 +6,16 @@
 //! what a configuration file needs: one document of scalars, lists and mappings with plain keys.
 //! Anchors, aliases and tags are reported as problems. A syntax error ends the parse, because
 //! nothing after it can be trusted.
+//!
+//! The module is public so that other crates reading YAML files of their own (contact flows in
+//! `sb-flow`) decode them the same way and report problems with the same positions.
 
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A position in the source text; both numbers start at 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Pos {
+pub struct Pos {
     pub line: u32,
     pub column: u32,
 }
@@ -32,14 +35,14 @@ impl Pos {
 
 /// One value of the tree and where it starts.
 #[derive(Debug, Clone)]
-pub(crate) struct Node {
+pub struct Node {
     pub pos: Pos,
     pub kind: Kind,
 }
 
 /// The shape of a [`Node`].
 #[derive(Debug, Clone)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// An empty value, `~` or `null`.
     Null,
     /// Any other scalar, with its text as written. `quoted` is true for every style except
@@ -57,7 +60,7 @@ pub(crate) enum Kind {
 
 /// One `key: value` pair of a mapping.
 #[derive(Debug, Clone)]
-pub(crate) struct Entry {
+pub struct Entry {
     pub key: String,
     pub key_pos: Pos,
     pub value: Node,
@@ -65,7 +68,7 @@ pub(crate) struct Entry {
 
 /// A problem found while reading the YAML itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct YamlError {
+pub struct YamlError {
     pub pos: Pos,
     /// The field path of the node, as far as the tree was built.
     pub path: String,
@@ -73,13 +76,13 @@ pub(crate) struct YamlError {
 }
 
 /// Appends a field name to a field path such as `queues[1]`.
-pub(crate) fn join(path: &str, key: &str) -> String {
+pub fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
 /// The result of [`parse`]: the tree if there is one, and the problems found on the way.
 #[derive(Debug)]
-pub(crate) struct Parsed {
+pub struct Parsed {
     /// `None` after a syntax error or when the file holds no document at all.
     pub root: Option<Node>,
     pub errors: Vec<YamlError>,
@@ -101,7 +104,7 @@ impl Node {
 }
 
 /// Parses `text` as a single YAML document.
-pub(crate) fn parse(text: &str) -> Parsed {
+pub fn parse(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::default();

@@ -20,6 +20,7 @@ macro_rules! say_raw {
 
 mod bench;
 mod config_cmd;
+mod flow;
 mod progress;
 mod simulate;
 mod wfm;
@@ -53,6 +54,9 @@ enum Command {
     /// Work with tenant configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Work with contact flows (IVR): check them, or walk a call through one in text.
+    #[command(subcommand)]
+    Flow(FlowCommand),
     /// Simulate a day (or more) of contacts against a tenant's routing, with replications
     /// and confidence intervals; prints a summary and writes JSON, CSV and an SVG chart.
     Simulate(simulate::SimulateArgs),
@@ -76,6 +80,16 @@ enum ConfigCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum FlowCommand {
+    /// Validate flow files and report every problem with file, line, column and field:
+    /// unknown nodes and names, missing branches, unreachable nodes, loops without a way
+    /// out. Exits with status 1 if any file has an error.
+    Check(flow::CheckArgs),
+    /// Simulate a call through a flow in text: `switchboard flow run FLOW --digits 1,3`.
+    Run(flow::RunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +119,8 @@ fn main() -> ExitCode {
             sb_server::serve(args)
         }
         Command::Config(ConfigCommand::Check { files }) => return config_cmd::check(&files),
+        Command::Flow(FlowCommand::Check(args)) => return exit(flow::check(args)),
+        Command::Flow(FlowCommand::Run(args)) => return exit(flow::run(args)),
         Command::Simulate(args) => simulate::run(args),
         Command::Staff(args) => wfm::staff(args),
         Command::Forecast(args) => wfm::forecast(args),
@@ -119,6 +135,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit code of a command that decides it, or failure with its error.
+fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
 }
 
 fn init_logging() {

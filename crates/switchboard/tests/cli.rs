@@ -157,3 +157,41 @@ fn simulate_the_demo_and_report_a_bad_scenario() {
     assert!(out.contains("bad.yaml:3:12: error: streams[0].queue: unknown queue \"biling\""), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn flow_check_accepts_the_example_against_the_demo_tenant() {
+    let (code, out) =
+        switchboard(&["flow", "check", "examples/flows/main-menu.yaml", "--config", "examples/demo.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("examples/flows/main-menu.yaml: ok (flow main-menu version"), "{out}");
+}
+
+#[test]
+fn flow_check_reports_problems_and_fails() {
+    let (code, out) = switchboard(&["flow", "check", "crates/sb-flow/test_data/bad/unreachable-node.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unreachable-node.yaml:") && out.contains("cannot be reached"), "{out}");
+    // Names outside the flow are checked against the tenant when one is given.
+    let scratch = std::env::temp_dir().join(format!("sb-flow-cli-{}.yaml", std::process::id()));
+    let flow = "flow: f\nversion: 1\nstart: q\nnodes:\n  q: {queue: biling}\n";
+    std::fs::write(&scratch, flow).unwrap();
+    let (code, out) = switchboard(&["flow", "check", scratch.to_str().unwrap(), "--config", "examples/demo.yaml"]);
+    let _ = std::fs::remove_file(&scratch);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown queue \"biling\"") && out.contains("billing"), "{out}");
+}
+
+#[test]
+fn flow_run_walks_a_call_through_the_menu() {
+    let (code, out) = switchboard(&["flow", "run", "examples/flows/main-menu.yaml", "--digits", "2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("caller presses 2"), "{out}");
+    assert!(out.contains("transfer to queue"), "{out}");
+    let (code, closed) = switchboard(&["flow", "run", "examples/flows/main-menu.yaml", "--closed"]);
+    assert_eq!(code, 0);
+    assert!(closed.contains("closed"), "{closed}");
+    assert_ne!(out, closed);
+    let (code, out) = switchboard(&["flow", "run", "examples/flows/main-menu.yaml", "--digits", "1,x"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("--digits: 'x' is not a key"), "{out}");
+}
