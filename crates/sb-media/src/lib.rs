@@ -1,11 +1,12 @@
 //! Media building blocks for voice calls: G.711 companding, RTP packets, DTMF as RFC 4733
-//! telephone events, WAV files as bytes and a 20 ms packetizer for prompts.
+//! telephone events, WAV files as bytes, a 20 ms packetizer for prompts, and SDP with the
+//! offer/answer rules that pick a call's codec.
 //!
 //! Everything here is sans-IO: parsers take `&[u8]`, writers return `Vec<u8>`, and the
 //! state machines ([`DtmfSender`], [`DtmfReceiver`], [`Player`], [`Bridge`]) take `now` as
 //! an input and are drained with `poll_*`. A driver owns the UDP sockets, the files and the
 //! timers. Standards followed: RFC 3550 (RTP), RFC 3551 (audio profile), RFC 4733
-//! (telephone events), ITU-T G.711.
+//! (telephone events), RFC 8866 (SDP), RFC 3264 (offer/answer), ITU-T G.711.
 //!
 //! **Invariant:** no function in this crate reads a clock, does I/O, or panics on any input
 //! bytes; malformed input is an error value.
@@ -36,6 +37,7 @@ pub mod g711;
 pub mod pacer;
 pub mod relay;
 pub mod rtp;
+pub mod sdp;
 mod time;
 pub mod wav;
 
@@ -46,5 +48,8 @@ pub use g711::Law;
 pub use pacer::{Player, PlayerConfig};
 pub use relay::{Bridge, BridgeConfig, BridgeError};
 pub use rtp::{Extension, PayloadType, RtpError, RtpHeader, RtpPacket, SeqUnwrapper};
+pub use sdp::{
+    AnswerConfig, Direction, MediaDescription, Negotiated, NegotiationError, OfferConfig, SdpError, SessionDescription,
+};
 pub use time::Timestamp;
 pub use wav::{Wav, WavError};

@@ -2,8 +2,9 @@
 //!
 //! This crate is the bottom of Switchboard's SIP stack. It turns bytes from a UDP datagram
 //! ([`parse_datagram`]) or a TCP/TLS stream ([`StreamParser`]) into [`Message`]s and back
-//! ([`Request::to_bytes`], [`Response::to_bytes`]); the sans-IO transaction and dialog layers
-//! and the B2BUA are built on top of it. Header sections must be UTF-8; bodies are bytes.
+//! ([`Request::to_bytes`], [`Response::to_bytes`]). The sans-IO [`transaction`] layer
+//! (RFC 3261 section 17) sits on top of the messages; the dialog layer and the B2BUA will be
+//! built on both. Header sections must be UTF-8; bodies are bytes.
 //! Everything that reaches the network is bounded by [`Limits`] before it is copied.
 //!
 //! ```
@@ -27,6 +28,7 @@ mod method;
 mod parse;
 mod status;
 mod syntax;
+pub mod transaction;
 mod uri;
 mod values;
 
@@ -36,5 +38,9 @@ pub use method::Method;
 pub use parse::{Limits, ParseError, StreamParser, parse_datagram};
 pub use status::StatusCode;
 pub use syntax::{Param, ValueError};
+pub use transaction::{
+    TimerConfig, Timestamp, TransactionError, TransactionEvent, TransactionId, TransactionLayer, TransactionState,
+    Transmit, Transport,
+};
 pub use uri::{Host, Scheme, Uri};
 pub use values::{CSeq, NameAddr, Via};
