@@ -63,9 +63,13 @@ pub enum Request {
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
     /// Users and credentials, stored with their audit entries, then put in the keyring.
+    /// `expected`: users as the handler read them (`None`: absent); if one has changed
+    /// since, by a stored change or an earlier one in the same batch, nothing is stored and
+    /// the answer is a conflict.
     Accounts {
         changes: Vec<AccountChange>,
         audit: Vec<AuditRecord>,
+        expected: Vec<(String, Option<sb_storage::UserRecord>)>,
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
     Audit {
@@ -194,6 +198,9 @@ pub struct AgentDay {
 #[derive(Debug, Default)]
 struct Today {
     date: Option<jiff::civil::Date>,
+    /// The tenant's day `date` in ms since the epoch: its midnight and the next.
+    day_start_ms: i64,
+    day_end_ms: i64,
     /// When counting started: the day's start, or this process's if later.
     since_ms: i64,
     queues: Vec<QueueDay>,
@@ -543,9 +550,13 @@ impl Dispatcher {
             }
         }
         self.engine.restore(now, state).expect("stored interactions are consistent with the configuration");
-        self.today = Today::default();
-        self.roll_day(ms(now));
-        for row in &snapshot_rows {
+        // Today's counts start with the process; a rebuild after a failed append keeps them
+        // (they only ever count what was stored).
+        let fresh = self.today.date.is_none();
+        if fresh {
+            self.roll_day(ms(now));
+        }
+        for row in snapshot_rows.iter().filter(|_| fresh) {
             if let Some(q) = self.directory.queue(&row.record.queue) {
                 let open = Open {
                     queue: q.index(),
@@ -559,6 +570,8 @@ impl Dispatcher {
         self.drain(&mut records);
         self.store.append(&tenant, &records)?;
         self.publish(&records);
+        // Calls logged as lost and wrap-ups ended here leave today's open interactions.
+        records.iter().for_each(|r| self.count(r));
         Ok(summary)
     }
 
@@ -659,6 +672,9 @@ impl Dispatcher {
         let mut records = Vec::new();
         let mut accounts = Vec::new();
         let mut audit = Vec::new();
+        // Users changed by earlier requests of this batch, not yet in the keyring.
+        let mut batch_users: std::collections::HashMap<String, Option<sb_storage::UserRecord>> =
+            std::collections::HashMap::new();
         self.engine.handle_timeout(now);
         self.drain(&mut records);
         let mut answers = Vec::with_capacity(batch.len());
@@ -695,10 +711,30 @@ impl Dispatcher {
                     });
                     Pending::Apply(result, reply)
                 }
-                Request::Accounts { changes, audit: entries, reply } => {
-                    accounts.extend(changes);
-                    audit.extend(entries);
-                    Pending::Apply(Ok(()), reply)
+                Request::Accounts { changes, audit: entries, expected, reply } => {
+                    let keyring = self.keyring.read().expect("keyring lock");
+                    let current = |name: &str| match batch_users.get(name) {
+                        Some(user) => user.clone(),
+                        None => keyring.user(&self.tenant, name).cloned(),
+                    };
+                    let stale = expected.iter().find(|(name, seen)| current(name) != *seen).map(|(n, _)| n.clone());
+                    drop(keyring);
+                    let result = match stale {
+                        Some(name) => Err(RequestError::Conflict(format!(
+                            "user {name:?} was changed meanwhile; reload and retry"
+                        ))),
+                        None => {
+                            for change in &changes {
+                                if let AccountChange::PutUser(u) = change {
+                                    batch_users.insert(u.username.clone(), Some(u.clone()));
+                                }
+                            }
+                            accounts.extend(changes);
+                            audit.extend(entries);
+                            Ok(())
+                        }
+                    };
+                    Pending::Apply(result, reply)
                 }
                 Request::Audit { before, limit, reply } => Pending::Audit(before, limit, reply),
                 Request::Interaction { id, reply } => Pending::Interaction(id, reply),
@@ -837,21 +873,26 @@ impl Dispatcher {
         for q in 0..self.engine.queue_count() {
             let id = QueueId(q as u16);
             let oldest = self.engine.queue_stats(id).and_then(|s| s.oldest_enqueued_at);
-            let name = self.directory.queue_name(id).to_string();
-            self.alerts.check(&self.tenant, q, &name, oldest.map(|t| now.since(t)), ms(now));
+            let name = &self.directory.queues[q];
+            self.alerts.check(&self.tenant, q, name, oldest.map(|t| now.since(t)), ms(now));
         }
     }
 
     /// Starts a new day's counts when the tenant's date changed.
     fn roll_day(&mut self, at_ms: i64) {
-        let date =
-            jiff::Timestamp::from_millisecond(at_ms).map(|t| t.to_zoned(self.directory.time_zone.clone()).date()).ok();
+        // The common case, cheaply: still the same day.
+        if self.today.date.is_some() && (self.today.day_start_ms..self.today.day_end_ms).contains(&at_ms) {
+            return;
+        }
+        let tz = &self.directory.time_zone;
+        let date = jiff::Timestamp::from_millisecond(at_ms).map(|t| t.to_zoned(tz.clone()).date()).ok();
+        let midnight = |d: jiff::civil::Date| d.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_millisecond());
+        let start = date.and_then(midnight).unwrap_or(at_ms);
+        let end = date.and_then(|d| d.tomorrow().ok()).and_then(midnight).unwrap_or(at_ms + 1);
+        (self.today.day_start_ms, self.today.day_end_ms) = (start, end);
         if date == self.today.date {
             return;
         }
-        let start = date
-            .and_then(|d| d.to_zoned(self.directory.time_zone.clone()).ok())
-            .map_or(at_ms, |z| z.timestamp().as_millisecond());
         self.today.date = date;
         self.today.since_ms = if self.today.queues.is_empty() { at_ms.max(start) } else { start };
         self.today.queues = vec![QueueDay::default(); self.directory.queues.len()];

@@ -42,6 +42,13 @@ impl Throttle {
         }
     }
 
+    /// Forgets the key's latest event (an attempt that turned out well).
+    pub fn forget_latest(&mut self, key: &str) {
+        if let Some(times) = self.events.get_mut(key) {
+            times.pop_back();
+        }
+    }
+
     /// Forgets a key's events (a successful sign-in clears the user's failures).
     pub fn clear(&mut self, key: &str) {
         self.events.remove(key);
@@ -95,5 +102,10 @@ mod tests {
         assert_eq!(t.check("a", 1_000), Ok(()));
         t.clear("a");
         assert_eq!(t.check("a", 1_001), Ok(()));
+        for now in [2_000, 2_001, 2_002] {
+            t.record("c", now);
+        }
+        t.forget_latest("c");
+        assert_eq!(t.check("c", 2_003), Ok(()), "two left in the window");
     }
 }

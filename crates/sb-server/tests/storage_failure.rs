@@ -108,3 +108,89 @@ fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
     assert_eq!(rx.try_recv().unwrap()[0].presence, Presence::Offline);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Today's figures count only what was stored, and a rebuild after a failed append keeps
+/// them.
+#[test]
+fn a_failed_append_keeps_todays_figures() {
+    let dir = std::env::temp_dir().join(format!("sb-flaky-today-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
+    let (setup, directory) = sb_server::tenant::build(&config);
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
+    let flaky = Box::new(Flaky { inner: store, failing: failing.clone() });
+    let (mut d, _) = Dispatcher::open(setup, directory, flaky, Default::default()).unwrap();
+    let offered = |d: &mut Dispatcher| {
+        let (tx, mut rx) = oneshot::channel();
+        d.step(vec![Request::Queues { reply: tx }]);
+        rx.try_recv().unwrap()[0].today.offered
+    };
+    create(&mut d).unwrap();
+    create(&mut d).unwrap();
+    assert_eq!(offered(&mut d), 2);
+    failing.store(true, Ordering::SeqCst);
+    assert!(create(&mut d).is_err());
+    failing.store(false, Ordering::SeqCst);
+    assert_eq!(offered(&mut d), 2, "kept through the rebuild, and the refused chat not counted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two requests of one batch that change the same user, each from what it read: the second
+/// finds the user changed and is refused, so neither overwrites the other unseen.
+#[test]
+fn concurrent_changes_to_one_user_conflict() {
+    use sb_storage::{AccountChange, UserRecord};
+    let dir = std::env::temp_dir().join(format!("sb-users-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
+    let (setup, directory) = sb_server::tenant::build(&config);
+    let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
+    let (mut d, _) = Dispatcher::open(setup, directory, store, Default::default()).unwrap();
+    let user = |name: &str, hash: &str| UserRecord {
+        username: name.into(),
+        display_name: name.into(),
+        role: "agent".into(),
+        agent: Some("ann".into()),
+        password_hash: hash.into(),
+        disabled: false,
+        created_at_ms: 0,
+    };
+    let create = |hash: &str| {
+        let (tx, rx) = oneshot::channel();
+        let request = Request::Accounts {
+            changes: vec![AccountChange::PutUser(user("ann", hash))],
+            audit: vec![],
+            expected: vec![("ann".into(), None)],
+            reply: tx,
+        };
+        (request, rx)
+    };
+    let (first, mut first_rx) = create("first");
+    let (second, mut second_rx) = create("second");
+    d.step(vec![first, second]);
+    assert!(first_rx.try_recv().unwrap().is_ok());
+    assert!(matches!(second_rx.try_recv().unwrap(), Err(RequestError::Conflict(_))));
+    // A change based on what is stored now goes through; one based on an old read does not.
+    let (tx, mut rx) = oneshot::channel();
+    let mut disabled = user("ann", "first");
+    disabled.disabled = true;
+    d.step(vec![Request::Accounts {
+        changes: vec![AccountChange::PutUser(disabled.clone())],
+        audit: vec![],
+        expected: vec![("ann".into(), Some(user("ann", "first")))],
+        reply: tx,
+    }]);
+    assert!(rx.try_recv().unwrap().is_ok());
+    let (tx, mut rx) = oneshot::channel();
+    d.step(vec![Request::Accounts {
+        changes: vec![AccountChange::PutUser(user("ann", "stale"))],
+        audit: vec![],
+        expected: vec![("ann".into(), Some(user("ann", "first")))],
+        reply: tx,
+    }]);
+    assert!(matches!(rx.try_recv().unwrap(), Err(RequestError::Conflict(_))), "the stale change would re-enable Ann");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,7 +1,7 @@
 //! The discrete-event simulation: the real routing engine under a virtual clock.
 //!
 //! Events (arrivals, customers' patience running out, conversations ending, shifts starting
-//! and ending) wait in a radix heap ordered by time ([`crate::queue`]); the engine's own timers (routing steps,
+//! and ending) wait in a queue ordered by time ([`crate::queue`]); the engine's own timers (routing steps,
 //! wrap-up) are interleaved through [`Engine::poll_timeout`]. Simulated agents accept every
 //! offer at once. Counters are kept per queue and per reporting interval; an interaction
 //! counts in the interval it arrived in.

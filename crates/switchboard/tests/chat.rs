@@ -44,6 +44,12 @@ fn a_chat_from_start_to_survey(database: &str, scratch: &Scratch) {
     let (status, answer) = say(&ann, &"x".repeat(4001));
     assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("text")), "{answer}");
     assert_eq!(server.raw_as(Some(&ann), "POST", &messages, Some(b"{\"text\": ")).0, 400);
+    // A NUL byte (which PostgreSQL cannot store) is refused before it reaches storage.
+    let (status, answer) = say(&ann, "bad\u{0}byte");
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("text")), "{answer}");
+    let nul_chat = json!({"name": "Eve", "attributes": {"order": "A\u{0}B"}}).to_string();
+    let (status, answer) = server.call_as(None, "POST", "/api/v1/chat/restart-test", Some(&nul_chat));
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("attributes.order")), "{answer}");
     let (status, answer) = say(&ben, "let me in");
     assert_eq!((status, code(&answer)), (403, "forbidden"));
     let (status, answer) = server.call_as(Some(&alice), "POST", &messages, Some(r#"{"text": "hi"}"#));

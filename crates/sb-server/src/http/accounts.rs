@@ -88,7 +88,12 @@ pub(super) async fn login(
 ) -> Result<Response, ApiError> {
     let Json(dto) = body?;
     let refused = || ApiError::unauthenticated("unknown tenant, user or password");
-    // Too many failures for this user or from this address: refused before any check.
+    // A name no user can have is refused before it reaches the audit log.
+    if dto.username.is_empty() || dto.username.len() > 64 || !super::clean_text(&dto.username, false) {
+        return Err(refused());
+    }
+    // Too many failures for this user or from this address: refused before any check. The
+    // attempt counts as a failure until it succeeds, so parallel guesses count too.
     let user_key = format!("{}/{}", dto.tenant, dto.username);
     let source_key = format!("ip:{source}");
     {
@@ -100,6 +105,8 @@ pub(super) async fn login(
                 (wait + 59_999) / 60_000
             )));
         }
+        limits.sign_in.record(&user_key, now);
+        limits.sign_in.record(&source_key, now);
     }
     let tenant = state.tenant(&dto.tenant).cloned().ok_or_else(refused)?;
     let user = state.keyring.read().expect("keyring lock").user(&dto.tenant, &dto.username).cloned();
@@ -125,18 +132,18 @@ pub(super) async fn login(
                 Some(u) if u.disabled => "user disabled",
                 Some(_) => "wrong password",
             };
-            {
-                let mut limits = state.limits.lock().expect("limits lock");
-                limits.sign_in.record(&user_key, now);
-                limits.sign_in.record(&source_key, now);
-            }
             // Known tenant: the failure is audited there.
             let audit = vec![entry("session.login_failed", why)];
-            ask(&tenant, |reply| Request::Accounts { changes: Vec::new(), audit, reply }).await??;
+            ask(&tenant, |reply| Request::Accounts { changes: Vec::new(), audit, expected: Vec::new(), reply })
+                .await??;
             return Err(refused());
         }
     };
-    state.limits.lock().expect("limits lock").sign_in.clear(&user_key);
+    {
+        let mut limits = state.limits.lock().expect("limits lock");
+        limits.sign_in.clear(&user_key);
+        limits.sign_in.forget_latest(&source_key);
+    }
     let secret = auth::new_secret();
     let expires_at_ms = now + auth::SESSION_TTL_MS;
     let token = TokenRecord {
@@ -150,7 +157,7 @@ pub(super) async fn login(
     };
     let changes = vec![AccountChange::PutToken(token)];
     let audit = vec![entry("session.login", "")];
-    ask(&tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    ask(&tenant, |reply| Request::Accounts { changes, audit, expected: Vec::new(), reply }).await??;
     let cookie = format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         auth::SESSION_TTL_MS / 1000
@@ -174,7 +181,7 @@ pub(super) async fn logout(caller: Caller) -> Result<Response, ApiError> {
     let hash = caller.who.token_hash.clone();
     let changes = vec![AccountChange::RevokeToken { hash: hash.clone(), at_ms: now_ms() }];
     let audit = vec![caller.audit("session.logout", format!("token:{}", auth::token_id(&hash)), String::new())];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected: Vec::new(), reply }).await??;
     let mut headers = HeaderMap::new();
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     headers.insert(header::SET_COOKIE, HeaderValue::from_str(&expired).expect("a plain cookie"));
@@ -266,9 +273,7 @@ fn check_user(caller: &Caller, user: &UserRecord, password: Option<&str>) -> Res
     if let Some(p) = password {
         auth::check_password(p).map_err(|e| ApiError::invalid("password", e))?;
     }
-    if user.display_name.chars().count() > 200 {
-        return Err(ApiError::invalid("display_name", "at most 200 characters"));
-    }
+    super::check_text("display_name", &user.display_name, 1, 200, false)?;
     Ok(())
 }
 
@@ -305,7 +310,17 @@ pub(super) async fn create_user(
     let detail = format!("role {}, agent {}", user.role, user.agent.as_deref().unwrap_or("none"));
     let audit = vec![caller.audit("user.create", format!("user:{}", user.username), detail)];
     let changes = vec![AccountChange::PutUser(user.clone())];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    // Stored only if the user still does not exist (two creations of one name race).
+    let expected = vec![(user.username.clone(), None)];
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected, reply })
+        .await
+        .map_err(ApiError::from)?
+        .map_err(|e| match e {
+        crate::dispatcher::RequestError::Conflict(_) => {
+            ApiError::conflict(format!("user {:?} already exists", user.username))
+        }
+        other => other.into(),
+    })?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -314,7 +329,8 @@ pub(super) async fn create_user(
 #[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "accounts", request_body = UserChangeDto,
     params(("username" = String, Path, description = "The user")),
     responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -335,6 +351,8 @@ pub(super) async fn update_user(
         .user(&caller.who.tenant, &username)
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("no user {username:?}")))?;
+    // Stored only if nobody changed the user since it was read here.
+    let expected = vec![(username.clone(), Some(user.clone()))];
     let mut changed = Vec::new();
     if let Some(name) = dto.display_name {
         user.display_name = name;
@@ -378,7 +396,7 @@ pub(super) async fn update_user(
         );
     }
     let audit = vec![caller.audit("user.update", format!("user:{username}"), changed.join(", "))];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected, reply }).await??;
     Ok(Json(user.into()))
 }
 
@@ -452,9 +470,10 @@ pub(super) async fn create_token(
 ) -> Result<(StatusCode, Json<NewTokenAnswerDto>), ApiError> {
     caller.require(Role::Admin)?;
     let Json(dto) = body?;
-    if dto.label.trim().is_empty() || dto.label.chars().count() > 100 {
+    if dto.label.trim().is_empty() {
         return Err(ApiError::invalid("label", "a label has 1 to 100 characters"));
     }
+    super::check_text("label", &dto.label, 1, 100, false)?;
     let username = dto.username.unwrap_or_else(|| caller.who.username.clone());
     if state.keyring.read().expect("keyring lock").user(&caller.who.tenant, &username).is_none() {
         return Err(ApiError::invalid("username", format!("no user {username:?}")));
@@ -478,7 +497,7 @@ pub(super) async fn create_token(
     let detail = format!("for user {}, label {:?}", record.username, record.label);
     let audit = vec![caller.audit("token.create", format!("token:{}", auth::token_id(&record.hash)), detail)];
     let changes = vec![AccountChange::PutToken(record.clone())];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected: Vec::new(), reply }).await??;
     Ok((StatusCode::CREATED, Json(NewTokenAnswerDto { token: secret, info: token_dto(record) })))
 }
 
@@ -502,7 +521,7 @@ pub(super) async fn revoke_token(
         .ok_or_else(|| ApiError::not_found(format!("no token {id:?}")))?;
     let changes = vec![AccountChange::RevokeToken { hash: token.hash, at_ms: now_ms() }];
     let audit = vec![caller.audit("token.revoke", format!("token:{id}"), format!("of user {}", token.username))];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, reply }).await??;
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected: Vec::new(), reply }).await??;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -154,18 +154,13 @@ pub(super) fn check_attributes(attributes: &BTreeMap<String, String>) -> Result<
         ));
     }
     for (k, v) in attributes {
-        if k.is_empty() || k.chars().count() > MAX_ATTRIBUTE_NAME {
+        if k.is_empty() || k.chars().count() > MAX_ATTRIBUTE_NAME || !super::clean_text(k, false) {
             return Err(ApiError::invalid(
                 "attributes",
-                format!("attribute names are 1 to {MAX_ATTRIBUTE_NAME} characters"),
+                format!("attribute names are 1 to {MAX_ATTRIBUTE_NAME} characters, without control characters"),
             ));
         }
-        if v.chars().count() > MAX_ATTRIBUTE_VALUE {
-            return Err(ApiError::invalid(
-                format!("attributes.{k}"),
-                format!("at most {MAX_ATTRIBUTE_VALUE} characters"),
-            ));
-        }
+        super::check_text(&format!("attributes.{k}"), v, 0, MAX_ATTRIBUTE_VALUE, true)?;
     }
     Ok(())
 }
@@ -350,9 +345,7 @@ pub(super) async fn complete(
         return Err(ApiError::invalid("disposition", "a disposition code has 1 to 64 letters, digits, '-' or '_'"));
     }
     let notes = dto.notes.unwrap_or_default();
-    if notes.chars().count() > MAX_MESSAGE {
-        return Err(ApiError::invalid("notes", format!("at most {MAX_MESSAGE} characters")));
-    }
+    super::check_text("notes", &notes, 0, MAX_MESSAGE, true)?;
     let name = caller.tenant.directory.agent_name(agent).to_string();
     let then = if dto.disposition.is_some() || !notes.is_empty() {
         vec![LogEvent::Disposition { interaction: id, agent: name.clone(), code: dto.disposition.clone(), notes }]
@@ -468,6 +461,7 @@ pub(super) async fn post_message(
     if dto.text.trim().is_empty() || length > MAX_MESSAGE {
         return Err(ApiError::invalid("text", format!("a message has 1 to {MAX_MESSAGE} characters, not {length}")));
     }
+    super::check_text("text", &dto.text, 1, MAX_MESSAGE, true)?;
     let message = ask(&caller.tenant, |reply| Request::Post { interaction: id, from, text: dto.text, reply }).await??;
     Ok((StatusCode::CREATED, Json(message.into())))
 }

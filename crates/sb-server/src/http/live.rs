@@ -14,6 +14,10 @@ use crate::dispatcher::LiveEvent;
 /// The event kinds a chat customer sees of their own conversation.
 const CUSTOMER_KINDS: [&str; 6] = ["message", "accepted", "completed", "abandoned", "lost", "offer_timed_out"];
 
+/// The event kinds after which an interaction is no longer with the agent they name.
+const LEAVING: [&str; 6] =
+    ["rejected", "offer_timed_out", "offer_cancelled", "transferred", "completed", "wrap_up_ended"];
+
 /// What one subscriber may see.
 #[derive(Debug)]
 enum Filter {
@@ -30,12 +34,18 @@ impl Filter {
         match self {
             Filter::All => true,
             Filter::Agent { agent, theirs } => {
+                let own = event.agent.as_deref() == Some(agent.as_str());
                 if event.offered_to.as_deref() == Some(agent.as_str())
                     && let Some(id) = event.interaction
                 {
                     theirs.insert(id);
                 }
-                event.agent.as_deref() == Some(agent.as_str()) || event.interaction.is_some_and(|i| theirs.contains(&i))
+                let admitted = own || event.interaction.is_some_and(|i| theirs.contains(&i));
+                // Once the interaction leaves the agent, its later events are someone else's.
+                if own && LEAVING.contains(&event.kind) {
+                    event.interaction.map(|i| theirs.remove(&i));
+                }
+                admitted
             }
             Filter::Customer { interaction } => {
                 event.interaction == Some(*interaction) && CUSTOMER_KINDS.contains(&event.kind)
@@ -114,6 +124,10 @@ mod tests {
         assert!(alice.admits(&event("message", Some(2), None, None)), "the customer's message in her chat");
         assert!(alice.admits(&event("agent_state", None, Some("alice"), None)));
         assert!(!alice.admits(&event("agent_state", None, Some("bob"), None)));
+        // After she rejects it (or transfers, completes...), its messages are not hers.
+        assert!(alice.admits(&event("rejected", Some(2), Some("alice"), None)));
+        assert!(!alice.admits(&event("message", Some(2), None, None)));
+        assert!(!alice.admits(&event("disposition", Some(2), Some("bob"), None)));
 
         let mut customer = Filter::Customer { interaction: 2 };
         assert!(customer.admits(&event("message", Some(2), Some("alice"), None)));

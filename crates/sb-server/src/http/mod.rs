@@ -184,6 +184,28 @@ async fn health(State(state): State<AppState>) -> Result<Json<HealthDto>, ApiErr
     Ok(Json(HealthDto { status: "ok", tenants: state.tenants.len() }))
 }
 
+// ----- Text from clients ----------------------------------------------------------------------
+
+/// Whether text may be stored: no NUL and no control characters (PostgreSQL refuses NUL in
+/// text, and one refused value would fail the whole batch it is stored with), except line
+/// breaks and tabs where `multiline`.
+pub(crate) fn clean_text(text: &str, multiline: bool) -> bool {
+    text.chars().all(|c| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t')))
+}
+
+/// Checks a client's text field: `min..=max` characters, and [`clean_text`].
+pub(crate) fn check_text(field: &str, text: &str, min: usize, max: usize, multiline: bool) -> Result<(), ApiError> {
+    let length = text.chars().count();
+    if length < min || length > max {
+        return Err(ApiError::invalid(field, format!("{min} to {max} characters, not {length}")));
+    }
+    if !clean_text(text, multiline) {
+        let what = if multiline { "control characters other than line breaks and tabs" } else { "control characters" };
+        return Err(ApiError::invalid(field, format!("{what} are not allowed")));
+    }
+    Ok(())
+}
+
 // ----- Who is calling -------------------------------------------------------------------------
 
 /// Milliseconds since the Unix epoch.
