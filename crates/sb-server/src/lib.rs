@@ -2,7 +2,7 @@
 //!
 //! [`serve`] loads and validates the configuration, opens storage, rebuilds the engine from
 //! it (see [`dispatcher`]), starts the dispatcher thread and serves the HTTP API ([`http`])
-//! until interrupted.
+//! until interrupted. With `--sip`, the SIP endpoint of `sb-voice` answers on UDP next to it.
 
 pub mod alerts;
 pub mod auth;
@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// Web chats one client address may open per minute (more get 429).
     #[arg(long, value_name = "N", default_value_t = throttle::CHATS_PER_MINUTE)]
     pub chats_per_minute_per_address: usize,
+    /// Also answer SIP over UDP on this address and port (off by default). Port 0 picks a
+    /// free port; the address in use is printed on start. Without a contact flow wired to
+    /// calls yet, INVITEs are answered 480.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub sip: Option<SocketAddr>,
 }
 
 /// Loads every tenant's configuration and opens a store connection for each.
@@ -65,6 +70,12 @@ pub fn open_tenants(
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tenants = open_tenants(&args.config, &args.database)?;
     let limits = throttle::Limits::new(args.chats_per_minute_per_address);
+    // SIP first, so that a port already taken stops the start before HTTP serves anything;
+    // dropping the server stops it again if HTTP cannot start.
+    let sip = match args.sip {
+        Some(addr) => Some(sb_voice::SipServer::spawn(addr, sip_config()).context("starting SIP")?),
+        None => None,
+    };
     let server = spawn_with(tenants, args.listen, limits)?;
     // Scripts and tests read these lines (the first administrators' passwords, then the
     // address). A closed standard output is no reason to stop serving.
@@ -75,11 +86,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ =
                 writeln!(out, "tenant {tenant}: created user admin with password {password} (shown once; change it)");
         }
+        if let Some(sip) = &sip {
+            let _ = writeln!(out, "switchboard SIP listening on udp:{}", sip.local_addr());
+        }
         let _ = writeln!(out, "switchboard listening on http://{}", server.addr).and_then(|()| out.flush());
     }
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     signals.block_on(async { tokio::signal::ctrl_c().await }).context("waiting for Ctrl-C")?;
+    if let Some(sip) = sip {
+        sip.stop().context("stopping SIP")?;
+    }
     server.stop()
+}
+
+/// The SIP endpoint's settings: the defaults, with To tags that differ from one start of
+/// the process to the next.
+fn sip_config() -> sb_voice::EndpointConfig {
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let tag_prefix = format!("sb{:x}{:x}-", std::process::id(), started.as_millis() % 0xffff_ffff);
+    sb_voice::EndpointConfig { tag_prefix, ..sb_voice::EndpointConfig::default() }
 }
 
 /// Tenants served in the background: a dispatcher thread each, and HTTP on a runtime of its own.

@@ -312,10 +312,7 @@ pub(super) async fn create_user(
     let changes = vec![AccountChange::PutUser(user.clone())];
     // Stored only if the user still does not exist (two creations of one name race).
     let expected = vec![(user.username.clone(), None)];
-    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected, reply })
-        .await
-        .map_err(ApiError::from)?
-        .map_err(|e| match e {
+    ask(&caller.tenant, |reply| Request::Accounts { changes, audit, expected, reply }).await?.map_err(|e| match e {
         crate::dispatcher::RequestError::Conflict(_) => {
             ApiError::conflict(format!("user {:?} already exists", user.username))
         }

@@ -73,6 +73,8 @@ pub struct Server {
     /// The process, when this started it.
     child: Option<Child>,
     pub addr: String,
+    /// The SIP address (`ADDR:PORT`, UDP) the server printed when started with `--sip`.
+    pub sip: Option<String>,
     /// The first administrators' passwords the server printed, by tenant.
     pub admin_passwords: Vec<(String, String)>,
     /// The credential `call` sends: the first tenant's administrator's session when the
@@ -107,10 +109,14 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut admin_passwords = Vec::new();
+        let mut sip = None;
         let addr = loop {
             let line = lines.next().expect("the server printed its address before exiting").unwrap();
             if let Some(rest) = line.strip_prefix("switchboard listening on http://") {
                 break rest.trim().to_string();
+            }
+            if let Some(rest) = line.strip_prefix("switchboard SIP listening on udp:") {
+                sip = Some(rest.trim().to_string());
             }
             if let Some(rest) = line.strip_prefix("tenant ")
                 && let Some((tenant, rest)) = rest.split_once(": created user admin with password ")
@@ -119,7 +125,7 @@ impl Server {
                 admin_passwords.push((tenant.to_string(), password));
             }
         };
-        let mut server = Server { child: Some(child), addr, admin_passwords, token: None };
+        let mut server = Server { child: Some(child), addr, sip, admin_passwords, token: None };
         if let Some((tenant, password)) = server.admin_passwords.first().cloned() {
             server.token = Some(server.login(&tenant, "admin", &password));
         }
@@ -128,7 +134,7 @@ impl Server {
 
     /// A client of a server started elsewhere (it is not stopped when this is dropped).
     pub fn attach(addr: String) -> Server {
-        Server { child: None, addr, admin_passwords: Vec::new(), token: None }
+        Server { child: None, addr, sip: None, admin_passwords: Vec::new(), token: None }
     }
 
     /// The first administrator's password of a tenant, as printed on its first start.
