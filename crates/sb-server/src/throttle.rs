@@ -58,14 +58,18 @@ impl Throttle {
 /// The limits the server applies.
 #[derive(Debug)]
 pub struct Limits {
-    /// Failed sign-ins per `tenant/user` and per client address.
-    pub sign_in: Throttle,
+    /// Failed sign-ins per `tenant/user`.
+    pub sign_in_user: Throttle,
+    /// Failed sign-ins per client address: higher, since a whole contact center may sign in
+    /// from behind one address.
+    pub sign_in_address: Throttle,
     /// Chats opened per client address.
     pub chats: Throttle,
 }
 
 /// Failed sign-ins allowed per user, and per client address, in [`SIGN_IN_WINDOW_MS`].
 pub const SIGN_IN_FAILURES: usize = 5;
+pub const SIGN_IN_FAILURES_PER_ADDRESS: usize = 50;
 pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Chats one client address may open per minute.
 pub const CHATS_PER_MINUTE: usize = 30;
@@ -74,7 +78,8 @@ impl Limits {
     /// The default sign-in limit, and this many chats per address and minute.
     pub fn new(chats_per_minute: usize) -> Limits {
         Limits {
-            sign_in: Throttle::new(SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS),
+            sign_in_user: Throttle::new(SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS),
+            sign_in_address: Throttle::new(SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW_MS),
             chats: Throttle::new(chats_per_minute, 60_000),
         }
     }

@@ -75,7 +75,7 @@ pub struct MeDto {
 }
 
 /// Signs in with a password and starts a browser session (12 hours). Every attempt,
-/// successful or not, is audited. After 5 failures in 15 minutes for one user, or from one
+/// successful or not, is audited. After 5 failures in 15 minutes for one user, or 50 from one
 /// address, sign-in is refused (429) until the oldest failure is 15 minutes old.
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts", request_body = LoginDto,
     responses((status = 200, body = SessionDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -99,14 +99,15 @@ pub(super) async fn login(
     {
         let mut limits = state.limits.lock().expect("limits lock");
         let now = now_ms();
-        if let Err(wait) = limits.sign_in.check(&user_key, now).and(limits.sign_in.check(&source_key, now)) {
+        if let Err(wait) = limits.sign_in_user.check(&user_key, now).and(limits.sign_in_address.check(&source_key, now))
+        {
             return Err(ApiError::too_many(format!(
                 "too many failed sign-ins; try again in {} minute(s)",
                 (wait + 59_999) / 60_000
             )));
         }
-        limits.sign_in.record(&user_key, now);
-        limits.sign_in.record(&source_key, now);
+        limits.sign_in_user.record(&user_key, now);
+        limits.sign_in_address.record(&source_key, now);
     }
     let tenant = state.tenant(&dto.tenant).cloned().ok_or_else(refused)?;
     let user = state.keyring.read().expect("keyring lock").user(&dto.tenant, &dto.username).cloned();
@@ -141,8 +142,8 @@ pub(super) async fn login(
     };
     {
         let mut limits = state.limits.lock().expect("limits lock");
-        limits.sign_in.clear(&user_key);
-        limits.sign_in.forget_latest(&source_key);
+        limits.sign_in_user.clear(&user_key);
+        limits.sign_in_address.forget_latest(&source_key);
     }
     let secret = auth::new_secret();
     let expires_at_ms = now + auth::SESSION_TTL_MS;
