@@ -25,38 +25,7 @@ use sb_config::{Priority, Proficiency, TenantConfig};
 use crate::model::{Digit, Flow, NodeIx, NodeKind, VarName};
 use crate::template::percent_encode;
 
-/// A point in time in milliseconds since an origin the owner chooses: the Unix epoch in
-/// production, zero under a virtual clock. Displays as seconds with three decimals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    pub const ZERO: Timestamp = Timestamp(0);
-
-    pub fn from_millis(ms: u64) -> Timestamp {
-        Timestamp(ms)
-    }
-
-    pub fn as_millis(self) -> u64 {
-        self.0
-    }
-
-    /// The time `d` later, saturating at the end of time.
-    pub fn after(self, d: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-    }
-
-    /// How long after `earlier` this is, or zero if it is not later.
-    pub fn since(self, earlier: Timestamp) -> Duration {
-        Duration::from_millis(self.0.saturating_sub(earlier.0))
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&format!("{}.{:03}", self.0 / 1000, self.0 % 1000))
-    }
-}
+pub use sb_time::Timestamp;
 
 /// Answers whether a business-hours schedule is open at a given time.
 ///

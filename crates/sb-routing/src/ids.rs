@@ -5,7 +5,6 @@
 //! [`Level`] or [`Priority`] proves that it is in range.
 
 use std::fmt;
-use std::time::Duration;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {
@@ -125,36 +124,6 @@ impl Priority {
     }
 }
 
-/// A point in time, in milliseconds since an origin the driver chooses (the Unix epoch in
-/// production, zero under a virtual clock). The engine never reads a clock: every call
-/// that depends on time receives one of these.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    pub const ZERO: Timestamp = Timestamp(0);
-
-    pub fn from_millis(ms: u64) -> Timestamp {
-        Timestamp(ms)
-    }
-
-    pub fn as_millis(self) -> u64 {
-        self.0
-    }
-
-    /// The time `d` later, saturating at the end of time.
-    pub fn after(self, d: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(d.as_millis().try_into().unwrap_or(u64::MAX)))
-    }
-
-    /// How long after `earlier` this is, or zero if it is not later.
-    pub fn since(self, earlier: Timestamp) -> Duration {
-        Duration::from_millis(self.0.saturating_sub(earlier.0))
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&format!("{}.{:03}", self.0 / 1000, self.0 % 1000))
-    }
-}
+/// A point in time in milliseconds; see [`sb_time`]. The engine never reads a clock: every
+/// call that depends on time receives one of these.
+pub use sb_time::Timestamp;

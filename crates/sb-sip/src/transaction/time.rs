@@ -4,49 +4,9 @@
 //! **Invariant:** nothing in this crate reads a clock. The driver maps its clock to these
 //! timestamps; tests use a virtual clock that starts at zero.
 
-use std::fmt;
 use std::time::Duration;
 
-/// A point in time in milliseconds since an origin the owner chooses. Displays as seconds
-/// with three decimals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// The origin.
-    pub const ZERO: Timestamp = Timestamp(0);
-
-    /// The time `ms` milliseconds after the origin.
-    pub fn from_millis(ms: u64) -> Timestamp {
-        Timestamp(ms)
-    }
-
-    /// Milliseconds since the origin.
-    pub fn as_millis(self) -> u64 {
-        self.0
-    }
-
-    /// The time `d` later, saturating at the end of time.
-    pub fn after(self, d: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-    }
-
-    /// The time `ms` milliseconds later, saturating at the end of time.
-    pub fn after_millis(self, ms: u64) -> Timestamp {
-        Timestamp(self.0.saturating_add(ms))
-    }
-
-    /// How long after `earlier` this is, or zero if it is not later.
-    pub fn since(self, earlier: Timestamp) -> Duration {
-        Duration::from_millis(self.0.saturating_sub(earlier.0))
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&format!("{}.{:03}", self.0 / 1000, self.0 % 1000))
-    }
-}
+pub use sb_time::Timestamp;
 
 /// The base timer values of RFC 3261 section 17 (table 4). Every other timer derives from
 /// them: A, E and G start at T1; B, F, H, J, L and M are 64*T1; E and G are capped at T2;
