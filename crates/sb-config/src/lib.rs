@@ -65,6 +65,14 @@ pub fn parse(file_name: &str, text: &str) -> Result<(TenantConfig, Report), Repo
 /// A file that cannot be read, or is not UTF-8, is reported like any other problem. The file
 /// name in diagnostics is `path` as given.
 pub fn check_file(path: &Path) -> Result<(TenantConfig, Report), Report> {
+    let (file_name, text) = read_file(path)?;
+    parse(&file_name, &text)
+}
+
+/// Reads a text file to check, with its name for diagnostics (`path` as given). A file that
+/// cannot be read, or is not UTF-8, becomes a report like any other problem. Shared by every
+/// file format that reports like the configuration (tenant files, scenarios, flows).
+pub fn read_file(path: &Path) -> Result<(String, String), Report> {
     let file_name = path.display().to_string();
     let mut sink = Sink::new(&file_name);
     match std::fs::read(path) {
@@ -74,7 +82,7 @@ pub fn check_file(path: &Path) -> Result<(TenantConfig, Report), Report> {
                 "the file is not UTF-8 text (invalid byte at offset {})",
                 error.utf8_error().valid_up_to()
             )),
-            Ok(text) => return parse(&file_name, &text),
+            Ok(text) => return Ok((file_name, text)),
         },
     }
     Err(sink.into_report())

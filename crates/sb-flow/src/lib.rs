@@ -63,19 +63,8 @@ pub fn parse(file_name: &str, text: &str, known: &KnownNames) -> Result<(Flow, R
 /// A file that cannot be read, or is not UTF-8, is reported like any other problem. The file
 /// name in diagnostics is `path` as given.
 pub fn check_file(path: &Path, known: &KnownNames) -> Result<(Flow, Report), Report> {
-    let file_name = path.display().to_string();
-    let mut sink = Sink::new(&file_name);
-    match std::fs::read(path) {
-        Err(error) => sink.file_error(format!("cannot read the file: {error}")),
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Err(error) => sink.file_error(format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                error.utf8_error().valid_up_to()
-            )),
-            Ok(text) => return parse(&file_name, &text, known),
-        },
-    }
-    Err(sink.into_report())
+    let (file_name, text) = sb_config::read_file(path)?;
+    parse(&file_name, &text, known)
 }
 
 /// Loads the flow at `path`, discarding warnings; use [`check_file`] to see them.
