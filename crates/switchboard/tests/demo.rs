@@ -9,17 +9,39 @@ use std::time::{Duration, Instant};
 
 use common::{Scratch, Server};
 
+/// The demo process, killed when the test ends, failed or not.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn the_demo_serves_a_live_tenant() {
     let scratch = Scratch::new();
     let database = common::sqlite(&scratch);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--database", &database, "--speed", "20", "--chats-per-minute", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut demo = Demo(
+        Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &database,
+                "--speed",
+                "20",
+                "--chats-per-minute",
+                "20",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     let addr = loop {
         let line = lines.next().expect("the demo printed its address").unwrap();
@@ -52,6 +74,4 @@ fn the_demo_serves_a_live_tenant() {
     let (_, agents) = server.call("GET", "/api/v1/agents", None);
     let anna = agents.as_array().unwrap().iter().find(|a| a["agent"] == "anna").unwrap();
     assert_eq!(anna["activity"], "offline", "the human's agent is not simulated");
-    let _ = child.kill();
-    let _ = child.wait();
 }
