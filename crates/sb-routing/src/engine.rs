@@ -193,6 +193,24 @@ pub struct Engine {
     offer_seq: u64,
 }
 
+/// An agent's keys: skills at their levels and queue memberships at level 1, sorted; and for
+/// each index, those of them the index keeps.
+fn agent_keys(
+    skill_count: u32,
+    skills: &[(SkillId, Level)],
+    queues: &[QueueId],
+    indexed_keys: &[Vec<bool>],
+) -> (Vec<Req>, Vec<Vec<Req>>) {
+    let mut levels: BTreeMap<Key, u8> = skills.iter().map(|(s, l)| (u32::from(s.0), l.get())).collect();
+    for q in queues {
+        levels.insert(skill_count + u32::from(q.0), 1);
+    }
+    let levels: Vec<Req> = levels.into_iter().collect();
+    let index_keys =
+        indexed_keys.iter().map(|keys| levels.iter().copied().filter(|(k, _)| keys[*k as usize]).collect()).collect();
+    (levels, index_keys)
+}
+
 fn order_for(strategy: Strategy) -> Order {
     match strategy {
         Strategy::LongestIdle | Strategy::MostSkilled => Order::IdleSince,
@@ -295,21 +313,10 @@ impl Engine {
             .agents
             .into_iter()
             .map(|a| {
-                let mut levels: BTreeMap<Key, u8> = BTreeMap::new();
-                for (s, l) in a.skills {
-                    levels.insert(u32::from(s.0), l.get());
-                }
-                for q in &a.queues {
-                    levels.insert(skill_count + u32::from(q.0), 1);
-                }
-                for key in levels.keys() {
+                let (levels, index_keys) = agent_keys(skill_count, &a.skills, &a.queues, &indexed_keys);
+                for (key, _) in &levels {
                     holders[*key as usize] += 1;
                 }
-                let levels: Vec<Req> = levels.into_iter().collect();
-                let index_keys = indexed_keys
-                    .iter()
-                    .map(|keys| levels.iter().copied().filter(|(k, _)| keys[*k as usize]).collect())
-                    .collect();
                 AgentState {
                     levels,
                     index_keys,
@@ -619,11 +626,16 @@ impl Engine {
     fn accept(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
         let expires_at = self.offered_to(id, agent)?;
         self.timers.remove(&(expires_at, Timer::Offer(id)));
-        let i = self.interactions.get_mut(&id).expect("checked above");
+        self.connect(now, id, agent);
+        Ok(())
+    }
+
+    /// An offered interaction is answered: it stops waiting and is the agent's.
+    fn connect(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
+        let i = self.interactions.get_mut(&id).expect("connecting a known interaction");
         i.state = State::Connected { agent, since: now };
         self.queues[i.queue.index()].waiting -= 1;
         self.emit(now, Event::Accepted { interaction: id, agent });
-        Ok(())
     }
 
     fn reject(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
@@ -1041,10 +1053,7 @@ impl Engine {
         if a.auto_accept {
             // Answered at once: no offer timer, and the interaction stops waiting.
             self.emit(now, Event::Offered { interaction: id, agent, expires_at: now });
-            let i = self.interactions.get_mut(&id).expect("offering a known interaction");
-            i.state = State::Connected { agent, since: now };
-            self.queues[i.queue.index()].waiting -= 1;
-            self.emit(now, Event::Accepted { interaction: id, agent });
+            self.connect(now, id, agent);
         } else {
             self.timers.insert((expires_at, Timer::Offer(id)));
             self.emit(now, Event::Offered { interaction: id, agent, expires_at });
@@ -1157,24 +1166,14 @@ impl Engine {
         if let Some(old) = self.agents[agent.index()].indexed.take() {
             self.index_entries(agent, old, false);
         }
-        let skill_count = self.skill_count;
         let a = &mut self.agents[agent.index()];
         for (key, _) in &a.levels {
             self.holders[*key as usize] -= 1;
         }
-        let mut levels: BTreeMap<Key, u8> = skills.iter().map(|(s, l)| (u32::from(s.0), l.get())).collect();
-        for q in &a.queues {
-            levels.insert(skill_count + u32::from(q.0), 1);
-        }
-        a.levels = levels.into_iter().collect();
+        (a.levels, a.index_keys) = agent_keys(self.skill_count, skills, &a.queues, &self.indexed_keys);
         for (key, _) in &a.levels {
             self.holders[*key as usize] += 1;
         }
-        a.index_keys = self
-            .indexed_keys
-            .iter()
-            .map(|keys| a.levels.iter().copied().filter(|(k, _)| keys[*k as usize]).collect())
-            .collect();
         self.emit(now, Event::SkillsChanged { agent });
         self.after_agent_change(now, agent);
         Ok(())
