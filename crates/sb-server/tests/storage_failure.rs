@@ -73,17 +73,32 @@ fn waiting(d: &mut Dispatcher) -> Vec<u64> {
     rx.try_recv().expect("answered within the step")
 }
 
-#[test]
-fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
-    let dir = std::env::temp_dir().join(format!("sb-flaky-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A dispatcher of the test tenant on a fresh SQLite file whose appends fail while the
+/// returned flag is set; the directory is removed when the guard is dropped.
+fn flaky_dispatcher(name: &str) -> (Dispatcher, Arc<AtomicBool>, Scratch) {
+    let dir = std::env::temp_dir().join(format!("sb-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
     let (setup, directory) = sb_server::tenant::build(&config);
     let failing = Arc::new(AtomicBool::new(false));
     let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
     let flaky = Box::new(Flaky { inner: store, failing: failing.clone() });
-    let (mut d, _) = Dispatcher::open(setup, directory, flaky, Default::default()).unwrap();
+    let (d, _) = Dispatcher::open(setup, directory, flaky, Default::default()).unwrap();
+    (d, failing, Scratch(dir))
+}
+
+/// A directory removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
+    let (mut d, failing, _scratch) = flaky_dispatcher("flaky");
 
     let first = create(&mut d).unwrap();
     failing.store(true, Ordering::SeqCst);
@@ -106,22 +121,13 @@ fn a_failed_append_keeps_nothing_and_the_tenant_recovers() {
     let (tx, mut rx) = oneshot::channel();
     d.step(vec![Request::Agents { reply: tx }]);
     assert_eq!(rx.try_recv().unwrap()[0].presence, Presence::Offline);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Today's figures count only what was stored, and a rebuild after a failed append keeps
 /// them.
 #[test]
 fn a_failed_append_keeps_todays_figures() {
-    let dir = std::env::temp_dir().join(format!("sb-flaky-today-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
-    let (setup, directory) = sb_server::tenant::build(&config);
-    let failing = Arc::new(AtomicBool::new(false));
-    let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
-    let flaky = Box::new(Flaky { inner: store, failing: failing.clone() });
-    let (mut d, _) = Dispatcher::open(setup, directory, flaky, Default::default()).unwrap();
+    let (mut d, failing, _scratch) = flaky_dispatcher("flaky-today");
     let offered = |d: &mut Dispatcher| {
         let (tx, mut rx) = oneshot::channel();
         d.step(vec![Request::Queues { reply: tx }]);
@@ -134,7 +140,6 @@ fn a_failed_append_keeps_todays_figures() {
     assert!(create(&mut d).is_err());
     failing.store(false, Ordering::SeqCst);
     assert_eq!(offered(&mut d), 2, "kept through the rebuild, and the refused chat not counted");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Two requests of one batch that change the same user, each from what it read: the second
@@ -142,13 +147,7 @@ fn a_failed_append_keeps_todays_figures() {
 #[test]
 fn concurrent_changes_to_one_user_conflict() {
     use sb_storage::{AccountChange, UserRecord};
-    let dir = std::env::temp_dir().join(format!("sb-users-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (config, _) = sb_config::parse("tenant.yaml", TENANT).unwrap();
-    let (setup, directory) = sb_server::tenant::build(&config);
-    let store = sb_storage::open(&format!("sqlite:{}", dir.join("s.db").display())).unwrap();
-    let (mut d, _) = Dispatcher::open(setup, directory, store, Default::default()).unwrap();
+    let (mut d, _, _scratch) = flaky_dispatcher("users");
     let user = |name: &str, hash: &str| UserRecord {
         username: name.into(),
         display_name: name.into(),
@@ -192,5 +191,4 @@ fn concurrent_changes_to_one_user_conflict() {
         reply: tx,
     }]);
     assert!(matches!(rx.try_recv().unwrap(), Err(RequestError::Conflict(_))), "the stale change would re-enable Ann");
-    let _ = std::fs::remove_dir_all(&dir);
 }

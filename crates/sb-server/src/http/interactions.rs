@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::Path;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
-use sb_routing::{Channel, Command, InteractionId, Level, Priority, TransferTarget};
+use sb_routing::{Channel, Command, InteractionId, Priority, TransferTarget};
 use sb_storage::{LogEvent, MessageRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -198,16 +198,7 @@ pub(super) async fn create(
                 .ok_or_else(|| ApiError::invalid("priority", format!("priority must be from 1 to 10, not {p}")))?,
         ),
     };
-    let mut requirements = Vec::new();
-    for (name, level) in &dto.skills {
-        let skill = dir
-            .skill(name)
-            .ok_or_else(|| ApiError::invalid(format!("skills.{name}"), format!("unknown skill {name:?}")))?;
-        let level = Level::new(*level).ok_or_else(|| {
-            ApiError::invalid(format!("skills.{name}"), format!("proficiency must be from 1 to 5, not {level}"))
-        })?;
-        requirements.push((skill, level));
-    }
+    let requirements = super::skill_levels(dir, &dto.skills)?;
     check_attributes(&dto.attributes)?;
     let new = NewRequest {
         channel,

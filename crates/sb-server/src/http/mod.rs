@@ -206,6 +206,26 @@ pub(crate) fn check_text(field: &str, text: &str, min: usize, max: usize, multil
     Ok(())
 }
 
+/// Reads `{"skill": level, ...}` into the engine's ids and levels, naming the entry at fault
+/// as `skills.NAME`.
+pub(crate) fn skill_levels(
+    dir: &Directory,
+    skills: &std::collections::BTreeMap<String, u8>,
+) -> Result<Vec<(sb_routing::SkillId, sb_routing::Level)>, ApiError> {
+    skills
+        .iter()
+        .map(|(name, level)| {
+            let field = format!("skills.{name}");
+            let skill = dir.skill(name).ok_or_else(|| {
+                ApiError::invalid(&field, format!("unknown skill {name:?}; known skills: {}", dir.skills.join(", ")))
+            })?;
+            let level = sb_routing::Level::new(*level)
+                .ok_or_else(|| ApiError::invalid(&field, format!("proficiency must be from 1 to 5, not {level}")))?;
+            Ok((skill, level))
+        })
+        .collect()
+}
+
 // ----- Who is calling -------------------------------------------------------------------------
 
 /// Milliseconds since the Unix epoch.

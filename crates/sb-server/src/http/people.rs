@@ -279,16 +279,7 @@ pub(super) async fn set_skills(
     let dir = &caller.tenant.directory;
     let id = dir.agent(&agent).ok_or_else(|| ApiError::not_found(format!("unknown agent {agent:?}")))?;
     let Json(dto) = body?;
-    let mut skills = Vec::new();
-    for (name, level) in &dto.skills {
-        let field = format!("skills.{name}");
-        let skill = dir.skill(name).ok_or_else(|| {
-            ApiError::invalid(&field, format!("unknown skill {name:?}; known skills: {}", dir.skills.join(", ")))
-        })?;
-        let level = sb_routing::Level::new(*level)
-            .ok_or_else(|| ApiError::invalid(&field, format!("proficiency must be from 1 to 5, not {level}")))?;
-        skills.push((skill, level));
-    }
+    let skills = super::skill_levels(dir, &dto.skills)?;
     let detail = dto.skills.iter().map(|(s, l)| format!("{s}:{l}")).collect::<Vec<_>>().join(", ");
     let audit = Some(caller.audit("agent.skills", format!("agent:{agent}"), detail));
     let then =
