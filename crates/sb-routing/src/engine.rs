@@ -80,6 +80,8 @@ struct AgentState {
     reported: (AgentActivity, Presence),
     /// How the agent is currently entered in the indexes: channel mask and sort keys.
     indexed: Option<(u8, SortKeys)>,
+    /// Bumped whenever the agent's index entries stop being valid (see [`crate::index`]).
+    generation: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -331,6 +333,7 @@ impl Engine {
                     last_offer: 0,
                     reported: (AgentActivity::Offline, Presence::Offline),
                     indexed: None,
+                    generation: 0,
                 }
             })
             .collect();
@@ -961,14 +964,14 @@ impl Engine {
         let mut best: Option<(u8, Entry)> = None;
         for clause in &self.criteria.get(criteria).clauses {
             let eligible = |e: &Entry| {
-                let agent = AgentId(e.2);
-                !declined.contains(&agent) && clause.matches(&self.agents[agent.index()].levels)
+                let agent = &self.agents[e.2 as usize];
+                agent.generation == e.3 && !declined.contains(&AgentId(e.2)) && clause.matches(&agent.levels)
             };
             let found = match clause.rank {
                 Some(rank) if most_skilled => {
                     let min = clause.reqs.iter().find(|r| r.0 == rank).map_or(1, |r| r.1);
                     (min..=Level::MAX.get()).rev().find_map(|level| {
-                        index.set(channel, rank, level).iter().find(|e| eligible(e)).map(|e| (u8::MAX - level, *e))
+                        index.set(channel, rank, level).find(|e| eligible(e)).map(|e| (u8::MAX - level, *e))
                     })
                 }
                 _ => {
@@ -1141,15 +1144,21 @@ impl Engine {
     /// Inserts or removes an agent's entries in the availability indexes: one per channel
     /// of `mask`, index, and key the agent holds that the index keeps.
     fn index_entries(&mut self, agent: AgentId, (mask, keys): (u8, SortKeys), insert: bool) {
-        let a = &self.agents[agent.index()];
+        if !insert {
+            // Every entry of the agent goes stale at once; the sets only count them out.
+            let a = &mut self.agents[agent.index()];
+            a.generation = a.generation.wrapping_add(1);
+        }
+        let agents = &self.agents;
+        let a = &agents[agent.index()];
+        let live = |e: &Entry| agents[e.2 as usize].generation == e.3;
         for c in Channel::ALL.into_iter().filter(|c| mask & (1 << c.index()) != 0) {
             for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(&keys).zip(&a.index_keys) {
                 for &(key, level) in held {
-                    let entry = (k1, k2, agent.0);
                     if insert {
-                        ix.insert(c, key, level, entry);
+                        ix.insert(c, key, level, (k1, k2, agent.0, a.generation));
                     } else {
-                        ix.remove(c, key, level, &entry);
+                        ix.remove(c, key, level, live);
                     }
                 }
             }

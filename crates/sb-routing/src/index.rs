@@ -5,8 +5,15 @@
 //! the order a strategy prefers them. Finding the best agent walks at most five of these
 //! sets (the levels at or above a minimum) from the front, instead of scanning every agent.
 //! An index exists only for each ordering that some queue's strategy uses.
+//!
+//! Each set is a sorted deque. Removal is lazy: an entry carries the agent's generation, the
+//! engine bumps an agent's generation when its entries stop being valid, and readers skip
+//! entries whose generation is old ([`AvailIndex::remove`] only counts them, drops them
+//! from the ends, and compacts a set once most of it is stale). Agents mostly join a set at
+//! its back (they became idle now) and leave it at its front (the longest idle was chosen),
+//! so both are constant time, where an ordered tree paid a search for each.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
 use crate::criteria::Key;
 use crate::ids::{Channel, Level};
@@ -22,21 +29,29 @@ pub(crate) enum Order {
     Load,
 }
 
-/// An entry: the two sort keys, then the agent, which makes entries unique.
-pub(crate) type Entry = (u64, u64, u32);
+/// An entry: the two sort keys, the agent, and the agent's generation when it was entered
+/// (an entry is live while the agent's generation is unchanged).
+pub(crate) type Entry = (u64, u64, u32, u32);
+
+#[derive(Debug, Default)]
+struct Set {
+    /// Live and stale entries, in preference order.
+    entries: VecDeque<Entry>,
+    live: usize,
+}
 
 #[derive(Debug)]
 pub(crate) struct AvailIndex {
     pub order: Order,
     key_count: usize,
-    sets: Vec<BTreeSet<Entry>>,
+    sets: Vec<Set>,
 }
 
 const LEVELS: usize = Level::MAX.get() as usize;
 
 impl AvailIndex {
     pub fn new(order: Order, key_count: usize) -> AvailIndex {
-        let sets = (0..Channel::ALL.len() * key_count * LEVELS).map(|_| BTreeSet::new()).collect();
+        let sets = (0..Channel::ALL.len() * key_count * LEVELS).map(|_| Set::default()).collect();
         AvailIndex { order, key_count, sets }
     }
 
@@ -46,23 +61,44 @@ impl AvailIndex {
 
     pub fn insert(&mut self, channel: Channel, key: Key, level: u8, entry: Entry) {
         let slot = self.slot(channel, key, level);
-        self.sets[slot].insert(entry);
+        let set = &mut self.sets[slot];
+        set.live += 1;
+        if set.entries.back().is_none_or(|last| *last < entry) {
+            set.entries.push_back(entry);
+        } else {
+            let at = set.entries.partition_point(|e| *e < entry);
+            set.entries.insert(at, entry);
+        }
     }
 
-    pub fn remove(&mut self, channel: Channel, key: Key, level: u8, entry: &Entry) {
+    /// Counts one entry of the set as gone; the caller has already made it stale, and `live`
+    /// tells live entries from stale ones.
+    pub fn remove(&mut self, channel: Channel, key: Key, level: u8, live: impl Fn(&Entry) -> bool) {
         let slot = self.slot(channel, key, level);
-        self.sets[slot].remove(entry);
+        let set = &mut self.sets[slot];
+        set.live -= 1;
+        while set.entries.front().is_some_and(|e| !live(e)) {
+            set.entries.pop_front();
+        }
+        while set.entries.back().is_some_and(|e| !live(e)) {
+            set.entries.pop_back();
+        }
+        if set.entries.len() > 2 * set.live + 16 {
+            set.entries.retain(|e| live(e));
+        }
     }
 
-    pub fn set(&self, channel: Channel, key: Key, level: u8) -> &BTreeSet<Entry> {
-        &self.sets[self.slot(channel, key, level)]
+    /// The set's entries in preference order, stale ones included.
+    pub fn set(&self, channel: Channel, key: Key, level: u8) -> std::collections::vec_deque::Iter<'_, Entry> {
+        self.sets[self.slot(channel, key, level)].entries.iter()
     }
 
-    /// Every entry holding `key` at `min` or above, merged into preference order.
+    /// Every entry holding `key` at `min` or above, merged into preference order, stale ones
+    /// included.
     pub fn merged(&self, channel: Channel, key: Key, min: u8) -> Merged<'_> {
         let mut iters: [Option<Peekable<'_>>; LEVELS] = Default::default();
         for (slot, level) in iters.iter_mut().zip(min..=Level::MAX.get()) {
-            let set = self.set(channel, key, level);
+            let set = &self.sets[self.slot(channel, key, level)].entries;
             if !set.is_empty() {
                 *slot = Some(set.iter().peekable());
             }
@@ -71,7 +107,7 @@ impl AvailIndex {
     }
 }
 
-type Peekable<'a> = std::iter::Peekable<std::collections::btree_set::Iter<'a, Entry>>;
+type Peekable<'a> = std::iter::Peekable<std::collections::vec_deque::Iter<'a, Entry>>;
 
 /// A k-way merge of up to five ordered sets, without allocating.
 pub(crate) struct Merged<'a> {

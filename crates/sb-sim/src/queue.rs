@@ -7,20 +7,48 @@
 //! which exploits that property, measured slower than this binary heap for the few hundred
 //! events a simulation holds at once.)
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+
+/// A scheduled event, ordered by time and then scheduling order alone, both packed in one
+/// number and inverted, so that the heap's largest entry is the earliest event.
+#[derive(Debug)]
+struct Scheduled<T> {
+    key: u128,
+    event: T,
+}
+
+impl<T> PartialEq for Scheduled<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<T> Eq for Scheduled<T> {}
+
+impl<T> PartialOrd for Scheduled<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for Scheduled<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
 
 /// A monotone priority queue of `(time, event)`.
 #[derive(Debug)]
-pub(crate) struct EventQueue<T: Ord> {
-    heap: BinaryHeap<Reverse<(u64, u64, T)>>,
+pub(crate) struct EventQueue<T> {
+    heap: BinaryHeap<Scheduled<T>>,
     /// Scheduling order, to break ties in time.
     seq: u64,
     /// The time last popped; nothing may be scheduled before it.
     last: u64,
 }
 
-impl<T: Ord> EventQueue<T> {
+impl<T> EventQueue<T> {
     pub(crate) fn new() -> EventQueue<T> {
         EventQueue { heap: BinaryHeap::new(), seq: 0, last: 0 }
     }
@@ -29,16 +57,17 @@ impl<T: Ord> EventQueue<T> {
     pub(crate) fn push(&mut self, at: u64, event: T) {
         assert!(at >= self.last, "an event at {at} ms scheduled before the simulation's time {} ms", self.last);
         self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, event)));
+        self.heap.push(Scheduled { key: (u128::from(at) << 64) | u128::from(self.seq), event });
     }
 
     /// The time of the next event.
     pub(crate) fn peek_time(&mut self) -> Option<u64> {
-        self.heap.peek().map(|Reverse((at, _, _))| *at)
+        self.heap.peek().map(|s| (s.key >> 64) as u64)
     }
 
     pub(crate) fn pop(&mut self) -> Option<(u64, T)> {
-        let Reverse((at, _, event)) = self.heap.pop()?;
+        let Scheduled { key, event } = self.heap.pop()?;
+        let at = (key >> 64) as u64;
         self.last = at;
         Some((at, event))
     }
