@@ -8,7 +8,8 @@
 //! What it answers, for now (no contact flow or queue is wired to calls yet):
 //!
 //! - OPTIONS: 200 OK with Allow and `Accept: application/sdp`;
-//! - REGISTER: 403 Forbidden (there is no registrar yet);
+//! - REGISTER: the [`Registrar`] when phone accounts are configured (401 challenge, then 200
+//!   with the bindings, or 403/404/423 with a Warning saying why); 403 Forbidden otherwise;
 //! - INVITE: 100 Trying, then 480 Temporarily Unavailable with a Warning saying that no
 //!   contact flow is configured; the ACK is absorbed by the transaction layer;
 //! - BYE outside a known dialog (there are none yet): 481; CANCEL: 200 when it matches an
@@ -23,6 +24,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use crate::registrar::{Expiry, PhoneAccount, Registrar};
 use sb_sip::{
     Headers, Limits, Message, Method, Request, Response, StatusCode, TimerConfig, Timestamp, TransactionEvent,
     TransactionId, TransactionLayer, Transport, long_name, parse_datagram,
@@ -33,6 +35,9 @@ pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 
 /// The text of the Warning sent with the 480 for an INVITE while no flow handles calls.
 pub const NO_FLOW: &str = "no contact flow configured";
+
+/// The text of the Warning sent with the 403 for a REGISTER while no phone accounts exist.
+pub const NO_PHONES: &str = "no phone accounts configured";
 
 /// How an [`Endpoint`] behaves.
 #[derive(Debug, Clone)]
@@ -47,6 +52,12 @@ pub struct EndpointConfig {
     /// Starts every To tag we choose, so that tags differ between runs of the process; the
     /// driver sets it from something that changes, such as the start time.
     pub tag_prefix: String,
+    /// The agents' phones that may register; none means REGISTER is refused.
+    pub phones: Vec<PhoneAccount>,
+    /// Keys the registrar's nonces; the driver draws it at random.
+    pub nonce_secret: Vec<u8>,
+    /// Registration lifetimes.
+    pub expiry: Expiry,
 }
 
 impl Default for EndpointConfig {
@@ -56,6 +67,9 @@ impl Default for EndpointConfig {
             timers: TimerConfig::default(),
             agent: "switchboard".to_owned(),
             tag_prefix: "sb".to_owned(),
+            phones: Vec::new(),
+            nonce_secret: b"switchboard".to_vec(),
+            expiry: Expiry::default(),
         }
     }
 }
@@ -90,13 +104,15 @@ pub struct Endpoint {
     stats: Stats,
     /// Numbers the To tags we choose.
     next_tag: u64,
+    registrar: Registrar,
 }
 
 impl Endpoint {
     /// An endpoint with no transactions.
     pub fn new(config: EndpointConfig) -> Endpoint {
         let layer = TransactionLayer::new(config.timers);
-        Endpoint { config, layer, transmits: VecDeque::new(), stats: Stats::default(), next_tag: 0 }
+        let registrar = Registrar::new(&config.phones, config.nonce_secret.clone(), config.expiry);
+        Endpoint { config, layer, transmits: VecDeque::new(), stats: Stats::default(), next_tag: 0, registrar }
     }
 
     /// Handles one datagram received from `from`.
@@ -154,6 +170,11 @@ impl Endpoint {
         self.stats
     }
 
+    /// The registrar, to find where an agent's phone can be reached.
+    pub fn registrar(&self) -> &Registrar {
+        &self.registrar
+    }
+
     /// How many transactions are live.
     pub fn transactions(&self) -> usize {
         self.layer.len()
@@ -170,7 +191,7 @@ impl Endpoint {
             match event {
                 TransactionEvent::NewRequest { id, request, from, cancels, .. } => {
                     tracing::debug!(%from, method = %request.method, "new request");
-                    self.answer(now, id, &request, cancels);
+                    self.answer(now, id, &request, from, cancels);
                 }
                 // The ACK for a 2xx, or a stray one: there are no dialogs yet.
                 TransactionEvent::Ack { from, .. } => tracing::debug!(%from, "ACK outside a transaction ignored"),
@@ -187,7 +208,14 @@ impl Endpoint {
     }
 
     /// The TU's decision for a new server transaction.
-    fn answer(&mut self, now: Timestamp, id: TransactionId, request: &Request, cancels: Option<TransactionId>) {
+    fn answer(
+        &mut self,
+        now: Timestamp,
+        id: TransactionId,
+        request: &Request,
+        from: SocketAddr,
+        cancels: Option<TransactionId>,
+    ) {
         let mut responses = Vec::new();
         match request.method {
             Method::Options => {
@@ -196,8 +224,22 @@ impl Endpoint {
                 push(&mut ok.headers, "Accept", "application/sdp");
                 responses.push(ok);
             }
+            Method::Register if self.registrar.is_empty() => {
+                let mut refused = self.response(request, StatusCode::new(403).unwrap_or(StatusCode::DECLINE));
+                push(&mut refused.headers, "Warning", &self.warning(NO_PHONES));
+                responses.push(refused);
+            }
             Method::Register => {
-                responses.push(self.response(request, StatusCode::new(403).unwrap_or(StatusCode::DECLINE)))
+                let answer = self.registrar.register(now, request, from);
+                let mut response = self.response(request, answer.status);
+                for (name, value) in &answer.headers {
+                    push(&mut response.headers, name, value);
+                }
+                if let Some(reason) = &answer.reason {
+                    tracing::info!(%from, status = %answer.status, reason, "REGISTER refused");
+                    push(&mut response.headers, "Warning", &self.warning(reason));
+                }
+                responses.push(response);
             }
             Method::Invite => {
                 responses.push(Response::for_request(request, StatusCode::TRYING));
@@ -364,10 +406,22 @@ mod tests {
     }
 
     #[test]
-    fn register_is_forbidden_for_now() {
+    fn register_is_forbidden_without_phone_accounts() {
         let mut endpoint = Endpoint::new(EndpointConfig::default());
         let sent = feed(&mut endpoint, 0, &request("REGISTER", "1 REGISTER"));
         assert_eq!(status_lines(&sent), ["SIP/2.0 403 Forbidden"]);
+        assert_eq!(header(&sent[0], "Warning"), Some("399 switchboard \"no phone accounts configured\""));
+    }
+
+    #[test]
+    fn register_with_phone_accounts_is_challenged_and_refusals_carry_a_warning() {
+        let phones = vec![PhoneAccount { realm: "acme".into(), user: "1000".into(), password: "pw".into() }];
+        let mut endpoint = Endpoint::new(EndpointConfig { phones, ..EndpointConfig::default() });
+        let sent = feed(&mut endpoint, 0, &request("REGISTER", "1 REGISTER"));
+        assert_eq!(status_lines(&sent), ["SIP/2.0 401 Unauthorized"]);
+        let challenge = header(&sent[0], "WWW-Authenticate").unwrap();
+        assert!(challenge.starts_with("Digest realm=\"acme\", nonce=\""), "{challenge}");
+        assert!(endpoint.registrar().contacts(Timestamp::from_millis(0), "acme", "1000").is_empty());
     }
 
     #[test]

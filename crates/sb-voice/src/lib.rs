@@ -10,8 +10,11 @@
 //!
 //! **Invariant:** the [`endpoint`] module does no I/O and never reads the clock.
 
+pub mod digest;
 pub mod endpoint;
+pub mod registrar;
 pub mod udp;
 
 pub use endpoint::{Datagram, Endpoint, EndpointConfig, Stats};
+pub use registrar::{Binding, Expiry, PhoneAccount, Registrar};
 pub use udp::{SipServer, VoiceError, run_udp};
