@@ -111,6 +111,8 @@ pub(crate) struct RawAgent {
     /// The explicit capacity, if the file gives one; maximums are at least 1.
     pub capacity: Option<Vec<At<(Channel, u32)>>>,
     pub auto_accept: bool,
+    /// The desk phone's account: the user name (the agent's id when absent) and password.
+    pub phone: Option<At<(Option<String>, String)>>,
 }
 
 /// The whole file, decoded but not yet cross-checked.
@@ -189,7 +191,8 @@ const QUEUE_FIELDS: &[&str] = &[
 ];
 const SERVICE_LEVEL_FIELDS: &[&str] = &["percent", "within"];
 const STEP_FIELDS: &[&str] = &["after", "require", "drop", "overflow_queues", "overflow_skills"];
-const AGENT_FIELDS: &[&str] = &["id", "name", "skills", "queues", "capacity", "auto_accept"];
+const AGENT_FIELDS: &[&str] = &["id", "name", "skills", "queues", "capacity", "auto_accept", "phone"];
+const PHONE_FIELDS: &[&str] = &["user", "password"];
 
 const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -532,7 +535,36 @@ impl Decoder<'_> {
         });
         let auto_accept =
             f.get("auto_accept").and_then(|node| self.boolean(node, &join(&path, "auto_accept"))).unwrap_or(false);
-        RawAgent { skills, queues, capacity, auto_accept }
+        let phone = f.get("phone").and_then(|node| self.phone(node, &join(&path, "phone")));
+        RawAgent { skills, queues, capacity, auto_accept, phone }
+    }
+
+    /// `{user: NAME, password: SECRET}`, the user optional.
+    fn phone(&mut self, node: &Node, path: &str) -> Option<At<(Option<String>, String)>> {
+        let expected = "a mapping such as {user: \"1001\", password: \"...\"}";
+        let f = self.fields(node, path, expected, PHONE_FIELDS)?;
+        let user = match f.get("user") {
+            Some(node) => {
+                let user = self.text(node, &join(path, "user"), "a SIP user name")?;
+                if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || "._~+-".contains(c)) {
+                    self.sink.error(
+                        node.pos,
+                        &join(path, "user"),
+                        format!("{user:?} is not a usable SIP user name; use letters, digits and . _ ~ + -"),
+                    );
+                    return None;
+                }
+                Some(user.to_owned())
+            }
+            None => None,
+        };
+        let password_node = self.required(&f, "password")?;
+        let password = self.text(password_node, &join(path, "password"), "the phone's password")?;
+        if password.is_empty() {
+            self.sink.error(password_node.pos, &join(path, "password"), "the phone's password is empty".to_owned());
+            return None;
+        }
+        Some(At { value: (user, password.to_owned()), pos: node.pos, path: path.to_owned() })
     }
 
     /// `true` or `false`.

@@ -32,7 +32,7 @@ pub use diagnostic::{Diagnostic, Report, Severity, Sink};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
-    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Priority,
+    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Phone, Priority,
     Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx, SkillLevel, Slug, SlugError,
     Stage, Step, Strategy, Tenant, TenantConfig, Webhook,
 };

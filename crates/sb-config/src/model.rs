@@ -489,6 +489,22 @@ pub struct Agent {
     pub capacity: Capacity,
     /// Offers are accepted at once, without the agent answering them.
     pub auto_accept: bool,
+    /// The agent's desk phone, which registers with digest authentication.
+    pub phone: Option<Phone>,
+}
+
+/// A desk phone's SIP account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone {
+    /// The user part of the phone's address of record.
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Phone").field("user", &self.user).field("password", &"<hidden>").finish()
+    }
 }
 
 impl Agent {

@@ -14,7 +14,7 @@ use crate::decode::{At, RawAgent, RawConfig, RawItem, RawLevel, RawQueue};
 use crate::diagnostic::Sink;
 use crate::duration::format_duration;
 use crate::model::{
-    AGENT_CAPACITY, Agent, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Queue, QueueIx, ReasonCode,
+    AGENT_CAPACITY, Agent, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Phone, Queue, QueueIx, ReasonCode,
     ReasonIx, Skill, SkillIx, SkillLevel, Slug, Stage, Step, TenantConfig,
 };
 use crate::suggest::did_you_mean;
@@ -37,6 +37,7 @@ pub(crate) fn validate(raw: &RawConfig, sink: &mut Sink) -> Option<TenantConfig>
     Ids::new(sink, "agent", &raw.agents, most_agents, false);
     let queues: Vec<Option<Queue>> = raw.queues.iter().enumerate().map(|(i, item)| ids.queue(sink, i, item)).collect();
     let agents: Vec<Option<Agent>> = raw.agents.iter().map(|item| ids.agent(sink, raw, item)).collect();
+    check_phone_users(sink, raw, &agents);
     warn_unused_skills(sink, raw);
 
     // An agent with errors might lack the very skill or membership a queue needs, so the
@@ -368,7 +369,28 @@ impl AllIds<'_> {
             queues,
             capacity,
             auto_accept: raw.auto_accept,
+            phone: raw.phone.as_ref().map(|p| Phone {
+                user: p.value.0.clone().unwrap_or_else(|| id.to_owned()),
+                password: p.value.1.clone(),
+            }),
         })
+    }
+}
+
+/// Two phones cannot share a user name: a REGISTER would not know whose it is.
+fn check_phone_users(sink: &mut Sink, raw: &RawConfig, agents: &[Option<Agent>]) {
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    for (item, agent) in raw.agents.iter().zip(agents) {
+        let (Some(agent), Some(at)) = (agent, &item.body.phone) else { continue };
+        let Some(phone) = &agent.phone else { continue };
+        match first.get(phone.user.as_str()) {
+            Some(other) => {
+                sink.error(at.pos, &at.path, format!("phone user {:?} is already agent {other:?}'s phone", phone.user))
+            }
+            None => {
+                first.insert(&phone.user, agent.id.as_str());
+            }
+        }
     }
 }
 

@@ -266,3 +266,20 @@ fn the_demo_means_what_its_comments_say() {
     assert_eq!(david.capacity.max(Channel::Voice), 0);
     assert_eq!(david.capacity.max(Channel::Chat), 2);
 }
+
+#[test]
+fn phones_take_a_password_and_default_their_user_to_the_agent_id() {
+    let config = load(
+        "
+queues: [{id: billing, channels: [voice], skills: {billing: 1}}]
+agents:
+  - {id: alice, skills: {billing: 1}, queues: [billing], phone: {password: wonderland}}
+  - {id: bob, skills: {billing: 1}, queues: [billing], phone: {user: '1002', password: builder}}
+  - {id: carol, skills: {billing: 1}, queues: [billing]}
+",
+    );
+    let phones: Vec<Option<(&str, &str)>> =
+        config.agents.iter().map(|a| a.phone.as_ref().map(|p| (p.user.as_str(), p.password.as_str()))).collect();
+    assert_eq!(phones, [Some(("alice", "wonderland")), Some(("1002", "builder")), None]);
+    assert!(!format!("{:?}", config.agents[0]).contains("wonderland"), "passwords stay out of debug output");
+}

@@ -73,7 +73,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // SIP first, so that a port already taken stops the start before HTTP serves anything;
     // dropping the server stops it again if HTTP cannot start.
     let sip = match args.sip {
-        Some(addr) => Some(sb_voice::SipServer::spawn(addr, sip_config()).context("starting SIP")?),
+        Some(addr) => Some(sb_voice::SipServer::spawn(addr, sip_config(&tenants)).context("starting SIP")?),
         None => None,
     };
     let server = spawn_with(tenants, args.listen, limits)?;
@@ -99,12 +99,28 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     server.stop()
 }
 
-/// The SIP endpoint's settings: the defaults, with To tags that differ from one start of
-/// the process to the next.
-fn sip_config() -> sb_voice::EndpointConfig {
+/// The SIP endpoint's settings: the agents' phone accounts (the realm is the tenant's id), a
+/// random key for the registrar's nonces, and To tags that differ from one start of the
+/// process to the next.
+fn sip_config(tenants: &[(sb_config::TenantConfig, Box<dyn sb_storage::Store>)]) -> sb_voice::EndpointConfig {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
     let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let tag_prefix = format!("sb{:x}{:x}-", std::process::id(), started.as_millis() % 0xffff_ffff);
-    sb_voice::EndpointConfig { tag_prefix, ..sb_voice::EndpointConfig::default() }
+    let phones = tenants
+        .iter()
+        .flat_map(|(config, _)| {
+            config.agents.iter().filter_map(|agent| {
+                agent.phone.as_ref().map(|phone| sb_voice::PhoneAccount {
+                    realm: config.tenant.id.as_str().to_owned(),
+                    user: phone.user.clone(),
+                    password: phone.password.clone(),
+                })
+            })
+        })
+        .collect();
+    let mut nonce_secret = vec![0u8; 32];
+    OsRng.fill_bytes(&mut nonce_secret);
+    sb_voice::EndpointConfig { tag_prefix, phones, nonce_secret, ..sb_voice::EndpointConfig::default() }
 }
 
 /// Tenants served in the background: a dispatcher thread each, and HTTP on a runtime of its own.

@@ -236,7 +236,8 @@ impl Endpoint {
                     push(&mut response.headers, name, value);
                 }
                 if let Some(reason) = &answer.reason {
-                    tracing::info!(%from, status = %answer.status, reason, "REGISTER refused");
+                    let detail = answer.detail.as_deref().unwrap_or(reason);
+                    tracing::info!(%from, status = %answer.status, detail, "REGISTER refused");
                     push(&mut response.headers, "Warning", &self.warning(reason));
                 }
                 responses.push(response);

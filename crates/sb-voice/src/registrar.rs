@@ -66,14 +66,22 @@ pub struct Binding {
 pub struct Answer {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
-    /// Why, for a Warning and the log, when the request was refused.
+    /// Why, for a Warning, when the request was refused.
     pub reason: Option<String>,
+    /// Why, in more detail, for the log only: a failed authentication does not tell the
+    /// phone whether the user exists.
+    pub detail: Option<String>,
 }
 
 impl Answer {
     fn refuse(status: u16, reason: String) -> Answer {
         let status = StatusCode::new(status).unwrap_or(StatusCode::BAD_REQUEST);
-        Answer { status, headers: Vec::new(), reason: Some(reason) }
+        Answer { status, headers: Vec::new(), reason: Some(reason), detail: None }
+    }
+
+    /// A 403 that says only that authentication failed.
+    fn forbid(user: &str, detail: String) -> Answer {
+        Answer { detail: Some(detail), ..Answer::refuse(403, format!("authentication failed for {user}")) }
     }
 }
 
@@ -144,11 +152,9 @@ impl Registrar {
             return Answer::refuse(404, format!("no tenant serves the domain {domain}"));
         };
         let key = (realm.clone(), user.to_owned());
-        let Some(ha1) = self.accounts.get(&key).cloned() else {
-            return Answer::refuse(404, format!("no phone account {user} in {realm}"));
-        };
 
-        // Authentication (section 22): challenge until the credentials check out.
+        // Authentication (section 22): challenge until the credentials check out. Unknown
+        // users are challenged too, so that answers do not reveal which accounts exist.
         let Some(header) = request.headers.get("Authorization") else {
             return self.challenge(now, &realm, false);
         };
@@ -167,11 +173,14 @@ impl Registrar {
             NonceCheck::Stale => return self.challenge(now, &realm, true),
             NonceCheck::Invalid => return self.challenge(now, &realm, false),
         }
+        let Some(ha1) = self.accounts.get(&key) else {
+            return Answer::forbid(user, format!("no phone account {user} in {realm}"));
+        };
         if credentials.username != user {
-            return Answer::refuse(403, format!("{} may not register {user}", credentials.username));
+            return Answer::forbid(user, format!("{} may not register {user}", credentials.username));
         }
-        if !credentials.verify(&ha1, request.method.as_str()) {
-            return Answer::refuse(403, format!("wrong password for {user}"));
+        if !credentials.verify(ha1, request.method.as_str()) {
+            return Answer::forbid(user, format!("wrong password for {user}"));
         }
 
         // Bindings (section 10.3, steps 6 to 8).
@@ -208,9 +217,8 @@ impl Registrar {
                 };
                 if expires != 0 && expires < self.expiry.min {
                     return Answer {
-                        status: StatusCode::new(423).unwrap_or(StatusCode::BAD_REQUEST),
                         headers: vec![("Min-Expires", self.expiry.min.to_string())],
-                        reason: Some(format!("{expires} s is shorter than {} s", self.expiry.min)),
+                        ..Answer::refuse(423, format!("{expires} s is shorter than {} s", self.expiry.min))
                     };
                 }
                 changes.push((contact, expires.min(self.expiry.max)));
@@ -236,7 +244,7 @@ impl Registrar {
                 ("Contact", format!("<{}>;expires={}", b.contact, (b.expires_at.as_millis() - now.as_millis()) / 1000))
             })
             .collect();
-        Answer { status: StatusCode::OK, headers, reason: None }
+        Answer { status: StatusCode::OK, headers, reason: None, detail: None }
     }
 
     fn challenge(&self, now: Timestamp, realm: &str, stale: bool) -> Answer {
@@ -245,6 +253,7 @@ impl Registrar {
             status: StatusCode::new(401).unwrap_or(StatusCode::BAD_REQUEST),
             headers: vec![("WWW-Authenticate", challenge(realm, &nonce, stale))],
             reason: None,
+            detail: None,
         }
     }
 }
@@ -325,13 +334,20 @@ mod tests {
         let contact = "Contact: <sip:alice@192.0.2.7>\r\n";
         let challenge = r.register(t(0), &register("alice", "acme", 1, contact), source());
         let wrong = authorize(&challenge, "alice", "looking-glass", "sip:acme");
+        let refused = |a: &Answer| (a.status.as_u16(), a.reason.clone().unwrap(), a.detail.clone().unwrap());
         let answer = r.register(t(0), &register("alice", "acme", 2, &format!("{contact}{wrong}")), source());
-        assert_eq!((answer.status.as_u16(), answer.reason.as_deref()), (403, Some("wrong password for alice")));
+        let failed = "authentication failed for alice".to_owned();
+        assert_eq!(refused(&answer), (403, failed.clone(), "wrong password for alice".to_owned()));
         let bobs = authorize(&challenge, "bob", "builder", "sip:acme");
         let answer = r.register(t(0), &register("alice", "acme", 3, &format!("{contact}{bobs}")), source());
-        assert_eq!((answer.status.as_u16(), answer.reason.as_deref()), (403, Some("bob may not register alice")));
-        let answer = r.register(t(0), &register("carol", "acme", 1, contact), source());
-        assert_eq!((answer.status.as_u16(), answer.reason.as_deref()), (404, Some("no phone account carol in acme")));
+        assert_eq!(refused(&answer), (403, failed, "bob may not register alice".to_owned()));
+        // An unknown user is challenged like a known one, then refused the same way.
+        let challenge = r.register(t(0), &register("carol", "acme", 1, contact), source());
+        assert_eq!(challenge.status.as_u16(), 401);
+        let carols = authorize(&challenge, "carol", "anything", "sip:acme");
+        let answer = r.register(t(0), &register("carol", "acme", 2, &format!("{contact}{carols}")), source());
+        let failed = "authentication failed for carol".to_owned();
+        assert_eq!(refused(&answer), (403, failed, "no phone account carol in acme".to_owned()));
         assert!(r.contacts(t(0), "acme", "alice").is_empty());
     }
 

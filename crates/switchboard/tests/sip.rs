@@ -187,3 +187,66 @@ fn request_with_a_broken_cseq_gets_400() {
     assert!(answer.contains("\r\nCSeq: abc OPTIONS\r\n"), "{answer}");
     assert!(answer.contains("\r\nWarning: 399 switchboard \"line 7: header \\\"CSeq\\\""), "{answer}");
 }
+
+/// The shared tenant with a desk phone for alice (user 1001).
+fn with_phones() -> String {
+    common::TENANT.replace(
+        "  - id: alice\n    skills: {support: 3}\n",
+        "  - id: alice\n    skills: {support: 3}\n    phone: {user: \"1001\", password: wonderland}\n",
+    )
+}
+
+/// A REGISTER for user 1001, challenged with 401; sipp answers the challenge with
+/// `password` and expects `last` (200 with the binding, or 403).
+fn register(password: &str, last: &str) -> String {
+    let request = |cseq: u32, auth: &str| {
+        format!(
+            r#"  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1001@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      To: <sip:1001@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Expires: 120
+      Max-Forwards: 70
+      {auth}
+      Content-Length: 0
+
+    ]]>
+  </send>
+"#
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"register\">\n{}  <recv response=\"401\" auth=\"true\"/>\n{}{last}</scenario>\n",
+        request(1, ""),
+        request(2, &format!("[authentication username=1001 password={password}]")),
+    )
+}
+
+#[test]
+fn sipp_phones_register_with_digest_authentication() {
+    let scratch = Scratch::new();
+    let config = scratch.file("tenant.yaml", &with_phones());
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let registered = r#"  <recv response="200">
+    <action>
+      <ereg regexp="sip:1001@127.0.0.1:[0-9]+.;expires=120" search_in="hdr" header="Contact:" check_it="true" assign_to="binding"/>
+    </action>
+  </recv>
+  <Reference variables="binding"/>
+"#;
+    sipp(&scratch, "register", &register("wonderland", registered), &sip, 2);
+    let refused = r#"  <recv response="403">
+    <action>
+      <ereg regexp="authentication failed for 1001" search_in="hdr" header="Warning:" check_it="true" assign_to="warning"/>
+    </action>
+  </recv>
+  <Reference variables="warning"/>
+"#;
+    sipp(&scratch, "wrong-password", &register("looking-glass", refused), &sip, 2);
+}
