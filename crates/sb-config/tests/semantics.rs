@@ -271,11 +271,11 @@ fn the_demo_means_what_its_comments_say() {
 fn phones_take_a_password_and_default_their_user_to_the_agent_id() {
     let config = load(
         "
-queues: [{id: billing, channels: [voice], skills: {billing: 1}}]
+queues: [{id: billing, channels: [voice], skills: {billing: 1, spanish: 1}}]
 agents:
-  - {id: alice, skills: {billing: 1}, queues: [billing], phone: {password: wonderland}}
-  - {id: bob, skills: {billing: 1}, queues: [billing], phone: {user: '1002', password: builder}}
-  - {id: carol, skills: {billing: 1}, queues: [billing]}
+  - {id: alice, skills: {billing: 1, spanish: 1}, queues: [billing], phone: {password: wonderland}}
+  - {id: bob, skills: {billing: 1, spanish: 1}, queues: [billing], phone: {user: '1002', password: builder}}
+  - {id: carol, skills: {billing: 1, spanish: 1}, queues: [billing]}
 ",
     );
     let phones: Vec<Option<(&str, &str)>> =
