@@ -38,8 +38,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = throttle::CHATS_PER_MINUTE)]
     pub chats_per_minute_per_address: usize,
     /// Also answer SIP over UDP on this address and port (off by default). Port 0 picks a
-    /// free port; the address in use is printed on start. Without a contact flow wired to
-    /// calls yet, INVITEs are answered 480.
+    /// free port; the address in use is printed on start. Agents' phones (their `phone` in
+    /// the tenant file) register here with digest authentication. Without a contact flow
+    /// wired to calls yet, INVITEs are answered 480.
     #[arg(long, value_name = "ADDR:PORT")]
     pub sip: Option<SocketAddr>,
 }
