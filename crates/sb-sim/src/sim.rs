@@ -113,7 +113,7 @@ impl RunResult {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ev {
     Arrival(u32),
     Patience(u64),

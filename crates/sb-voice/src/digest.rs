@@ -62,31 +62,27 @@ impl Credentials {
         let Some(rest) = value.get(..6).filter(|s| s.eq_ignore_ascii_case("digest")).map(|_| &value[6..]) else {
             return Err(format!("the scheme is not Digest: {value:?}"));
         };
-        let mut c = Credentials::default();
-        let mut seen = (false, false, false, false, false);
-        for (name, v) in params(rest)? {
-            match name.to_ascii_lowercase().as_str() {
-                "username" => (c.username, seen.0) = (v, true),
-                "realm" => (c.realm, seen.1) = (v, true),
-                "nonce" => (c.nonce, seen.2) = (v, true),
-                "uri" => (c.uri, seen.3) = (v, true),
-                "response" => (c.response, seen.4) = (v, true),
-                "algorithm" => c.algorithm = Some(v),
-                "cnonce" => c.cnonce = Some(v),
-                "qop" => c.qop = Some(v),
-                "nc" => c.nc = Some(v),
-                "opaque" => c.opaque = Some(v),
-                _ => {}
-            }
-        }
-        let missing: Vec<&str> =
-            [(seen.0, "username"), (seen.1, "realm"), (seen.2, "nonce"), (seen.3, "uri"), (seen.4, "response")]
-                .into_iter()
-                .filter_map(|(ok, name)| (!ok).then_some(name))
-                .collect();
+        let params = params(rest)?;
+        // The last of repeated parameters counts.
+        let get = |name: &str| params.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        const REQUIRED: [&str; 5] = ["username", "realm", "nonce", "uri", "response"];
+        let missing: Vec<&str> = REQUIRED.into_iter().filter(|name| get(name).is_none()).collect();
         if !missing.is_empty() {
             return Err(format!("Digest credentials without {}", missing.join(", ")));
         }
+        let [username, realm, nonce, uri, response] = REQUIRED.map(|name| get(name).unwrap_or_default());
+        let c = Credentials {
+            username,
+            realm,
+            nonce,
+            uri,
+            response,
+            algorithm: get("algorithm"),
+            cnonce: get("cnonce"),
+            qop: get("qop"),
+            nc: get("nc"),
+            opaque: get("opaque"),
+        };
         if c.qop.is_some() && (c.cnonce.is_none() || c.nc.is_none()) {
             return Err("Digest credentials with qop but without cnonce and nc".to_owned());
         }

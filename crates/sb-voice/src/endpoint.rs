@@ -36,9 +36,6 @@ pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 /// The text of the Warning sent with the 480 for an INVITE while no flow handles calls.
 pub const NO_FLOW: &str = "no contact flow configured";
 
-/// The text of the Warning sent with the 403 for a REGISTER while no phone accounts exist.
-pub const NO_PHONES: &str = "no phone accounts configured";
-
 /// How an [`Endpoint`] behaves.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -223,11 +220,6 @@ impl Endpoint {
                 push(&mut ok.headers, "Allow", ALLOW);
                 push(&mut ok.headers, "Accept", "application/sdp");
                 responses.push(ok);
-            }
-            Method::Register if self.registrar.is_empty() => {
-                let mut refused = self.response(request, StatusCode::new(403).unwrap_or(StatusCode::DECLINE));
-                push(&mut refused.headers, "Warning", &self.warning(NO_PHONES));
-                responses.push(refused);
             }
             Method::Register => {
                 let answer = self.registrar.register(now, request, from);

@@ -16,6 +16,9 @@ use sb_sip::{NameAddr, Request, StatusCode, Timestamp};
 
 use crate::digest::{Credentials, NonceCheck, Nonces, challenge, ha1};
 
+/// The reason given with the 403 for a REGISTER while no phone accounts exist.
+pub const NO_PHONES: &str = "no phone accounts configured";
+
 /// A phone's account: who may register, where, with which password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneAccount {
@@ -114,11 +117,6 @@ impl Registrar {
         }
     }
 
-    /// Whether any phone may register at all.
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-    }
-
     /// The realm a domain names: itself when served, the only realm when there is one.
     fn realm_for(&self, domain: &str) -> Option<&str> {
         if let Some(r) = self.realms.iter().find(|r| r.eq_ignore_ascii_case(domain)) {
@@ -140,6 +138,9 @@ impl Registrar {
 
     /// Answers a REGISTER (RFC 3261 section 10.3, steps 1 to 8).
     pub fn register(&mut self, now: Timestamp, request: &Request, source: SocketAddr) -> Answer {
+        if self.accounts.is_empty() {
+            return Answer::refuse(403, NO_PHONES.to_owned());
+        }
         let to = match request.headers.to() {
             Ok(to) => to,
             Err(e) => return Answer::refuse(400, format!("the To header: {e}")),
