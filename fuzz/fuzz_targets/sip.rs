@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Credentials::parse(text);
     }
-    let phones = vec![PhoneAccount { realm: "acme".into(), user: "1000".into(), password: "pw".into() }];
+    let phones = vec![PhoneAccount { realm: "acme".into(), user: "1000".into(), agent: "alice".into(), password: "pw".into() }];
     let mut endpoint = Endpoint::new(EndpointConfig { phones, ..EndpointConfig::default() });
     let from = "192.0.2.7:5060".parse().expect("an address");
     endpoint.handle_datagram(Timestamp::from_millis(0), data, from);

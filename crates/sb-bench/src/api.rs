@@ -109,7 +109,7 @@ fn start_server(database: &str) -> Result<BenchServer, String> {
     store.commit("bench", Batch { accounts: &accounts, ..Batch::default() }).map_err(|e| e.to_string())?;
     // Every simulated customer comes from 127.0.0.1: no limit on chats per address.
     let limits = sb_server::throttle::Limits::new(usize::MAX);
-    let server = sb_server::spawn_with(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"), limits)
+    let server = sb_server::spawn_with(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"), limits, None)
         .map_err(|e| format!("{e:#}"))?;
     Ok(BenchServer { server, admin_token })
 }

@@ -120,6 +120,7 @@ pub(crate) struct RawAgent {
 pub(crate) struct RawConfig {
     pub tenant: Option<Tenant>,
     pub alerts: crate::model::Alerts,
+    pub voice: crate::model::Voice,
     pub channels: ChannelCosts,
     pub skills: Vec<RawItem<()>>,
     pub reason_codes: Vec<RawItem<()>>,
@@ -170,7 +171,9 @@ pub(crate) struct Decoder<'s> {
 }
 
 const TOP_FIELDS: &[&str] =
-    &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts"];
+    &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
+const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers"];
+const NUMBER_FIELDS: &[&str] = &["number", "flow"];
 const ALERT_FIELDS: &[&str] = &["longest_wait", "webhook"];
 const TENANT_FIELDS: &[&str] = &["id", "name", "time_zone"];
 const NAMED_FIELDS: &[&str] = &["id", "name"];
@@ -212,6 +215,9 @@ impl Decoder<'_> {
         if let Some(node) = f.get("alerts") {
             raw.alerts = self.alerts(node);
         }
+        if let Some(node) = f.get("voice") {
+            raw.voice = self.voice(node);
+        }
         raw.skills = self.items(&f, "skills", false, "skill", NAMED_FIELDS, |_, _| ());
         raw.reason_codes = self.items(&f, "reason_codes", false, "reason code", NAMED_FIELDS, |_, _| ());
         raw.business_hours =
@@ -252,6 +258,64 @@ impl Decoder<'_> {
             }
         }
         alerts
+    }
+
+    fn voice(&mut self, node: &Node) -> crate::model::Voice {
+        let mut voice = crate::model::Voice::default();
+        let expected =
+            "a mapping such as {music_on_hold: hold.wav, numbers: [{number: \"+15550100\", flow: menu.yaml}]}";
+        let Some(f) = self.fields(node, "voice", expected, VOICE_FIELDS) else { return voice };
+        if let Some(node) = f.get("music_on_hold") {
+            voice.music_on_hold = self.file_name(node, "voice.music_on_hold", "WAV file");
+        }
+        let Some(node) = f.get("numbers") else { return voice };
+        let expected = "a list of {number, flow} mappings";
+        // Each number's line, to name the first one when a number is listed twice.
+        let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        for (i, item) in self.list(node, "voice.numbers", expected).unwrap_or_default().iter().enumerate() {
+            let path = index("voice.numbers", i);
+            let expected = "a mapping such as {number: \"+15550100\", flow: menu.yaml}";
+            let Some(f) = self.fields(item, &path, expected, NUMBER_FIELDS) else { continue };
+            let number = self.required(&f, "number").and_then(|node| {
+                let path = join(&path, "number");
+                let text = self.text(node, &path, "a phone number in quotes, such as \"+15550100\"")?;
+                let digits = text.strip_prefix('+').unwrap_or(text);
+                if digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    self.sink.error(
+                        node.pos,
+                        &path,
+                        format!("{text:?} is not a phone number; write digits, with a leading + for E.164"),
+                    );
+                    return None;
+                }
+                if let Some(line) = seen.get(text) {
+                    self.sink.error(
+                        node.pos,
+                        &path,
+                        format!("duplicate number {text:?} (first defined at line {line})"),
+                    );
+                    return None;
+                }
+                seen.insert(text.to_owned(), node.pos.line);
+                Some(text.to_owned())
+            });
+            let flow =
+                self.required(&f, "flow").and_then(|node| self.file_name(node, &join(&path, "flow"), "flow file"));
+            if let (Some(number), Some(flow)) = (number, flow) {
+                voice.numbers.push(crate::model::Number { number, flow });
+            }
+        }
+        voice
+    }
+
+    /// A relative or absolute file name.
+    fn file_name(&mut self, node: &Node, path: &str, what: &str) -> Option<String> {
+        let text = self.text(node, path, &format!("the name of {}", with_article(what)))?;
+        if text.trim().is_empty() {
+            self.sink.error(node.pos, path, format!("the name of {} is empty", with_article(what)));
+            return None;
+        }
+        Some(text.to_owned())
     }
 
     fn channels(&mut self, node: &Node) -> ChannelCosts {

@@ -534,6 +534,26 @@ impl Default for Alerts {
     }
 }
 
+/// The tenant's telephone numbers and what callers hear.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Voice {
+    /// Played to callers while they wait in a queue, looped: a WAV file, relative to the
+    /// tenant file. `None`: silence.
+    pub music_on_hold: Option<String>,
+    /// The numbers callers dial (the DNIS of an inbound call) and the flow each one enters.
+    pub numbers: Vec<Number>,
+}
+
+/// A number callers dial and the contact flow its calls enter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Number {
+    /// `+` and digits, or digits only, as the trunk sends them in the request URI's user part.
+    pub number: String,
+    /// The flow file, relative to the tenant file.
+    pub flow: String,
+}
+
 /// A plain-HTTP webhook address, split for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
@@ -585,6 +605,7 @@ pub struct TenantConfig {
     pub queues: Vec<Queue>,
     pub agents: Vec<Agent>,
     pub alerts: Alerts,
+    pub voice: Voice,
 }
 
 impl TenantConfig {

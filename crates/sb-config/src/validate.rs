@@ -91,6 +91,7 @@ pub(crate) fn validate(raw: &RawConfig, sink: &mut Sink) -> Option<TenantConfig>
         queues: queues.into_iter().collect::<Option<Vec<_>>>()?,
         agents: agents.into_iter().collect::<Option<Vec<_>>>()?,
         alerts: raw.alerts.clone(),
+        voice: raw.voice.clone(),
     })
 }
 

@@ -129,6 +129,31 @@ impl Flow {
     pub fn node_ix(&self, id: &str) -> Option<NodeIx> {
         self.nodes.iter().position(|n| n.id == id).map(NodeIx::from_index)
     }
+
+    /// The audio files the flow plays, each once, in file order: what a driver loads
+    /// before the first call.
+    pub fn prompts(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = Vec::new();
+        for node in &self.nodes {
+            let file = match &node.kind {
+                NodeKind::Play { file, .. } => file,
+                NodeKind::Menu { prompt, .. }
+                | NodeKind::Gather { prompt, .. }
+                | NodeKind::CallbackOffer { prompt, .. }
+                | NodeKind::Voicemail { prompt, .. }
+                | NodeKind::Survey { prompt, .. } => prompt,
+                NodeKind::BusinessHours { .. }
+                | NodeKind::Set { .. }
+                | NodeKind::Http { .. }
+                | NodeKind::Queue { .. }
+                | NodeKind::Hangup => continue,
+            };
+            if !files.contains(&file.as_str()) {
+                files.push(file);
+            }
+        }
+        files
+    }
 }
 
 /// Prints the flow as an outline, one node a line with its branches, in file order.

@@ -57,7 +57,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     create_users(&mut *store, &tenant, &agents, &names)?;
     // The simulated customers all come from this machine's address.
     let limits = crate::throttle::Limits::new(usize::MAX);
-    let server = crate::spawn_with(vec![(config.clone(), store)], args.listen, limits)?;
+    let server = crate::spawn_with(vec![(config.clone(), store)], args.listen, limits, None)?;
     let base = format!("http://{}", server.addr);
     {
         use std::io::Write as _;

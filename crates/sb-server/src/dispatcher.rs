@@ -109,6 +109,9 @@ pub struct NewRequest {
     /// For a chat opened by a customer: the credential to store with it (its interaction is
     /// filled in), and the audit entry.
     pub customer: Option<(TokenRecord, AuditRecord)>,
+    /// For a phone call: the SIP endpoint's id of the call, so that the engine's decisions
+    /// about the interaction go to the endpoint.
+    pub voice_call: Option<u64>,
 }
 
 /// Who writes a message.
@@ -276,6 +279,10 @@ pub struct Dispatcher {
     alerts: crate::alerts::Watch,
     /// Live events: every stored record, for the event stream's subscribers.
     live: broadcast::Sender<Arc<LiveEvent>>,
+    /// The SIP endpoint, told about the voice interactions it placed.
+    voice: Option<tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>>,
+    /// Interactions the SIP endpoint placed and that are not over.
+    voice_interactions: std::collections::HashSet<u64>,
 }
 
 /// A stored event as the live stream sends it: its JSON text, and what it concerns, for
@@ -361,6 +368,8 @@ impl Dispatcher {
             skills: Vec::new(),
             alerts,
             live,
+            voice: None,
+            voice_interactions: std::collections::HashSet::new(),
         };
         let summary = d.restore()?;
         d.load_accounts()?;
@@ -576,9 +585,46 @@ impl Dispatcher {
     }
 
     /// Converts the engine's pending events into log records.
+    /// Sends a notice to the SIP endpoint, if one is linked.
+    fn tell_voice(&self, notice: sb_voice::RouteNotice) {
+        if let Some(voice) = &self.voice {
+            let _ = voice.send(sb_voice::Feedback::Route(notice));
+        }
+    }
+
+    /// Links the SIP endpoint: it is told when its calls are offered to agents and when
+    /// those offers end.
+    pub fn link_voice(&mut self, feedback: tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>) {
+        self.voice = Some(feedback);
+    }
+
+    /// Tells the SIP endpoint what the engine decided about the calls it placed.
+    fn voice_event(&mut self, event: &Event) {
+        let name = |a: AgentId| self.directory.agent_name(a).to_string();
+        let notice = match *event {
+            Event::Offered { interaction, agent, .. } if self.voice_interactions.contains(&interaction.0) => {
+                sb_voice::RouteNotice::Offered { interaction: interaction.0, agent: name(agent) }
+            }
+            Event::OfferTimedOut { interaction, agent } | Event::OfferCancelled { interaction, agent, .. }
+                if self.voice_interactions.contains(&interaction.0) =>
+            {
+                sb_voice::RouteNotice::OfferEnded { interaction: interaction.0, agent: name(agent) }
+            }
+            Event::Abandoned { interaction, .. } | Event::Completed { interaction, .. } => {
+                self.voice_interactions.remove(&interaction.0);
+                return;
+            }
+            _ => return,
+        };
+        self.tell_voice(notice);
+    }
+
     fn drain(&mut self, records: &mut Vec<LogRecord>) {
-        let dir = &self.directory;
         while let Some(r) = self.engine.poll_event() {
+            if self.voice.is_some() {
+                self.voice_event(&r.event);
+            }
+            let dir = &self.directory;
             let name = |a: AgentId| dir.agent_name(a).to_string();
             let event = match r.event {
                 // Logged from the request, which has the skills (see `step`).
@@ -1005,6 +1051,12 @@ impl Dispatcher {
             return Err(e.into());
         }
         self.next_id += 1;
+        if let Some(call) = new.voice_call {
+            // Before the engine's events, so that the endpoint knows the interaction when
+            // its offer comes.
+            self.voice_interactions.insert(id);
+            self.tell_voice(sb_voice::RouteNotice::Queued { call: sb_voice::CallId(call), interaction: id });
+        }
         self.drain(records);
         if let Some((mut token, mut entry)) = new.customer {
             token.interaction = Some(id);

@@ -11,6 +11,7 @@ pub mod dispatcher;
 pub mod http;
 pub mod tenant;
 pub mod throttle;
+pub mod voice;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -73,11 +74,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = throttle::Limits::new(args.chats_per_minute_per_address);
     // SIP first, so that a port already taken stops the start before HTTP serves anything;
     // dropping the server stops it again if HTTP cannot start.
-    let sip = match args.sip {
-        Some(addr) => Some(sb_voice::SipServer::spawn(addr, sip_config(&tenants)).context("starting SIP")?),
-        None => None,
+    let (sip, link) = match args.sip {
+        Some(addr) => {
+            let mut config = sip_config(&tenants);
+            let configs: Vec<&sb_config::TenantConfig> = tenants.iter().map(|(c, _)| c).collect();
+            config.entries = voice::entries(&args.config, &configs)?;
+            let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+            let (feedback, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
+            let services = sb_voice::Services { commands, feedback: feedback_rx };
+            let sip = sb_voice::SipServer::spawn(addr, config, Some(services)).context("starting SIP")?;
+            (Some(sip), Some(voice::VoiceLink { commands: commands_rx, feedback }))
+        }
+        None => (None, None),
     };
-    let server = spawn_with(tenants, args.listen, limits)?;
+    let server = spawn_with(tenants, args.listen, limits, link)?;
     // Scripts and tests read these lines (the first administrators' passwords, then the
     // address). A closed standard output is no reason to stop serving.
     {
@@ -114,6 +124,7 @@ fn sip_config(tenants: &[(sb_config::TenantConfig, Box<dyn sb_storage::Store>)])
                 agent.phone.as_ref().map(|phone| sb_voice::PhoneAccount {
                     realm: config.tenant.id.as_str().to_owned(),
                     user: phone.user.clone(),
+                    agent: agent.id.as_str().to_owned(),
                     password: phone.password.clone(),
                 })
             })
@@ -121,7 +132,8 @@ fn sip_config(tenants: &[(sb_config::TenantConfig, Box<dyn sb_storage::Store>)])
         .collect();
     let mut nonce_secret = vec![0u8; 32];
     OsRng.fill_bytes(&mut nonce_secret);
-    sb_voice::EndpointConfig { tag_prefix, phones, nonce_secret, ..sb_voice::EndpointConfig::default() }
+    let seed = OsRng.next_u64();
+    sb_voice::EndpointConfig { tag_prefix, phones, nonce_secret, seed, ..sb_voice::EndpointConfig::default() }
 }
 
 /// Tenants served in the background: a dispatcher thread each, and HTTP on a runtime of its own.
@@ -155,14 +167,16 @@ pub fn spawn(
     tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>,
     listen: SocketAddr,
 ) -> anyhow::Result<Spawned> {
-    spawn_with(tenants, listen, throttle::Limits::default())
+    spawn_with(tenants, listen, throttle::Limits::default(), None)
 }
 
-/// [`spawn`] with the given limits on unauthenticated calls.
+/// [`spawn`] with the given limits on unauthenticated calls, and linked to the SIP endpoint
+/// if `voice` is given.
 pub fn spawn_with(
     tenants: Vec<(sb_config::TenantConfig, Box<dyn sb_storage::Store>)>,
     listen: SocketAddr,
     limits: throttle::Limits,
+    voice: Option<voice::VoiceLink>,
 ) -> anyhow::Result<Spawned> {
     let keyring = auth::SharedKeyring::default();
     let mut handles = HashMap::new();
@@ -186,6 +200,9 @@ pub fn spawn_with(
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let live = dispatcher.live_events();
+        if let Some(link) = &voice {
+            dispatcher.link_voice(link.feedback.clone());
+        }
         dispatchers.push(
             std::thread::Builder::new()
                 .name(format!("dispatcher-{}", directory.tenant))
@@ -199,6 +216,10 @@ pub fn spawn_with(
             name: config.tenant.name.clone(),
         };
         handles.insert(directory.tenant.clone(), handle);
+    }
+    if let Some(link) = voice {
+        // The bridge ends when the SIP endpoint, the sender of its commands, stops.
+        drop(voice::spawn_bridge(handles.clone(), link)?);
     }
     let state = http::AppState { tenants: Arc::new(handles), keyring, limits: Arc::new(std::sync::Mutex::new(limits)) };
     let (bound_tx, bound_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();

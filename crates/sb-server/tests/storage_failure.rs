@@ -62,6 +62,7 @@ fn create(d: &mut Dispatcher) -> Result<u64, RequestError> {
         requirements: vec![],
         attributes: vec![],
         customer: None,
+        voice_call: None,
     };
     d.step(vec![Request::Create { new, reply: tx }]);
     rx.try_recv().expect("answered within the step").map(|v| v.record.id)

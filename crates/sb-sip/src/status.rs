@@ -36,6 +36,8 @@ impl StatusCode {
     pub const BUSY_HERE: StatusCode = StatusCode(486);
     /// 487 Request Terminated.
     pub const REQUEST_TERMINATED: StatusCode = StatusCode(487);
+    /// 488 Not Acceptable Here.
+    pub const NOT_ACCEPTABLE_HERE: StatusCode = StatusCode(488);
     /// 500 Server Internal Error.
     pub const SERVER_INTERNAL_ERROR: StatusCode = StatusCode(500);
     /// 501 Not Implemented.

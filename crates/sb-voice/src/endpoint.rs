@@ -24,6 +24,10 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use crate::calls::{Calls, Command, Entry, RtpTransmit};
 use crate::registrar::{Expiry, PhoneAccount, Registrar};
 use sb_sip::{
     Headers, Limits, Message, Method, Request, Response, StatusCode, TimerConfig, Timestamp, TransactionEvent,
@@ -55,6 +59,13 @@ pub struct EndpointConfig {
     pub nonce_secret: Vec<u8>,
     /// Registration lifetimes.
     pub expiry: Expiry,
+    /// Our SIP address, for Via and Contact in the requests we send; the driver sets it to
+    /// the socket's address (an unspecified IP should be replaced by one peers can reach).
+    pub local: SocketAddr,
+    /// The numbers callers dial; none means every INVITE gets 480.
+    pub entries: Vec<Arc<Entry>>,
+    /// Seeds the SSRCs of our RTP streams; the driver draws it at random.
+    pub seed: u64,
 }
 
 impl Default for EndpointConfig {
@@ -67,6 +78,9 @@ impl Default for EndpointConfig {
             phones: Vec::new(),
             nonce_secret: b"switchboard".to_vec(),
             expiry: Expiry::default(),
+            local: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060),
+            entries: Vec::new(),
+            seed: 0,
         }
     }
 }
@@ -95,13 +109,14 @@ pub struct Stats {
 /// The SIP user agent core. See the module documentation.
 #[derive(Debug)]
 pub struct Endpoint {
-    config: EndpointConfig,
-    layer: TransactionLayer,
-    transmits: VecDeque<Datagram>,
+    pub(crate) config: EndpointConfig,
+    pub(crate) layer: TransactionLayer,
+    pub(crate) transmits: VecDeque<Datagram>,
     stats: Stats,
     /// Numbers the To tags we choose.
     next_tag: u64,
-    registrar: Registrar,
+    pub(crate) registrar: Registrar,
+    pub(crate) calls: Calls,
 }
 
 impl Endpoint {
@@ -109,7 +124,8 @@ impl Endpoint {
     pub fn new(config: EndpointConfig) -> Endpoint {
         let layer = TransactionLayer::new(config.timers);
         let registrar = Registrar::new(&config.phones, config.nonce_secret.clone(), config.expiry);
-        Endpoint { config, layer, transmits: VecDeque::new(), stats: Stats::default(), next_tag: 0, registrar }
+        let calls = Calls::new(&config.entries, config.seed);
+        Endpoint { config, layer, transmits: VecDeque::new(), stats: Stats::default(), next_tag: 0, registrar, calls }
     }
 
     /// Handles one datagram received from `from`.
@@ -150,6 +166,23 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.layer.handle_timeout(now);
         self.process(now);
+        self.call_timers(now);
+        self.flush();
+    }
+
+    /// The next thing the driver must do for the calls.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.calls.commands.pop_front()
+    }
+
+    /// The next RTP datagram to send from a leg's socket.
+    pub fn poll_rtp(&mut self) -> Option<RtpTransmit> {
+        self.calls.rtp.pop_front()
+    }
+
+    /// How many calls are up.
+    pub fn calls(&self) -> usize {
+        self.calls.len()
     }
 
     /// The next datagram to send.
@@ -159,7 +192,7 @@ impl Endpoint {
 
     /// When to call [`Endpoint::handle_timeout`] next, or `None` when no timer runs.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.layer.poll_timeout()
+        [self.layer.poll_timeout(), self.calls.poll_timeout()].into_iter().flatten().min()
     }
 
     /// What has been received so far.
@@ -190,18 +223,24 @@ impl Endpoint {
                     tracing::debug!(%from, method = %request.method, "new request");
                     self.answer(now, id, &request, from, cancels);
                 }
-                // The ACK for a 2xx, or a stray one: there are no dialogs yet.
-                TransactionEvent::Ack { from, .. } => tracing::debug!(%from, "ACK outside a transaction ignored"),
+                // The ACK for a 2xx of ours.
+                TransactionEvent::Ack { request, .. } => self.ack(&request),
                 TransactionEvent::StrayResponse { from, response } => {
                     tracing::debug!(%from, status = %response.status, "stray response ignored");
                 }
-                TransactionEvent::Timeout { id } => tracing::debug!(%id, "transaction timed out"),
-                TransactionEvent::Response { id, .. } => tracing::debug!(%id, "response to a client transaction"),
+                TransactionEvent::Timeout { id } => {
+                    if !self.call_timeout_tx(now, id) {
+                        tracing::debug!(%id, "transaction timed out");
+                    }
+                }
+                TransactionEvent::Response { id, response } => {
+                    if !self.call_response(now, id, &response) {
+                        tracing::debug!(%id, "response to a client transaction");
+                    }
+                }
             }
         }
-        while let Some(transmit) = self.layer.poll_transmit() {
-            self.transmits.push_back(Datagram { to: transmit.to, bytes: transmit.message.to_bytes() });
-        }
+        self.flush();
     }
 
     /// The TU's decision for a new server transaction.
@@ -213,6 +252,10 @@ impl Endpoint {
         from: SocketAddr,
         cancels: Option<TransactionId>,
     ) {
+        let in_dialog = request.headers.to_tag().is_some();
+        if in_dialog && request.method != Method::Cancel && self.in_dialog(now, id, request) {
+            return;
+        }
         let mut responses = Vec::new();
         match request.method {
             Method::Options => {
@@ -234,15 +277,19 @@ impl Endpoint {
                 }
                 responses.push(response);
             }
-            Method::Invite => {
-                responses.push(Response::for_request(request, StatusCode::TRYING));
-                let mut unavailable = self.response(request, StatusCode::TEMPORARILY_UNAVAILABLE);
-                push(&mut unavailable.headers, "Warning", &self.warning(NO_FLOW));
-                responses.push(unavailable);
+            Method::Invite if !in_dialog => {
+                self.new_invite(now, id, request, from);
+                return;
             }
-            // RFC 3261 section 9.2: the INVITE was answered already, so the CANCEL changes
-            // nothing but is accepted.
-            Method::Cancel if cancels.is_some() => responses.push(self.response(request, StatusCode::OK)),
+            // RFC 3261 section 9.2: 200 for the CANCEL; an INVITE not answered yet gets 487.
+            Method::Cancel if cancels.is_some() => {
+                let ok = self.response(request, StatusCode::OK);
+                self.send(now, id, ok);
+                if let Some(invite) = cancels {
+                    self.cancel(now, invite);
+                }
+                return;
+            }
             Method::Cancel | Method::Bye => responses.push(self.response(request, StatusCode::CALL_DOES_NOT_EXIST)),
             _ => {
                 let mut refused = self.response(request, StatusCode::METHOD_NOT_ALLOWED);
@@ -258,7 +305,7 @@ impl Endpoint {
     }
 
     /// A response to `request` with our To tag and Server header.
-    fn response(&mut self, request: &Request, status: StatusCode) -> Response {
+    pub(crate) fn response(&mut self, request: &Request, status: StatusCode) -> Response {
         self.next_tag += 1;
         let tag = format!("{}{}", self.config.tag_prefix, self.next_tag);
         let mut response = Response::for_request_with_tag(request, status, &tag);
@@ -282,7 +329,7 @@ impl Endpoint {
     }
 
     /// A Warning value (RFC 3261 section 20.43) with code 399, "miscellaneous warning".
-    fn warning(&self, text: &str) -> String {
+    pub(crate) fn warning(&self, text: &str) -> String {
         let quoted: String = text
             .chars()
             .flat_map(|c| match c {
@@ -296,7 +343,7 @@ impl Endpoint {
 }
 
 /// Appends a field whose value we built; our values hold no control characters.
-fn push(headers: &mut Headers, name: &str, value: &str) {
+pub(crate) fn push(headers: &mut Headers, name: &str, value: &str) {
     if let Err(error) = headers.push(name, value) {
         tracing::warn!(name, %error, "header not added");
     }
@@ -408,7 +455,12 @@ mod tests {
 
     #[test]
     fn register_with_phone_accounts_is_challenged_and_refusals_carry_a_warning() {
-        let phones = vec![PhoneAccount { realm: "acme".into(), user: "1000".into(), password: "pw".into() }];
+        let phones = vec![PhoneAccount {
+            realm: "acme".into(),
+            user: "1000".into(),
+            agent: "alice".into(),
+            password: "pw".into(),
+        }];
         let mut endpoint = Endpoint::new(EndpointConfig { phones, ..EndpointConfig::default() });
         let sent = feed(&mut endpoint, 0, &request("REGISTER", "1 REGISTER"));
         assert_eq!(status_lines(&sent), ["SIP/2.0 401 Unauthorized"]);
@@ -418,12 +470,11 @@ mod tests {
     }
 
     #[test]
-    fn invite_gets_trying_then_480_and_the_ack_ends_it() {
+    fn invite_without_numbers_gets_480_and_the_ack_ends_it() {
         let mut endpoint = Endpoint::new(EndpointConfig::default());
         let sent = feed(&mut endpoint, 0, &request("INVITE", "1 INVITE"));
-        assert_eq!(status_lines(&sent), ["SIP/2.0 100 Trying", "SIP/2.0 480 Temporarily Unavailable"]);
-        assert_eq!(header(&sent[0], "To"), Some("<sip:1000@switchboard.example>"));
-        let unavailable = &sent[1];
+        assert_eq!(status_lines(&sent), ["SIP/2.0 480 Temporarily Unavailable"]);
+        let unavailable = &sent[0];
         assert_eq!(header(unavailable, "Warning"), Some("399 switchboard \"no contact flow configured\""));
         let to = header(unavailable, "To").unwrap();
         assert!(to.ends_with(";tag=sb1"), "{to}");

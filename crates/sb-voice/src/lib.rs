@@ -10,11 +10,15 @@
 //!
 //! **Invariant:** the [`endpoint`] module does no I/O and never reads the clock.
 
+pub mod calls;
 pub mod digest;
 pub mod endpoint;
+pub mod media;
 pub mod registrar;
 pub mod udp;
 
+pub use calls::{CallId, Command, Entry, LegId, RouteNotice, RouteRequest, RtpTransmit};
 pub use endpoint::{Datagram, Endpoint, EndpointConfig, Stats};
+pub use media::Prompt;
 pub use registrar::{Binding, Expiry, PhoneAccount, Registrar};
-pub use udp::{SipServer, VoiceError, run_udp};
+pub use udp::{Feedback, Services, SipServer, VoiceError, run_udp};

@@ -26,6 +26,8 @@ pub struct PhoneAccount {
     pub realm: String,
     /// The SIP user name of the address of record.
     pub user: String,
+    /// The agent whose phone it is: offers to the agent ring it.
+    pub agent: String,
     pub password: String,
 }
 
@@ -266,8 +268,13 @@ mod tests {
 
     fn accounts() -> Vec<PhoneAccount> {
         vec![
-            PhoneAccount { realm: "acme".into(), user: "alice".into(), password: "wonderland".into() },
-            PhoneAccount { realm: "acme".into(), user: "bob".into(), password: "builder".into() },
+            PhoneAccount {
+                realm: "acme".into(),
+                user: "alice".into(),
+                agent: "alice".into(),
+                password: "wonderland".into(),
+            },
+            PhoneAccount { realm: "acme".into(), user: "bob".into(), agent: "bob".into(), password: "builder".into() },
         ]
     }
 
@@ -355,7 +362,12 @@ mod tests {
     #[test]
     fn the_domain_picks_the_realm_when_several_are_served() {
         let mut all = accounts();
-        all.push(PhoneAccount { realm: "globex".into(), user: "alice".into(), password: "other".into() });
+        all.push(PhoneAccount {
+            realm: "globex".into(),
+            user: "alice".into(),
+            agent: "alice".into(),
+            password: "other".into(),
+        });
         let mut r = Registrar::new(&all, b"k".to_vec(), Expiry::default());
         let answer = r.register(t(0), &register("alice", "192.0.2.1", 1, "Contact: <sip:a@h>\r\n"), source());
         assert_eq!(

@@ -14,7 +14,7 @@ fn exchange(peer: &UdpSocket, request: &str) -> String {
 
 #[test]
 fn serves_options_and_invite_over_udp_until_stopped() {
-    let server = SipServer::spawn("127.0.0.1:0".parse().unwrap(), EndpointConfig::default()).unwrap();
+    let server = SipServer::spawn("127.0.0.1:0".parse().unwrap(), EndpointConfig::default(), None).unwrap();
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.connect(server.local_addr()).unwrap();
     let local = peer.local_addr().unwrap();
@@ -43,6 +43,6 @@ fn serves_options_and_invite_over_udp_until_stopped() {
 #[test]
 fn binding_a_taken_port_is_an_error() {
     let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let error = SipServer::spawn(taken.local_addr().unwrap(), EndpointConfig::default()).unwrap_err();
+    let error = SipServer::spawn(taken.local_addr().unwrap(), EndpointConfig::default(), None).unwrap_err();
     assert!(error.to_string().starts_with("binding the SIP socket udp:127.0.0.1:"), "{error}");
 }

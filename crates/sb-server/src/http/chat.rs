@@ -143,6 +143,7 @@ pub(super) async fn start(
         requirements: Vec::new(),
         attributes: attributes.into_iter().collect(),
         customer: Some((token, audit)),
+        voice_call: None,
     };
     let view = ask(handle, |reply| Request::Create { new, reply }).await??;
     Ok((StatusCode::CREATED, Json(ChatDto { token: secret, interaction: InteractionDto::new(view) })))

@@ -207,6 +207,7 @@ pub(super) async fn create(
         requirements,
         attributes: dto.attributes.into_iter().collect(),
         customer: None,
+        voice_call: None,
     };
     let view = ask(&caller.tenant, |reply| Request::Create { new, reply }).await??;
     Ok((StatusCode::CREATED, Json(InteractionDto::new(view))))

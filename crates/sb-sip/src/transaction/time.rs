@@ -35,11 +35,13 @@ pub(crate) fn millis(d: Duration) -> u64 {
 }
 
 impl TimerConfig {
-    pub(crate) fn t1_ms(&self) -> u64 {
+    /// T1 in milliseconds: the first retransmission interval.
+    pub fn t1_ms(&self) -> u64 {
         millis(self.t1)
     }
 
-    pub(crate) fn t2_ms(&self) -> u64 {
+    /// T2 in milliseconds: the longest retransmission interval.
+    pub fn t2_ms(&self) -> u64 {
         millis(self.t2)
     }
 

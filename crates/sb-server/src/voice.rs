@@ -1,0 +1,178 @@
+//! Voice wiring: the tenants' numbers, flows and prompts loaded for the SIP endpoint, and
+//! the bridge that carries the calls' requests to the tenants' dispatchers.
+//!
+//! The endpoint (`sb-voice`) runs on a thread of its own and speaks in [`Command`]s and
+//! [`Feedback`]. The bridge thread takes the commands: a call's enqueue becomes a
+//! dispatcher `Create` for a voice interaction, an answer, abandon or hang-up an engine
+//! command. The dispatcher itself sends what the engine decides about voice interactions
+//! (queued, offered, offer withdrawn) straight to the endpoint, in the engine's order.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sb_routing::{AgentId, Channel, InteractionId, Level, Priority};
+use sb_voice::{Command, Entry, Feedback, Prompt, RouteNotice, RouteRequest};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::dispatcher::{NewRequest, Request};
+use crate::http::TenantHandle;
+
+/// Loads the numbers of every tenant: each flow (checked against its tenant), the prompts it
+/// plays and the tenant's music on hold, relative to the files that name them. `paths[i]` is
+/// the file `tenants[i]` was read from.
+pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyhow::Result<Vec<Arc<Entry>>> {
+    let mut entries: Vec<Arc<Entry>> = Vec::new();
+    for (path, config) in paths.iter().zip(tenants) {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let tenant: Arc<str> = config.tenant.id.as_str().into();
+        let schedules: Arc<dyn sb_flow::Schedules + Send + Sync> = Arc::new((*config).clone());
+        let music_on_hold = match &config.voice.music_on_hold {
+            Some(file) => {
+                Some(prompt(&dir.join(file)).with_context(|| format!("{}: voice.music_on_hold", path.display()))?)
+            }
+            None => None,
+        };
+        let known = sb_flow::KnownNames::from_config(config);
+        for number in &config.voice.numbers {
+            if let Some(other) = entries.iter().find(|e| e.number == number.number) {
+                anyhow::bail!(
+                    "{}: number {:?} is already tenant {:?}'s",
+                    path.display(),
+                    number.number,
+                    &*other.tenant
+                );
+            }
+            let flow_path = dir.join(&number.flow);
+            let flow = sb_flow::load(&flow_path, &known)
+                .map_err(|e| anyhow::anyhow!("{}: number {:?}: {e}", path.display(), number.number))?;
+            let flow_dir = flow_path.parent().unwrap_or(Path::new("."));
+            let mut prompts = HashMap::new();
+            for file in flow.prompts() {
+                let loaded = prompt(&flow_dir.join(file))
+                    .with_context(|| format!("{}: a prompt of flow {}", flow_path.display(), flow.id))?;
+                prompts.insert(file.to_owned(), loaded);
+            }
+            entries.push(Arc::new(Entry {
+                number: number.number.clone(),
+                tenant: Arc::clone(&tenant),
+                flow: Arc::new(flow),
+                prompts: Arc::new(prompts),
+                music_on_hold: music_on_hold.clone(),
+                schedules: Arc::clone(&schedules),
+            }));
+        }
+    }
+    Ok(entries)
+}
+
+/// Reads a WAV prompt.
+fn prompt(path: &Path) -> anyhow::Result<Prompt> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let wav = sb_media::Wav::parse(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Prompt::new(&wav))
+}
+
+/// The endpoint's side of the link, as the server's spawn takes it.
+#[derive(Debug)]
+pub struct VoiceLink {
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub feedback: mpsc::UnboundedSender<Feedback>,
+}
+
+/// Runs the bridge on a thread of its own until the endpoint is gone.
+pub fn spawn_bridge(
+    tenants: HashMap<String, TenantHandle>,
+    link: VoiceLink,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new()
+        .name("voice-bridge".into())
+        .spawn(move || runtime.block_on(bridge(tenants, link)))
+        .context("starting the voice bridge")
+}
+
+async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
+    while let Some(command) = link.commands.recv().await {
+        match command {
+            Command::Route { tenant, request } => {
+                let Some(handle) = tenants.get(&*tenant) else { continue };
+                if let Some(notice) = route(handle, request).await {
+                    let _ = link.feedback.send(Feedback::Route(notice));
+                }
+            }
+            Command::Http { call, url, .. } => {
+                tracing::warn!(%call, url, "HTTP lookups from calls are not available yet");
+                let result = Err("HTTP lookups from calls are not available yet".to_owned());
+                let _ = link.feedback.send(Feedback::Http { call, result });
+            }
+            Command::Outcome { tenant, call, action } => {
+                tracing::info!(%tenant, %call, ?action, "flow outcome");
+            }
+            Command::OpenMedia { .. } | Command::CloseMedia { .. } => {}
+        }
+    }
+}
+
+/// Carries one request to the tenant's dispatcher; an enqueue that fails is answered here
+/// (a successful one is announced by the dispatcher, before the engine's offers).
+async fn route(handle: &TenantHandle, request: RouteRequest) -> Option<RouteNotice> {
+    let dir = &handle.directory;
+    let agent = |name: &str| dir.agent(name);
+    match request {
+        RouteRequest::Enqueue { call, queue, priority, skills, attributes } => {
+            let failed = |reason: String| Some(RouteNotice::EnqueueFailed { call, reason });
+            let Some(queue_id) = dir.queue(&queue) else { return failed(format!("unknown queue {queue:?}")) };
+            let mut requirements = Vec::new();
+            for (skill, level) in &skills {
+                match (dir.skill(skill), Level::new(*level)) {
+                    (Some(s), Some(l)) => requirements.push((s, l)),
+                    _ => return failed(format!("unknown skill {skill:?} or level {level}")),
+                }
+            }
+            let new = NewRequest {
+                channel: Channel::Voice,
+                queue: queue_id,
+                priority: priority.and_then(Priority::new),
+                requirements,
+                attributes,
+                customer: None,
+                voice_call: Some(call.0),
+            };
+            let (reply, answer) = oneshot::channel();
+            handle.requests.send(Request::Create { new, reply }).ok()?;
+            match answer.await {
+                Ok(Ok(_)) => None,
+                Ok(Err(error)) => failed(error.to_string()),
+                Err(_) => failed("the tenant is shutting down".to_owned()),
+            }
+        }
+        RouteRequest::Accept { interaction, agent: name } => {
+            let agent = agent(&name)?;
+            apply(handle, sb_routing::Command::Accept { interaction: InteractionId(interaction), agent }).await;
+            None
+        }
+        RouteRequest::Abandon { interaction } => {
+            apply(handle, sb_routing::Command::Abandon { interaction: InteractionId(interaction) }).await;
+            None
+        }
+        RouteRequest::Complete { interaction, agent: name } => {
+            let agent: AgentId = agent(&name)?;
+            apply(handle, sb_routing::Command::Complete { interaction: InteractionId(interaction), agent }).await;
+            None
+        }
+    }
+}
+
+async fn apply(handle: &TenantHandle, command: sb_routing::Command) {
+    let (reply, answer) = oneshot::channel();
+    let described = format!("{command:?}");
+    if handle.requests.send(Request::Apply { command, then: Vec::new(), audit: None, reply }).is_err() {
+        return;
+    }
+    if let Ok(Err(error)) = answer.await {
+        // An offer that ran out as the phone answered, say: the engine's word stands.
+        tracing::info!(command = described, %error, "the routing engine refused a call's request");
+    }
+}

@@ -1,0 +1,391 @@
+//! The calls of the endpoint under a virtual clock: a caller's INVITE to a number, the
+//! prompt it hears (the RTP payload is the WAV's audio), a digit, the queue, the agent's
+//! phone, the bridge, and each way a call ends.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sb_media::{Law, PayloadType, RtpHeader, RtpPacket, Wav};
+use sb_sip::Timestamp;
+use sb_voice::{Command, Endpoint, EndpointConfig, Entry, LegId, PhoneAccount, Prompt, RouteNotice, RouteRequest};
+
+const CALLER: &str = "192.0.2.10:5060";
+const CALLER_RTP: &str = "192.0.2.10:40000";
+const PHONE: &str = "192.0.2.20:5062";
+const PHONE_RTP: &str = "192.0.2.20:41000";
+
+const FLOW: &str = "
+flow: main
+version: 1
+start: welcome
+nodes:
+  welcome: {play: welcome.wav, next: menu}
+  menu:
+    menu: {prompt: menu.wav, timeout: 5s, retries: 0}
+    options: {\"1\": phone}
+    no_input: bye
+    no_match: bye
+    fallback: bye
+  phone: {queue: phone}
+  bye: {hangup: true}
+";
+
+fn addr(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+/// 100 ms of a ramp, so that every packet's payload is different.
+fn welcome() -> Vec<u8> {
+    (0..800u32).map(|i| (i % 251) as u8).collect()
+}
+
+fn endpoint() -> Endpoint {
+    let (flow, _) = sb_flow::parse("main.yaml", FLOW, &sb_flow::KnownNames::default()).unwrap();
+    let mut prompts = HashMap::new();
+    prompts.insert("welcome.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: welcome() }));
+    prompts.insert("menu.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x55; 1600] }));
+    let entry = Entry {
+        number: "5550100".into(),
+        tenant: "acme".into(),
+        flow: Arc::new(flow),
+        prompts: Arc::new(prompts),
+        music_on_hold: Some(Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x11; 480] })),
+        schedules: Arc::new(|_: &str, _: Timestamp| true),
+    };
+    let phones = vec![PhoneAccount {
+        realm: "acme".into(),
+        user: "1001".into(),
+        agent: "alice".into(),
+        password: "wonderland".into(),
+    }];
+    Endpoint::new(EndpointConfig {
+        entries: vec![Arc::new(entry)],
+        phones,
+        local: addr("192.0.2.1:5060"),
+        ..EndpointConfig::default()
+    })
+}
+
+fn sdp(rtp: &str) -> String {
+    let rtp = addr(rtp);
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0 101\r\n\
+         a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
+        ip = rtp.ip(),
+        port = rtp.port()
+    )
+}
+
+fn invite(number: &str) -> String {
+    let body = sdp(CALLER_RTP);
+    format!(
+        "INVITE sip:{number}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {CALLER};branch=z9hG4bK-call-1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:4930123@192.0.2.10>;tag=caller1\r\nTo: <sip:{number}@192.0.2.1>\r\n\
+         Call-ID: call-1@192.0.2.10\r\nCSeq: 1 INVITE\r\nContact: <sip:4930123@{CALLER}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// A request from the caller in its dialog, with our tag.
+fn from_caller(method: &str, cseq: u32, tag: &str, branch: &str) -> String {
+    format!(
+        "{method} sip:switchboard@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {CALLER};branch={branch}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:4930123@192.0.2.10>;tag=caller1\r\nTo: <sip:5550100@192.0.2.1>;tag={tag}\r\n\
+         Call-ID: call-1@192.0.2.10\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+/// Everything the endpoint sends: SIP (as text, with the address) and RTP, and its commands.
+#[derive(Default)]
+struct Out {
+    sip: Vec<(SocketAddr, String)>,
+    rtp: Vec<(LegId, SocketAddr, Vec<u8>)>,
+    commands: Vec<Command>,
+}
+
+fn drain(endpoint: &mut Endpoint) -> Out {
+    let mut out = Out::default();
+    while let Some(d) = endpoint.poll_transmit() {
+        out.sip.push((d.to, String::from_utf8(d.bytes).unwrap()));
+    }
+    while let Some(r) = endpoint.poll_rtp() {
+        out.rtp.push((r.leg, r.to, r.bytes));
+    }
+    while let Some(c) = endpoint.poll_command() {
+        out.commands.push(c);
+    }
+    out
+}
+
+fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+    message.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+}
+
+fn first_lines(out: &Out) -> Vec<&str> {
+    out.sip.iter().map(|(_, m)| m.lines().next().unwrap()).collect()
+}
+
+/// Runs the endpoint's timers from `from` to `to` milliseconds, as a driver would.
+fn run(endpoint: &mut Endpoint, from: u64, to: u64) -> Out {
+    let mut all = Out::default();
+    let mut now = from;
+    while let Some(at) = endpoint.poll_timeout() {
+        let at = at.as_millis().max(now);
+        if at > to {
+            break;
+        }
+        now = at;
+        endpoint.handle_timeout(Timestamp::from_millis(now));
+        let out = drain(endpoint);
+        all.sip.extend(out.sip);
+        all.rtp.extend(out.rtp);
+        all.commands.extend(out.commands);
+    }
+    all
+}
+
+fn opened(out: &Out) -> LegId {
+    match out.commands.as_slice() {
+        [Command::OpenMedia { leg }] => *leg,
+        other => panic!("expected one OpenMedia, got {other:?}"),
+    }
+}
+
+/// A DTMF digit as three RFC 4733 packets, the last one an end packet.
+fn press(endpoint: &mut Endpoint, leg: LegId, at: u64, event: u8) {
+    for (i, end) in [(0u16, false), (1, false), (2, true)] {
+        let payload = [event, if end { 0x8a } else { 0x0a }, 0, (160 * (i + 1)) as u8];
+        let packet = RtpHeader::new(PayloadType::new(101).unwrap(), 100 + i, 5000, 77).serialize(&payload);
+        endpoint.handle_rtp(Timestamp::from_millis(at + u64::from(i) * 20), leg, &packet, addr(CALLER_RTP));
+    }
+}
+
+/// Answers the caller and plays the welcome: returns the caller's leg and our To tag.
+fn answered(endpoint: &mut Endpoint) -> (LegId, String, Out) {
+    endpoint.handle_datagram(Timestamp::ZERO, invite("5550100").as_bytes(), addr(CALLER));
+    let leg = opened(&drain(endpoint));
+    endpoint.media_opened(Timestamp::ZERO, leg, addr("192.0.2.1:30000"));
+    let out = drain(endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 200 OK"]);
+    let ok = &out.sip[0].1;
+    assert_eq!(out.sip[0].0, addr(CALLER));
+    assert!(ok.contains("\r\nContent-Type: application/sdp\r\n"), "{ok}");
+    assert!(ok.contains("m=audio 30000 RTP/AVP 0 101\r\n"), "{ok}");
+    assert!(ok.contains("c=IN IP4 192.0.2.1\r\n"), "{ok}");
+    let to = header(ok, "To").unwrap();
+    let tag = to.split(";tag=").nth(1).unwrap().to_owned();
+    let ack = from_caller("ACK", 1, &tag, "z9hG4bK-ack-1");
+    endpoint.handle_datagram(Timestamp::from_millis(5), ack.as_bytes(), addr(CALLER));
+    (leg, tag, out)
+}
+
+#[test]
+fn the_caller_hears_the_prompt_as_it_is_in_the_wav() {
+    let mut endpoint = endpoint();
+    let (leg, _, first) = answered(&mut endpoint);
+    let mut out = run(&mut endpoint, 5, 200);
+    out.rtp.splice(0..0, first.rtp);
+    // 100 ms of welcome = 5 packets of 160 samples, to the caller's SDP address, then the menu.
+    let welcome_packets: Vec<_> = out.rtp.iter().take(5).collect();
+    let mut heard = Vec::new();
+    for (i, (l, to, bytes)) in welcome_packets.iter().enumerate() {
+        assert_eq!((*l, *to), (leg, addr(CALLER_RTP)));
+        let packet = RtpPacket::parse(bytes).unwrap();
+        assert_eq!(packet.header.payload_type, PayloadType::PCMU);
+        assert_eq!(packet.header.marker, i == 0);
+        heard.extend_from_slice(packet.payload);
+    }
+    assert_eq!(heard, welcome());
+    let menu = RtpPacket::parse(&out.rtp[5].2).unwrap();
+    assert_eq!(menu.payload, &[0x55; 160][..]);
+    // The streams are one: same SSRC, consecutive sequence numbers.
+    let first = RtpPacket::parse(&out.rtp[0].2).unwrap().header;
+    assert_eq!(menu.header.ssrc, first.ssrc);
+    assert_eq!(menu.header.sequence, first.sequence.wrapping_add(5));
+}
+
+#[test]
+fn a_digit_queues_the_call_the_phone_rings_and_answers_and_a_hangup_completes_it() {
+    let mut endpoint = endpoint();
+    // Phone 1001 registers (digest: challenged, then answered).
+    register(&mut endpoint);
+    let (leg, tag, _) = answered(&mut endpoint);
+    run(&mut endpoint, 5, 300);
+    press(&mut endpoint, leg, 300, 1);
+    let out = drain(&mut endpoint);
+    let enqueue = out.commands.iter().find_map(|c| match c {
+        Command::Route { tenant, request: RouteRequest::Enqueue { call, queue, .. } } => Some((tenant, *call, queue)),
+        _ => None,
+    });
+    let (tenant, call, queue) = enqueue.expect("the digit sent the call to the queue");
+    assert_eq!((&**tenant, queue.as_str()), ("acme", "phone"));
+    // Music on hold while waiting.
+    let held = run(&mut endpoint, 340, 400);
+    assert!(held.rtp.iter().any(|(_, _, b)| RtpPacket::parse(b).unwrap().payload == [0x11; 160]));
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Queued { call, interaction: 7 });
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Offered { interaction: 7, agent: "alice".into() });
+    let agent_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::from_millis(400), agent_leg, addr("192.0.2.1:30002"));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["INVITE sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    let (to, invite) = &out.sip[0];
+    assert_eq!(*to, addr(PHONE), "the phone is reached where it registered from");
+    assert!(invite.contains("m=audio 30002 RTP/AVP 0 101\r\n"), "{invite}");
+    assert!(header(invite, "From").unwrap().starts_with("<sip:4930123@"), "{invite}");
+    // The phone answers.
+    let ok = answer_from_phone(invite);
+    endpoint.handle_datagram(Timestamp::from_millis(450), ok.as_bytes(), addr(PHONE));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["ACK sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    assert!(out.commands.contains(&Command::Route {
+        tenant: "acme".into(),
+        request: RouteRequest::Accept { interaction: 7, agent: "alice".into() }
+    }));
+    // Audio is relayed both ways, each leg's stream continuing.
+    let voice = RtpHeader::new(PayloadType::PCMU, 1, 0, 0xCA11).serialize(&[0x42; 160]);
+    endpoint.handle_rtp(Timestamp::from_millis(920), leg, &voice, addr(CALLER_RTP));
+    let relayed = drain(&mut endpoint).rtp;
+    assert_eq!(relayed.len(), 1);
+    assert_eq!((relayed[0].0, relayed[0].1), (agent_leg, addr(PHONE_RTP)));
+    assert_eq!(RtpPacket::parse(&relayed[0].2).unwrap().payload, &[0x42; 160][..]);
+    let back = RtpHeader::new(PayloadType::PCMU, 9, 0, 0xA6E7).serialize(&[0x24; 160]);
+    endpoint.handle_rtp(Timestamp::from_millis(925), agent_leg, &back, addr(PHONE_RTP));
+    let relayed = drain(&mut endpoint).rtp;
+    assert_eq!((relayed[0].0, relayed[0].1), (leg, addr(CALLER_RTP)));
+    // The caller hangs up: 200, BYE to the phone, the interaction completed.
+    let bye = from_caller("BYE", 2, &tag, "z9hG4bK-bye-1");
+    endpoint.handle_datagram(Timestamp::from_millis(2000), bye.as_bytes(), addr(CALLER));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 200 OK", "BYE sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    assert!(out.commands.contains(&Command::Route {
+        tenant: "acme".into(),
+        request: RouteRequest::Complete { interaction: 7, agent: "alice".into() }
+    }));
+    assert!(out.commands.contains(&Command::CloseMedia { leg }));
+    assert!(out.commands.contains(&Command::CloseMedia { leg: agent_leg }));
+    assert_eq!(endpoint.calls(), 0);
+}
+
+#[test]
+fn an_offer_that_runs_out_cancels_the_ringing_phone_and_a_hangup_in_queue_is_an_abandon() {
+    let mut endpoint = endpoint();
+    register(&mut endpoint);
+    let (leg, tag, _) = answered(&mut endpoint);
+    run(&mut endpoint, 5, 300);
+    press(&mut endpoint, leg, 300, 1);
+    let call = drain(&mut endpoint)
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Route { request: RouteRequest::Enqueue { call, .. }, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Queued { call, interaction: 8 });
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Offered { interaction: 8, agent: "alice".into() });
+    let agent_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::from_millis(400), agent_leg, addr("192.0.2.1:30002"));
+    let invite = drain(&mut endpoint).sip.remove(0).1;
+    let ringing = answer_from_phone(&invite).replace("SIP/2.0 200 OK", "SIP/2.0 180 Ringing");
+    endpoint.handle_datagram(Timestamp::from_millis(450), ringing.as_bytes(), addr(PHONE));
+    // The engine withdraws the offer: CANCEL; the phone's 487 ends its leg.
+    endpoint.handle_route(
+        Timestamp::from_millis(10_400),
+        RouteNotice::OfferEnded { interaction: 8, agent: "alice".into() },
+    );
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["CANCEL sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    let terminated = answer_from_phone(&invite).replace("SIP/2.0 200 OK", "SIP/2.0 487 Request Terminated");
+    endpoint.handle_datagram(Timestamp::from_millis(10_450), terminated.as_bytes(), addr(PHONE));
+    let out = drain(&mut endpoint);
+    assert!(out.commands.contains(&Command::CloseMedia { leg: agent_leg }), "{:?}", out.commands);
+    // The caller gives up while waiting: an abandon.
+    let bye = from_caller("BYE", 2, &tag, "z9hG4bK-bye-2");
+    endpoint.handle_datagram(Timestamp::from_millis(12_000), bye.as_bytes(), addr(CALLER));
+    let out = drain(&mut endpoint);
+    assert!(
+        out.commands
+            .contains(&Command::Route { tenant: "acme".into(), request: RouteRequest::Abandon { interaction: 8 } })
+    );
+    assert_eq!(endpoint.calls(), 0);
+}
+
+#[test]
+fn refusals_unknown_numbers_missing_sdp_and_cancel_before_the_answer() {
+    let mut endpoint = endpoint();
+    endpoint.handle_datagram(Timestamp::ZERO, invite("5550199").as_bytes(), addr(CALLER));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 404 Not Found"]);
+    assert_eq!(header(&out.sip[0].1, "Warning"), Some("399 switchboard \"no number \\\"5550199\\\" here\""));
+
+    let mut endpoint = self::endpoint();
+    let no_sdp = (invite("5550100").split("\r\n\r\n").next().unwrap().to_owned() + "\r\n\r\n")
+        .replace(&format!("Content-Length: {}", sdp(CALLER_RTP).len()), "Content-Length: 0");
+    endpoint.handle_datagram(Timestamp::ZERO, no_sdp.as_bytes(), addr(CALLER));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 488 Not Acceptable Here"]);
+    assert!(header(&out.sip[0].1, "Warning").unwrap().contains("an SDP offer is required"));
+
+    // A CANCEL that arrives before the media leg is open ends the call with 487.
+    let mut endpoint = self::endpoint();
+    endpoint.handle_datagram(Timestamp::ZERO, invite("5550100").as_bytes(), addr(CALLER));
+    let leg = opened(&drain(&mut endpoint));
+    let cancel = without_body(&invite("5550100")).replace("INVITE", "CANCEL");
+    endpoint.handle_datagram(Timestamp::from_millis(10), cancel.as_bytes(), addr(CALLER));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 200 OK", "SIP/2.0 487 Request Terminated"]);
+    assert!(out.commands.contains(&Command::CloseMedia { leg }));
+    assert_eq!(endpoint.calls(), 0);
+}
+
+/// The request without its body.
+fn without_body(request: &str) -> String {
+    let head = request.split("\r\n\r\n").next().unwrap();
+    let length = format!("Content-Length: {}", sdp(CALLER_RTP).len());
+    format!("{}\r\n\r\n", head.replace(&length, "Content-Length: 0"))
+}
+
+/// Phone 1001 registers from PHONE with the right password.
+fn register(endpoint: &mut Endpoint) {
+    let register = |cseq: u32, auth: &str| {
+        format!(
+            "REGISTER sip:192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bK-reg-{cseq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:1001@192.0.2.1>;tag=p1\r\nTo: <sip:1001@192.0.2.1>\r\n\
+             Call-ID: reg@192.0.2.20\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@{PHONE}>\r\n{auth}\
+             Expires: 600\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    endpoint.handle_datagram(Timestamp::ZERO, register(1, "").as_bytes(), addr(PHONE));
+    let challenge = drain(endpoint).sip.remove(0).1;
+    let www = header(&challenge, "WWW-Authenticate").unwrap();
+    let nonce = www.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+    let fields = |response: &str| {
+        format!(
+            "Digest username=\"1001\", realm=\"acme\", nonce=\"{nonce}\", uri=\"sip:192.0.2.1\", \
+             response=\"{response}\", algorithm=MD5"
+        )
+    };
+    let credentials = sb_voice::digest::Credentials::parse(&fields("0")).unwrap();
+    let ha1 = sb_voice::digest::ha1("1001", "acme", "wonderland");
+    let auth = format!("Authorization: {}\r\n", fields(&credentials.expected_response(&ha1, "REGISTER")));
+    endpoint.handle_datagram(Timestamp::ZERO, register(2, &auth).as_bytes(), addr(PHONE));
+    assert_eq!(first_lines(&drain(endpoint)), ["SIP/2.0 200 OK"]);
+}
+
+/// The phone's 200 OK (with its SDP) for our INVITE.
+fn answer_from_phone(invite: &str) -> String {
+    let body = sdp(PHONE_RTP);
+    let copy = |name: &str| format!("{name}: {}\r\n", header(invite, name).unwrap());
+    let to = header(invite, "To").unwrap();
+    format!(
+        "SIP/2.0 200 OK\r\n{}{}To: {to};tag=phone1\r\n{}{}Contact: <sip:1001@{PHONE}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+        copy("Via"),
+        copy("From"),
+        copy("Call-ID"),
+        copy("CSeq"),
+        body.len()
+    )
+}

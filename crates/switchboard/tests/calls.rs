@@ -1,0 +1,302 @@
+//! Calls end to end through `switchboard serve --sip`: a caller (sipp) dials the tenant's
+//! number, hears the IVR, presses 1 with RFC 4733 events from sip-tester's DTMF captures,
+//! waits in the queue, and is bridged to the agent's phone (sipp again), which registered
+//! with digest authentication; the routing engine's record of the interaction is checked
+//! over the HTTP API afterwards.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{Scratch, Server, TENANT};
+
+/// The digit captures the Debian package sip-tester ships.
+const DTMF_1: &str = "/usr/share/sip-tester/dtmf_2833_1.pcap";
+
+/// The shared tenant, with a desk phone for alice (user 1001) and the number 5550100.
+fn tenant() -> String {
+    let with_phone = TENANT.replace(
+        "  - id: alice\n    skills: {support: 3}\n",
+        "  - id: alice\n    skills: {support: 3}\n    phone: {user: \"1001\", password: wonderland}\n",
+    );
+    format!(
+        "{with_phone}voice:\n  music_on_hold: hold.wav\n  numbers:\n    - {{number: \"5550100\", flow: menu.yaml}}\n"
+    )
+}
+
+/// A welcome, a menu where 1 goes to the queue and anything else (or silence) hangs up.
+const FLOW: &str = "
+flow: main
+version: 1
+start: welcome
+nodes:
+  welcome:
+    play: welcome.wav
+    next: menu
+  menu:
+    menu: {prompt: menu.wav, timeout: 5s, retries: 0}
+    options:
+      \"1\": phone
+    no_input: bye
+    no_match: bye
+    fallback: bye
+  phone:
+    queue: phone
+  bye:
+    hangup: true
+";
+
+/// A 16-bit PCM WAV file of `millis` of a tone at `hz`.
+fn tone(millis: u32, hz: f64) -> Vec<u8> {
+    let samples: Vec<i16> = (0..millis * 8)
+        .map(|i| (8000.0 * (2.0 * std::f64::consts::PI * hz * f64::from(i) / 8000.0).sin()) as i16)
+        .collect();
+    let data = samples.len() as u32 * 2;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec()] {
+        wav.extend_from_slice(&field);
+    }
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
+}
+
+/// Writes the tenant, its flow and prompts, and starts the server with SIP.
+fn start(scratch: &Scratch) -> (Server, String) {
+    let config = scratch.file("tenant.yaml", &tenant());
+    scratch.file("menu.yaml", FLOW);
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    let server = Server::start_with(&[&config], &common::sqlite(scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    (server, sip)
+}
+
+/// A sipp command for `scenario` against `target` from local `port` (0: any).
+fn sipp(scratch: &Scratch, name: &str, scenario: &str, target: &str, port: u16) -> Command {
+    let file = scratch.file(&format!("{name}.xml"), scenario);
+    let mut command = Command::new("sipp");
+    command
+        .arg(target)
+        .args(["-t", "u1", "-i", "127.0.0.1", "-m", "1", "-timeout", "30s", "-nostdin", "-p", &port.to_string()])
+        .arg("-sf")
+        .arg(&file)
+        .arg("-trace_err")
+        .arg("-error_file")
+        .arg(scratch.0.join(format!("{name}-errors.log")))
+        .current_dir(&scratch.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Asserts that sipp ended well, showing its logs otherwise.
+fn check(scratch: &Scratch, name: &str, output: Output) {
+    if !output.status.success() {
+        panic!(
+            "sipp {name} ended with {}\nstderr:\n{}\nerrors:\n{}\nstdout:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            std::fs::read_to_string(scratch.0.join(format!("{name}-errors.log"))).unwrap_or_default(),
+            String::from_utf8_lossy(&output.stdout),
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Phone 1001 registers from `port` (401, then 200).
+fn register(scratch: &Scratch, sip: &str, port: u16) {
+    let request = |cseq: u32, auth: &str| {
+        format!(
+            r#"  <send retrans="500"><![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1001@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      To: <sip:1001@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Expires: 300
+      Max-Forwards: 70
+      {auth}
+      Content-Length: 0
+
+    ]]></send>
+"#
+        )
+    };
+    let scenario = format!(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"register\">\n{}  <recv response=\"401\" auth=\"true\"/>\n{}  <recv response=\"200\"/>\n</scenario>\n",
+        request(1, ""),
+        request(2, "[authentication username=1001 password=wonderland]"),
+    );
+    let output = sipp(scratch, "register", &scenario, sip, port).output().expect("sipp runs");
+    check(scratch, "register", output);
+}
+
+/// The agent's phone: rings, answers with audio, talks for `talk_ms`, hangs up.
+fn phone(talk_ms: u32) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="tag=([^;>]*)" search_in="hdr" header="From:" assign_to="from,theirs"/>
+    </action>
+  </recv>
+  <Reference variables="from"/>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Content-Length: 0
+
+    ]]></send>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=agent 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{talk_ms}"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1001@[local_ip]>;tag=[pid]SIPpTag01[call_number]
+      To: <sip:switchboard@[remote_ip]>;tag=[$theirs]
+      [last_Call-ID:]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>
+</scenario>
+"#
+    )
+}
+
+/// The caller: dials 5550100, listens to the welcome, presses `digits` (captures played as
+/// RTP), then waits for the flow to hang up.
+fn caller(pcap: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:5550100@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:5550100@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:4930123@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <pause milliseconds="800"/>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <recv request="BYE" timeout="20000"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+"#
+    )
+}
+
+fn spawn(mut command: Command) -> Child {
+    command.spawn().expect("sipp runs (Debian package sip-tester)")
+}
+
+#[test]
+fn a_caller_goes_through_the_menu_and_the_queue_to_the_agents_phone() {
+    assert!(Path::new(DTMF_1).exists(), "{DTMF_1} comes with the Debian package sip-tester");
+    let scratch = Scratch::new();
+    let (server, sip) = start(&scratch);
+    let phone_port = free_port();
+    register(&scratch, &sip, phone_port);
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let agent = spawn(sipp(&scratch, "phone", &phone(1500), &sip, phone_port));
+    let caller = spawn(sipp(&scratch, "caller", &caller(DTMF_1), &sip, 0));
+    let caller = caller.wait_with_output().unwrap();
+    let agent = agent.wait_with_output().unwrap();
+    check(&scratch, "phone", agent);
+    check(&scratch, "caller", caller);
+    // The engine saw a voice interaction in queue "phone", answered by alice and completed.
+    let (status, interaction) = server.call("GET", "/api/v1/interactions/1", None);
+    assert_eq!(status, 200, "{interaction}");
+    assert_eq!(interaction["channel"], "voice", "{interaction}");
+    assert_eq!(interaction["queue"], "phone", "{interaction}");
+    assert_eq!(interaction["agent"], "alice", "{interaction}");
+    assert!(["wrap_up", "completed"].contains(&interaction["state"].as_str().unwrap()), "{interaction}");
+}
