@@ -40,8 +40,9 @@ pub struct ServeArgs {
     pub chats_per_minute_per_address: usize,
     /// Also answer SIP over UDP on this address and port (off by default). Port 0 picks a
     /// free port; the address in use is printed on start. Agents' phones (their `phone` in
-    /// the tenant file) register here with digest authentication. Without a contact flow
-    /// wired to calls yet, INVITEs are answered 480.
+    /// the tenant file) register here with digest authentication; calls to the tenants'
+    /// numbers (`voice` in the tenant file) go through their contact flows and queues to
+    /// the agents' phones. See docs/voice.md.
     #[arg(long, value_name = "ADDR:PORT")]
     pub sip: Option<SocketAddr>,
 }

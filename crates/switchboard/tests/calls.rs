@@ -214,9 +214,44 @@ fn phone(talk_ms: u32) -> String {
     )
 }
 
-/// The caller: dials 5550100, listens to the welcome, presses `digits` (captures played as
-/// RTP), then waits for the flow to hang up.
+/// The caller: dials 5550100, listens to the welcome, presses the digit in `pcap` (a
+/// capture played as RTP), then waits for the flow to hang up.
 fn caller(pcap: &str) -> String {
+    caller_then(pcap, WAIT_FOR_BYE)
+}
+
+/// The end of a call where the flow hangs up.
+const WAIT_FOR_BYE: &str = r#"  <recv request="BYE" timeout="20000"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+"#;
+
+/// The end of a call where the caller gives up after two seconds in the queue.
+const HANG_UP: &str = r#"  <pause milliseconds="2000"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>
+"#;
+
+/// The caller's INVITE, ACK and digit, then `end`.
+fn caller_then(pcap: &str, end: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="caller">
@@ -258,20 +293,25 @@ fn caller(pcap: &str) -> String {
     ]]></send>
   <pause milliseconds="800"/>
   <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
-  <recv request="BYE" timeout="20000"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>
-</scenario>
+{end}</scenario>
 "#
     )
+}
+
+/// The interaction once the engine has taken the end of the call: the hang-up reaches the
+/// engine after the SIP answer, so the test asks until the state is no longer live.
+fn settled(server: &Server, id: u64) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (status, interaction) = server.call("GET", &format!("/api/v1/interactions/{id}"), None);
+        if status == 200 && !["waiting", "offered", "connected"].contains(&interaction["state"].as_str().unwrap_or(""))
+        {
+            return interaction;
+        }
+        last = interaction;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("interaction {id} is still live: {last}");
 }
 
 fn spawn(mut command: Command) -> Child {
@@ -293,10 +333,21 @@ fn a_caller_goes_through_the_menu_and_the_queue_to_the_agents_phone() {
     check(&scratch, "phone", agent);
     check(&scratch, "caller", caller);
     // The engine saw a voice interaction in queue "phone", answered by alice and completed.
-    let (status, interaction) = server.call("GET", "/api/v1/interactions/1", None);
-    assert_eq!(status, 200, "{interaction}");
+    let interaction = settled(&server, 1);
     assert_eq!(interaction["channel"], "voice", "{interaction}");
     assert_eq!(interaction["queue"], "phone", "{interaction}");
     assert_eq!(interaction["agent"], "alice", "{interaction}");
     assert!(["wrap_up", "completed"].contains(&interaction["state"].as_str().unwrap()), "{interaction}");
+}
+
+#[test]
+fn a_caller_who_hangs_up_in_the_queue_is_an_abandon() {
+    let scratch = Scratch::new();
+    let (server, sip) = start(&scratch);
+    // Nobody is available: the call waits, with music on hold, until the caller gives up.
+    let caller = sipp(&scratch, "caller", &caller_then(DTMF_1, HANG_UP), &sip, 0).output().unwrap();
+    check(&scratch, "caller", caller);
+    let interaction = settled(&server, 1);
+    assert_eq!(interaction["channel"], "voice", "{interaction}");
+    assert_eq!(interaction["state"], "abandoned", "{interaction}");
 }
