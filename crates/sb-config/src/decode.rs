@@ -172,7 +172,7 @@ pub(crate) struct Decoder<'s> {
 
 const TOP_FIELDS: &[&str] =
     &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
-const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers"];
+const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings"];
 const NUMBER_FIELDS: &[&str] = &["number", "flow"];
 const ALERT_FIELDS: &[&str] = &["longest_wait", "webhook"];
 const TENANT_FIELDS: &[&str] = &["id", "name", "time_zone"];
@@ -267,6 +267,16 @@ impl Decoder<'_> {
         let Some(f) = self.fields(node, "voice", expected, VOICE_FIELDS) else { return voice };
         if let Some(node) = f.get("music_on_hold") {
             voice.music_on_hold = self.file_name(node, "voice.music_on_hold", "WAV file");
+        }
+        if let Some(node) = f.get("record_calls")
+            && let Some(record) = self.boolean(node, "voice.record_calls")
+        {
+            voice.record_calls = record;
+        }
+        if let Some(node) = f.get("recordings")
+            && let Some(dir) = self.file_name(node, "voice.recordings", "directory")
+        {
+            voice.recordings = dir;
         }
         let Some(node) = f.get("numbers") else { return voice };
         let expected = "a list of {number, flow} mappings";

@@ -535,7 +535,7 @@ impl Default for Alerts {
 }
 
 /// The tenant's telephone numbers and what callers hear.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Voice {
     /// Played to callers while they wait in a queue, looped: a WAV file, relative to the
@@ -543,6 +543,16 @@ pub struct Voice {
     pub music_on_hold: Option<String>,
     /// The numbers callers dial (the DNIS of an inbound call) and the flow each one enters.
     pub numbers: Vec<Number>,
+    /// Whether conversations with agents are recorded.
+    pub record_calls: bool,
+    /// Where recordings and voicemails are written, relative to the tenant file.
+    pub recordings: String,
+}
+
+impl Default for Voice {
+    fn default() -> Voice {
+        Voice { music_on_hold: None, numbers: Vec::new(), record_calls: false, recordings: "recordings".to_owned() }
+    }
 }
 
 /// A number callers dial and the contact flow its calls enter.

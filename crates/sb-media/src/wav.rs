@@ -219,6 +219,34 @@ impl Wav {
         Ok(out)
     }
 
+    /// Writes two tracks as a stereo 16-bit PCM WAV file at 8 kHz: `left` in the first
+    /// channel, `right` in the second; the shorter track is padded with silence. Call
+    /// recordings use it to keep each party on a channel of its own.
+    pub fn stereo_pcm16(left: &[i16], right: &[i16]) -> Result<Vec<u8>, WavError> {
+        let frames = left.len().max(right.len());
+        let data_len = frames.saturating_mul(4);
+        let riff_len = u32::try_from(4 + 24 + 8 + data_len).map_err(|_| WavError::TooLong { len: data_len })?;
+        let mut out = Vec::with_capacity(data_len + 44);
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&riff_len.to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&TAG_PCM.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
+        out.extend_from_slice(&(SAMPLE_RATE * 4).to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        // Fits because the RIFF length does.
+        out.extend_from_slice(&(data_len as u32).to_le_bytes());
+        for i in 0..frames {
+            out.extend_from_slice(&left.get(i).copied().unwrap_or(0).to_le_bytes());
+            out.extend_from_slice(&right.get(i).copied().unwrap_or(0).to_le_bytes());
+        }
+        Ok(out)
+    }
+
     /// The audio as G.711 codes of `law`, encoding or transcoding through linear PCM if
     /// needed (what a [`crate::Player`] takes).
     pub fn to_g711(&self, law: Law) -> Vec<u8> {
@@ -264,6 +292,20 @@ fn parse_fmt(body: &[u8]) -> Result<Fmt, WavError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stereo_recordings_interleave_the_tracks_and_pad_the_shorter() {
+        let bytes = Wav::stereo_pcm16(&[1, 2, 3], &[-1]).unwrap();
+        assert_eq!(&bytes[..4], b"RIFF");
+        assert_eq!(u32_at(&bytes, 4) as usize, bytes.len() - 8);
+        assert_eq!(u16_at(&bytes, 22), 2, "two channels");
+        assert_eq!(u32_at(&bytes, 28), 32_000, "bytes per second");
+        assert_eq!(u32_at(&bytes, 40), 12, "three frames of two samples");
+        let samples: Vec<i16> = bytes[44..].chunks(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+        assert_eq!(samples, [1, -1, 2, 0, 3, 0]);
+        // A stereo file is not one Switchboard plays.
+        assert!(Wav::parse(&bytes).is_err());
+    }
 
     /// Builds a WAV file from raw chunks, with a correct RIFF length.
     fn riff(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {

@@ -84,7 +84,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let (feedback, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
             let services = sb_voice::Services { commands, feedback: feedback_rx };
             let sip = sb_voice::SipServer::spawn(addr, config, Some(services)).context("starting SIP")?;
-            (Some(sip), Some(voice::VoiceLink { commands: commands_rx, feedback }))
+            let recordings = voice::recording_dirs(&args.config, &configs);
+            (Some(sip), Some(voice::VoiceLink { commands: commands_rx, feedback, recordings }))
         }
         None => (None, None),
     };

@@ -61,6 +61,7 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                 prompts: Arc::new(prompts),
                 music_on_hold: music_on_hold.clone(),
                 schedules: Arc::clone(&schedules),
+                record_calls: config.voice.record_calls,
             }));
         }
     }
@@ -74,11 +75,26 @@ fn prompt(path: &Path) -> anyhow::Result<Prompt> {
     Ok(Prompt::new(&wav))
 }
 
+/// The directory each tenant's recordings go to: its `voice.recordings`, relative to the
+/// file it was read from.
+pub fn recording_dirs(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> HashMap<String, PathBuf> {
+    paths
+        .iter()
+        .zip(tenants)
+        .map(|(path, config)| {
+            let dir = path.parent().unwrap_or(Path::new(".")).join(&config.voice.recordings);
+            (config.tenant.id.as_str().to_owned(), dir)
+        })
+        .collect()
+}
+
 /// The endpoint's side of the link, as the server's spawn takes it.
 #[derive(Debug)]
 pub struct VoiceLink {
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub feedback: mpsc::UnboundedSender<Feedback>,
+    /// Where each tenant's recordings go.
+    pub recordings: HashMap<String, PathBuf>,
 }
 
 /// Runs the bridge on a thread of its own until the endpoint is gone.
@@ -110,9 +126,49 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
             Command::Outcome { tenant, call, action } => {
                 tracing::info!(%tenant, %call, ?action, "flow outcome");
             }
+            Command::SaveRecording { tenant, call, interaction, kind, wav, attributes } => {
+                let Some(dir) = link.recordings.get(&*tenant) else { continue };
+                match save_recording(dir, call, interaction, kind, &wav) {
+                    Ok(path) => tracing::info!(
+                        %tenant,
+                        %call,
+                        ?interaction,
+                        ?attributes,
+                        path = %path.display(),
+                        bytes = wav.len(),
+                        "recording saved"
+                    ),
+                    Err(error) => tracing::error!(%tenant, %call, error = format!("{error:#}"), "recording lost"),
+                }
+            }
             Command::OpenMedia { .. } | Command::CloseMedia { .. } => {}
         }
     }
+}
+
+/// Writes a recording as `conversation-INTERACTION-CALLID-TIME.wav` or
+/// `voicemail-CALLID-TIME.wav` (TIME in milliseconds since the Unix epoch), creating the
+/// directory if needed. The file is written under a temporary name and renamed, so that a
+/// file with the final name is always whole.
+fn save_recording(
+    dir: &Path,
+    call: sb_voice::CallId,
+    interaction: Option<u64>,
+    kind: sb_voice::RecordingKind,
+    wav: &[u8],
+) -> anyhow::Result<PathBuf> {
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let name = match (kind, interaction) {
+        (sb_voice::RecordingKind::Conversation, Some(id)) => format!("conversation-{id}-{call}-{at}.wav"),
+        (sb_voice::RecordingKind::Conversation, None) => format!("conversation-{call}-{at}.wav"),
+        (sb_voice::RecordingKind::Voicemail, _) => format!("voicemail-{call}-{at}.wav"),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    let partial = path.with_extension("wav.partial");
+    std::fs::write(&partial, wav).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path).with_context(|| format!("renaming {}", partial.display()))?;
+    Ok(path)
 }
 
 /// Carries one request to the tenant's dispatcher; an enqueue that fails is answered here

@@ -31,7 +31,7 @@ use sb_media::{AnswerConfig, Direction, OfferConfig, SessionDescription};
 use sb_sip::{Message, Method, NameAddr, Request, Response, StatusCode, Timestamp, TransactionId, Transport, Uri};
 
 use crate::endpoint::{Endpoint, push};
-use crate::media::{MediaLeg, Prompt, Received};
+use crate::media::{MediaLeg, Prompt, Received, Recorder};
 
 /// A call: one caller, its flow, and at most one agent's phone at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +65,8 @@ pub struct Entry {
     pub music_on_hold: Option<Prompt>,
     /// The tenant's business hours, for the flow's `business_hours` nodes.
     pub schedules: Arc<dyn Schedules + Send + Sync>,
+    /// Whether conversations with agents are recorded.
+    pub record_calls: bool,
 }
 
 impl fmt::Debug for Entry {
@@ -92,6 +94,39 @@ pub enum Command {
     /// Something the flow decided that is stored, not played: a callback request or a
     /// survey answer.
     Outcome { tenant: Arc<str>, call: CallId, action: Action },
+    /// A recording to keep, as a WAV file.
+    SaveRecording {
+        tenant: Arc<str>,
+        call: CallId,
+        /// The queued interaction, for a conversation.
+        interaction: Option<u64>,
+        kind: RecordingKind,
+        wav: Vec<u8>,
+        /// The flow's variables, for a voicemail.
+        attributes: Vec<(String, String)>,
+    },
+}
+
+/// What a recording holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingKind {
+    /// A conversation with an agent: stereo, the caller on the left, the agent on the right.
+    Conversation,
+    /// A message the caller left: mono.
+    Voicemail,
+}
+
+/// The longest conversation recorded, in milliseconds.
+const MAX_RECORDING_MS: u64 = 4 * 3600 * 1000;
+
+/// A voicemail being taken: the prompt plays, then the caller's audio is recorded.
+#[derive(Debug)]
+struct Voicemail {
+    attributes: Vec<(String, String)>,
+    max_ms: u64,
+    /// Set once the prompt has ended.
+    recorder: Option<Recorder>,
+    deadline: Option<Timestamp>,
 }
 
 /// A request to a tenant's routing engine on behalf of a call.
@@ -212,6 +247,9 @@ pub(crate) struct CallState {
     /// The deadline the timer heap holds for the call.
     scheduled: Option<Timestamp>,
     caller_name: String,
+    /// The conversation with the agent, when the number records calls.
+    recorder: Option<Recorder>,
+    voicemail: Option<Voicemail>,
 }
 
 /// Which side of a call a leg or dialog is.
@@ -286,7 +324,8 @@ impl CallState {
     fn deadline(&self) -> Option<Timestamp> {
         let agent = self.agent.as_ref().and_then(|a| a.media.poll_timeout());
         let ok = self.inbound.ok.as_ref().map(|(_, at, _)| *at);
-        [self.flow.poll_timeout(), self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline]
+        let voicemail = self.voicemail.as_ref().and_then(|v| v.deadline);
+        [self.flow.poll_timeout(), self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline, voicemail]
             .into_iter()
             .flatten()
             .min()
@@ -343,6 +382,8 @@ impl Endpoint {
             queued: false,
             scheduled: None,
             caller_name,
+            recorder: None,
+            voicemail: None,
         };
         self.calls.calls.insert(call, state);
         self.calls.legs.insert(leg, (call, Side::Caller));
@@ -526,6 +567,8 @@ impl Endpoint {
 
     /// The caller hung up.
     fn caller_left(&mut self, now: Timestamp, call: CallId) {
+        self.save_voicemail(call);
+        self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         state.flow.handle_hangup(now);
         let tenant = Arc::clone(&state.entry.tenant);
@@ -544,6 +587,7 @@ impl Endpoint {
 
     /// The agent hung up a connected call; the caller's flow goes on.
     fn agent_left(&mut self, now: Timestamp, call: CallId) {
+        self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let Some(agent) = state.agent.take() else { return };
         tracing::info!(%call, agent = %agent.agent, "agent hung up");
@@ -653,11 +697,20 @@ impl Endpoint {
                         RouteRequest::Enqueue { call, queue, priority: priority.map(|p| p.get()), skills, attributes };
                     self.calls.commands.push_back(Command::Route { tenant, request });
                 }
-                Action::RecordVoicemail { .. } => {
-                    // Recording is not stored yet: the caller hears the prompt's end and the
-                    // flow goes on as if the message had been left.
-                    tracing::warn!(%call, "voicemail is not recorded yet");
-                    state.flow.handle_recording_finished(now);
+                Action::RecordVoicemail { prompt, max_length, attributes } => {
+                    let max_ms = u64::try_from(max_length.as_millis()).unwrap_or(u64::MAX);
+                    let mut voicemail = Voicemail { attributes, max_ms, recorder: None, deadline: None };
+                    match state.entry.prompts.get(&prompt) {
+                        Some(prompt) => {
+                            let prompt = prompt.clone();
+                            state.caller.play(now, &prompt, false);
+                        }
+                        None => {
+                            voicemail.recorder = Some(Recorder::new(now, max_ms));
+                            voicemail.deadline = Some(now.after_millis(max_ms));
+                        }
+                    }
+                    state.voicemail = Some(voicemail);
                 }
                 Action::RequestCallback { .. } | Action::SurveyAnswer { .. } => {
                     self.calls.commands.push_back(Command::Outcome { tenant, call, action });
@@ -673,6 +726,7 @@ impl Endpoint {
 
     /// The flow hung up: BYE to the caller (after the ACK we have, or not) and the end.
     fn hang_up_caller(&mut self, now: Timestamp, call: CallId) {
+        self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         if let Some(dialog) = &mut state.inbound.dialog {
             let bye = self.config.in_dialog_request(Method::Bye, dialog, &self.config.local.to_string());
@@ -734,9 +788,16 @@ impl Endpoint {
             return;
         }
         self.pump_media(now, call);
-        if let Some(state) = self.calls.calls.get_mut(&call) {
-            state.flow.handle_timeout(now);
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let voicemail_over = state
+            .voicemail
+            .as_ref()
+            .is_some_and(|v| v.deadline.is_some_and(|at| at <= now) || v.recorder.as_ref().is_some_and(Recorder::full));
+        if voicemail_over {
+            self.finish_voicemail(now, call);
+            return;
         }
+        state.flow.handle_timeout(now);
         self.run_flow(now, call);
     }
 
@@ -756,14 +817,30 @@ impl Endpoint {
         }
         state.caller.handle_timeout(now);
         if ended {
-            state.flow.handle_play_finished(now);
+            match &mut state.voicemail {
+                // The voicemail's prompt is over: the caller speaks now.
+                Some(voicemail) if voicemail.recorder.is_none() => {
+                    voicemail.recorder = Some(Recorder::new(now, voicemail.max_ms));
+                    voicemail.deadline = Some(now.after_millis(voicemail.max_ms));
+                }
+                _ => state.flow.handle_play_finished(now),
+            }
         }
+        let mut hash = false;
         while let Some(digit) = state.caller.poll_digit() {
+            if state.voicemail.as_ref().is_some_and(|v| v.recorder.is_some()) {
+                // # ends a message.
+                hash |= digit.as_char() == '#';
+                continue;
+            }
             // Digits reach the flow only while no agent is connected.
             if state.agent.as_ref().is_none_or(|a| a.state != Ringing::Connected) {
                 tracing::debug!(%call, digit = %digit.as_char(), "digit");
                 state.flow.handle_digit(now, digit.as_char());
             }
+        }
+        if hash {
+            self.finish_voicemail(now, call);
         }
     }
 
@@ -777,7 +854,23 @@ impl Endpoint {
             (Side::Agent, Some(agent)) => (&mut agent.media, Some((&mut state.caller, state.caller_leg))),
             (Side::Agent, None) => return,
         };
-        if media.handle_packet(now, bytes, from) == Received::Relayed {
+        let received = media.handle_packet(now, bytes, from);
+        if received != Received::Dropped
+            && (state.recorder.is_some() || state.voicemail.is_some())
+            && let (Ok(packet), Some(negotiated)) = (sb_media::RtpPacket::parse(bytes), media.negotiated)
+            && packet.header.payload_type == negotiated.payload_type
+        {
+            let track = usize::from(side == Side::Agent);
+            if let Some(recorder) = &mut state.recorder {
+                recorder.add(now, track, negotiated.law, packet.payload);
+            }
+            if let Some(recorder) = state.voicemail.as_mut().and_then(|v| v.recorder.as_mut())
+                && side == Side::Caller
+            {
+                recorder.add(now, 0, negotiated.law, packet.payload);
+            }
+        }
+        if received == Received::Relayed {
             let relayed: Vec<Vec<u8>> = media.relayed().collect();
             if let Some((other, other_leg)) = other
                 && let Some(to) = other.destination()
@@ -958,6 +1051,47 @@ impl Endpoint {
         }
     }
 
+    /// Hands the conversation's recording to the driver, if the call was recorded.
+    fn save_conversation(&mut self, call: CallId) {
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let Some(recorder) = state.recorder.take() else { return };
+        self.calls.commands.push_back(Command::SaveRecording {
+            tenant: Arc::clone(&state.entry.tenant),
+            call,
+            interaction: state.interaction,
+            kind: RecordingKind::Conversation,
+            wav: recorder.stereo(),
+            attributes: Vec::new(),
+        });
+    }
+
+    /// Hands a voicemail being recorded to the driver; `true` if there was one.
+    fn save_voicemail(&mut self, call: CallId) -> bool {
+        let Some(state) = self.calls.calls.get_mut(&call) else { return false };
+        let Some(voicemail) = state.voicemail.take() else { return false };
+        if let Some(recorder) = voicemail.recorder {
+            self.calls.commands.push_back(Command::SaveRecording {
+                tenant: Arc::clone(&state.entry.tenant),
+                call,
+                interaction: None,
+                kind: RecordingKind::Voicemail,
+                wav: recorder.mono(),
+                attributes: voicemail.attributes,
+            });
+        }
+        true
+    }
+
+    /// The voicemail is over (its time is up, the caller pressed #): keep it, go on.
+    fn finish_voicemail(&mut self, now: Timestamp, call: CallId) {
+        if self.save_voicemail(call)
+            && let Some(state) = self.calls.calls.get_mut(&call)
+        {
+            state.flow.handle_recording_finished(now);
+        }
+        self.run_flow(now, call);
+    }
+
     /// Forgets the agent leg without signalling.
     fn drop_agent(&mut self, call: CallId) {
         if let Some(agent) = self.calls.calls.get_mut(&call).and_then(|s| s.agent.take()) {
@@ -1025,6 +1159,9 @@ impl Endpoint {
         let to_caller = state.caller.bridge_from(now, &agent.media);
         state.caller.bridge = to_agent;
         agent.media.bridge = to_caller;
+        if state.entry.record_calls {
+            state.recorder = Some(Recorder::new(now, MAX_RECORDING_MS));
+        }
         let request = RouteRequest::Accept { interaction: agent.interaction, agent: agent.agent.clone() };
         tracing::info!(%call, agent = %agent.agent, "agent answered; legs bridged");
         let tenant = Arc::clone(&state.entry.tenant);

@@ -265,6 +265,52 @@ impl MediaLeg {
     }
 }
 
+/// Records what one or two parties say, each on a track of its own, aligned on the clock:
+/// a packet goes at the end of its track unless the track has fallen more than 40 ms behind
+/// the time since the start (lost packets, a party that stopped sending), which is filled
+/// with silence first.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    start: Timestamp,
+    tracks: [Vec<i16>; 2],
+    /// The most samples a track may hold.
+    limit: usize,
+}
+
+impl Recorder {
+    pub fn new(start: Timestamp, max_millis: u64) -> Recorder {
+        let limit = usize::try_from(max_millis.saturating_mul(8)).unwrap_or(usize::MAX);
+        Recorder { start, tracks: [Vec::new(), Vec::new()], limit }
+    }
+
+    /// Adds the G.711 `payload` of `law` received at `now` to `track` (0 or 1).
+    pub fn add(&mut self, now: Timestamp, track: usize, law: Law, payload: &[u8]) {
+        let Some(track) = self.tracks.get_mut(track) else { return };
+        let elapsed = now.as_millis().saturating_sub(self.start.as_millis());
+        let due = usize::try_from(elapsed.saturating_mul(8)).unwrap_or(usize::MAX).saturating_sub(payload.len());
+        if due > track.len() + 320 {
+            track.resize(due.min(self.limit), 0);
+        }
+        let room = self.limit.saturating_sub(track.len());
+        track.extend(payload.iter().take(room).map(|&code| law.decode(code)));
+    }
+
+    /// Whether the first track is as long as allowed.
+    pub fn full(&self) -> bool {
+        self.tracks[0].len() >= self.limit
+    }
+
+    /// Both tracks as a stereo WAV file: the first track on the left.
+    pub fn stereo(&self) -> Vec<u8> {
+        sb_media::Wav::stereo_pcm16(&self.tracks[0], &self.tracks[1]).unwrap_or_default()
+    }
+
+    /// The first track as a mono WAV file.
+    pub fn mono(&self) -> Vec<u8> {
+        sb_media::Wav::Pcm16(self.tracks[0].clone()).to_bytes().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +377,28 @@ mod tests {
         assert_eq!(leg.handle_packet(Timestamp::from_millis(100), b"x", nat), Received::Dropped);
         let g722 = RtpHeader::new(PayloadType::new(9).unwrap(), 2, 160, 99).serialize(&[0; 160]);
         assert_eq!(leg.handle_packet(Timestamp::from_millis(100), &g722, nat), Received::Dropped);
+    }
+
+    #[test]
+    fn the_recorder_keeps_each_party_on_its_track_in_time() {
+        let mut recorder = Recorder::new(Timestamp::from_millis(1000), 1000);
+        let law = Law::MuLaw;
+        let loud = law.encode(8000);
+        recorder.add(Timestamp::from_millis(1020), 0, law, &[loud; 160]);
+        // The other party's first packet comes 200 ms in: silence before it.
+        recorder.add(Timestamp::from_millis(1200), 1, law, &[loud; 160]);
+        let wav = recorder.stereo();
+        let samples: Vec<i16> = wav[44..].chunks(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+        let (left, right): (Vec<i16>, Vec<i16>) = samples.chunks(2).map(|f| (f[0], f[1])).unzip();
+        assert_eq!(left.len(), 1600);
+        assert!(left[..160].iter().all(|&x| x > 7000) && left[160..].iter().all(|&x| x == 0));
+        assert!(right[..1440].iter().all(|&x| x == 0) && right[1440..].iter().all(|&x| x > 7000));
+        // Nothing beyond the limit.
+        for t in 0..100 {
+            recorder.add(Timestamp::from_millis(1040 + t * 20), 0, law, &[loud; 160]);
+        }
+        assert!(recorder.full());
+        assert_eq!(recorder.mono().len(), 44 + 8000 * 2);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use sb_media::{Law, PayloadType, RtpHeader, RtpPacket, Wav};
 use sb_sip::Timestamp;
-use sb_voice::{Command, Endpoint, EndpointConfig, Entry, LegId, PhoneAccount, Prompt, RouteNotice, RouteRequest};
+use sb_voice::{
+    Command, Endpoint, EndpointConfig, Entry, LegId, PhoneAccount, Prompt, RecordingKind, RouteNotice, RouteRequest,
+};
 
 const CALLER: &str = "192.0.2.10:5060";
 const CALLER_RTP: &str = "192.0.2.10:40000";
@@ -23,11 +25,12 @@ nodes:
   welcome: {play: welcome.wav, next: menu}
   menu:
     menu: {prompt: menu.wav, timeout: 5s, retries: 0}
-    options: {\"1\": phone}
+    options: {\"1\": phone, \"9\": message}
     no_input: bye
     no_match: bye
     fallback: bye
   phone: {queue: phone}
+  message: {voicemail: {prompt: beep.wav, max_length: 5s}, next: bye}
   bye: {hangup: true}
 ";
 
@@ -45,6 +48,7 @@ fn endpoint() -> Endpoint {
     let mut prompts = HashMap::new();
     prompts.insert("welcome.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: welcome() }));
     prompts.insert("menu.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x55; 1600] }));
+    prompts.insert("beep.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x66; 160] }));
     let entry = Entry {
         number: "5550100".into(),
         tenant: "acme".into(),
@@ -52,6 +56,7 @@ fn endpoint() -> Endpoint {
         prompts: Arc::new(prompts),
         music_on_hold: Some(Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x11; 480] })),
         schedules: Arc::new(|_: &str, _: Timestamp| true),
+        record_calls: true,
     };
     let phones = vec![PhoneAccount {
         realm: "acme".into(),
@@ -153,11 +158,12 @@ fn opened(out: &Out) -> LegId {
     }
 }
 
-/// A DTMF digit as three RFC 4733 packets, the last one an end packet.
+/// A DTMF digit as three RFC 4733 packets, the last one an end packet; each press has the
+/// RTP timestamp of its time, as events are told apart by timestamp.
 fn press(endpoint: &mut Endpoint, leg: LegId, at: u64, event: u8) {
     for (i, end) in [(0u16, false), (1, false), (2, true)] {
         let payload = [event, if end { 0x8a } else { 0x0a }, 0, (160 * (i + 1)) as u8];
-        let packet = RtpHeader::new(PayloadType::new(101).unwrap(), 100 + i, 5000, 77).serialize(&payload);
+        let packet = RtpHeader::new(PayloadType::new(101).unwrap(), 100 + i, (at * 8) as u32, 77).serialize(&payload);
         endpoint.handle_rtp(Timestamp::from_millis(at + u64::from(i) * 20), leg, &packet, addr(CALLER_RTP));
     }
 }
@@ -266,6 +272,55 @@ fn a_digit_queues_the_call_the_phone_rings_and_answers_and_a_hangup_completes_it
     assert!(out.commands.contains(&Command::CloseMedia { leg }));
     assert!(out.commands.contains(&Command::CloseMedia { leg: agent_leg }));
     assert_eq!(endpoint.calls(), 0);
+    // The conversation was recorded: the caller on the left, the agent on the right.
+    let wav = out
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::SaveRecording { kind: RecordingKind::Conversation, interaction: Some(7), wav, .. } => Some(wav),
+            _ => None,
+        })
+        .expect("a recording of the conversation");
+    let (left, right) = stereo(wav);
+    let decoded = |code: u8| Law::MuLaw.decode(code);
+    assert!(left.contains(&decoded(0x42)) && !left.contains(&decoded(0x24)), "the caller is on the left");
+    assert!(right.contains(&decoded(0x24)) && !right.contains(&decoded(0x42)), "the agent is on the right");
+}
+
+/// The two channels of a stereo 16-bit WAV file.
+fn stereo(wav: &[u8]) -> (Vec<i16>, Vec<i16>) {
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "two channels");
+    wav[44..].chunks(4).map(|f| (i16::from_le_bytes([f[0], f[1]]), i16::from_le_bytes([f[2], f[3]]))).unzip()
+}
+
+#[test]
+fn a_voicemail_records_the_caller_until_the_hash_key() {
+    let mut endpoint = endpoint();
+    let (leg, _, _) = answered(&mut endpoint);
+    run(&mut endpoint, 5, 300);
+    press(&mut endpoint, leg, 300, 9);
+    // The beep (20 ms), then the caller speaks for 200 ms and presses #.
+    run(&mut endpoint, 360, 400);
+    for i in 0..10u16 {
+        let voice = RtpHeader::new(PayloadType::PCMU, 200 + i, 160 * u32::from(i), 77).serialize(&[0x33; 160]);
+        endpoint.handle_rtp(Timestamp::from_millis(400 + u64::from(i) * 20), leg, &voice, addr(CALLER_RTP));
+    }
+    press(&mut endpoint, leg, 600, 11);
+    let out = drain(&mut endpoint);
+    let (wav, attributes) = out
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::SaveRecording { kind: RecordingKind::Voicemail, wav, attributes, .. } => Some((wav, attributes)),
+            _ => None,
+        })
+        .expect("the voicemail is kept");
+    let message = Wav::parse(wav).unwrap();
+    assert_eq!(message.len(), 1600, "200 ms of the caller");
+    assert_eq!(message.to_g711(Law::MuLaw), vec![0x33; 1600]);
+    assert!(attributes.is_empty(), "the flow set no variables: {attributes:?}");
+    // The flow went on to its hangup: a BYE to the caller.
+    assert!(first_lines(&out).contains(&"BYE sip:4930123@192.0.2.10:5060 SIP/2.0"), "{:?}", first_lines(&out));
 }
 
 #[test]

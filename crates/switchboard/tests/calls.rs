@@ -12,8 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use common::{Scratch, Server, TENANT};
 
-/// The digit captures the Debian package sip-tester ships.
+/// The digit captures and the A-law speech capture the Debian package sip-tester ships.
 const DTMF_1: &str = "/usr/share/sip-tester/dtmf_2833_1.pcap";
+const SPEECH: &str = "/usr/share/sip-tester/g711a.pcap";
 
 /// The shared tenant, with a desk phone for alice (user 1001) and the number 5550100.
 fn tenant() -> String {
@@ -22,7 +23,7 @@ fn tenant() -> String {
         "  - id: alice\n    skills: {support: 3}\n    phone: {user: \"1001\", password: wonderland}\n",
     );
     format!(
-        "{with_phone}voice:\n  music_on_hold: hold.wav\n  numbers:\n    - {{number: \"5550100\", flow: menu.yaml}}\n"
+        "{with_phone}voice:\n  music_on_hold: hold.wav\n  record_calls: true\n  recordings: calls\n  numbers:\n    - {{number: \"5550100\", flow: menu.yaml}}\n"
     )
 }
 
@@ -189,13 +190,14 @@ fn phone(talk_ms: u32) -> String {
       s=-
       c=IN IP4 [media_ip]
       t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
       a=rtpmap:101 telephone-event/8000
       a=fmtp:101 0-15
 
     ]]></send>
   <recv request="ACK" crlf="true"/>
+  <nop><action><exec play_pcap_audio="{SPEECH}"/></action></nop>
   <pause milliseconds="{talk_ms}"/>
   <send retrans="500"><![CDATA[
       BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
@@ -272,8 +274,8 @@ fn caller_then(pcap: &str, end: &str) -> String {
       s=-
       c=IN IP4 [media_ip]
       t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
       a=rtpmap:101 telephone-event/8000
       a=fmtp:101 0-15
 
@@ -293,6 +295,8 @@ fn caller_then(pcap: &str, end: &str) -> String {
     ]]></send>
   <pause milliseconds="800"/>
   <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <pause milliseconds="300"/>
+  <nop><action><exec play_pcap_audio="{SPEECH}"/></action></nop>
 {end}</scenario>
 "#
     )
@@ -338,6 +342,19 @@ fn a_caller_goes_through_the_menu_and_the_queue_to_the_agents_phone() {
     assert_eq!(interaction["queue"], "phone", "{interaction}");
     assert_eq!(interaction["agent"], "alice", "{interaction}");
     assert!(["wrap_up", "completed"].contains(&interaction["state"].as_str().unwrap()), "{interaction}");
+    // The conversation was recorded, each party on a channel of its own.
+    let recording = std::fs::read_dir(scratch.0.join("calls"))
+        .expect("the recordings directory")
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("conversation-1-"))
+        .expect("a recording of interaction 1");
+    let wav = std::fs::read(&recording).unwrap();
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "a stereo file");
+    let frames: Vec<(i16, i16)> =
+        wav[44..].chunks(4).map(|f| (i16::from_le_bytes([f[0], f[1]]), i16::from_le_bytes([f[2], f[3]]))).collect();
+    let loudest = |channel: fn(&(i16, i16)) -> i16| frames.iter().map(|f| channel(f).unsigned_abs()).max().unwrap_or(0);
+    assert!(loudest(|f| f.0) > 1000, "the caller's side holds speech");
+    assert!(loudest(|f| f.1) > 1000, "the agent's side holds speech");
 }
 
 #[test]
