@@ -3,8 +3,6 @@
 //! change (raised, cleared) is POSTed as JSON to the tenant's webhook, if it has one, by a
 //! thread of its own so that a slow receiver never holds routing up.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -72,29 +70,8 @@ impl Watch {
     }
 }
 
-/// POSTs `body` as JSON over plain HTTP/1.1 and checks for a 2xx answer.
+/// POSTs `body` as JSON and checks for a 2xx answer.
 fn post(hook: &Webhook, body: &str) -> Result<(), String> {
-    let addr = (hook.host.as_str(), hook.port)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or("the host has no address")?;
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(TIMEOUT)).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(TIMEOUT)).map_err(|e| e.to_string())?;
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: switchboard\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        hook.path,
-        hook.host,
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).map_err(|e| format!("no answer: {e}"))?;
-    let status = String::from_utf8_lossy(&head);
-    if status.starts_with("HTTP/1.") && status.as_bytes().get(9) == Some(&b'2') {
-        Ok(())
-    } else {
-        Err(format!("answered {}", status.trim()))
-    }
+    let answer = crate::http_client::request("POST", hook, Some(body), TIMEOUT)?;
+    if (200..300).contains(&answer.status) { Ok(()) } else { Err(format!("answered {}", answer.status)) }
 }

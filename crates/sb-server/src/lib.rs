@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod dispatcher;
 pub mod http;
+pub mod http_client;
 pub mod tenant;
 pub mod throttle;
 pub mod voice;

@@ -118,10 +118,16 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
                     let _ = link.feedback.send(Feedback::Route(notice));
                 }
             }
-            Command::Http { call, url, .. } => {
-                tracing::warn!(%call, url, "HTTP lookups from calls are not available yet");
-                let result = Err("HTTP lookups from calls are not available yet".to_owned());
-                let _ = link.feedback.send(Feedback::Http { call, result });
+            Command::Http { call, url, timeout } => {
+                // On a blocking thread of its own, so that a slow CRM holds up no other call.
+                let feedback = link.feedback.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = lookup(&url, timeout);
+                    if let Err(error) = &result {
+                        tracing::info!(%call, url, error, "a flow's lookup failed");
+                    }
+                    let _ = feedback.send(Feedback::Http { call, result });
+                });
             }
             Command::Outcome { tenant, call, action } => {
                 tracing::info!(%tenant, %call, ?action, "flow outcome");
@@ -144,6 +150,16 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
             Command::OpenMedia { .. } | Command::CloseMedia { .. } => {}
         }
     }
+}
+
+/// A flow's `http` lookup: GET `url`, and the pairs of the JSON object it answers with.
+fn lookup(url: &str, timeout: std::time::Duration) -> Result<Vec<(String, String)>, String> {
+    let address = sb_config::Webhook::parse(url)?;
+    let answer = crate::http_client::request("GET", &address, None, timeout)?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!("{url} answered {}", answer.status));
+    }
+    crate::http_client::pairs(&answer.body)
 }
 
 /// Writes a recording as `conversation-INTERACTION-CALLID-TIME.wav` or

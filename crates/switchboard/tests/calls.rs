@@ -27,7 +27,8 @@ fn tenant() -> String {
     )
 }
 
-/// A welcome, a menu where 1 goes to the queue and anything else (or silence) hangs up.
+/// A welcome, a menu where 1 looks the caller up in the CRM and goes to the queue, and
+/// anything else (or silence) hangs up. `CRM` is replaced by the test CRM's address.
 const FLOW: &str = "
 flow: main
 version: 1
@@ -39,10 +40,14 @@ nodes:
   menu:
     menu: {prompt: menu.wav, timeout: 5s, retries: 0}
     options:
-      \"1\": phone
+      \"1\": lookup
     no_input: bye
     no_match: bye
     fallback: bye
+  lookup:
+    http: {url: \"http://CRM/customers?number={caller}\", timeout: 2s, into: crm}
+    next: phone
+    on_error: phone
   phone:
     queue: phone
   bye:
@@ -74,10 +79,37 @@ fn tone(millis: u32, hz: f64) -> Vec<u8> {
     wav
 }
 
+/// A CRM that knows caller 4930123 as Ann Example (a JSON object, as the flow's `http`
+/// node expects) and answers 404 for anyone else.
+fn crm() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 2048];
+            let len = stream.read(&mut request).unwrap_or(0);
+            let request = String::from_utf8_lossy(&request[..len]);
+            let answer = if request.starts_with("GET /customers?number=4930123 HTTP/1.1\r\n") {
+                let body = r#"{"name": "Ann Example", "account": {"tier": "gold"}}"#;
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned()
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
 /// Writes the tenant, its flow and prompts, and starts the server with SIP.
 fn start(scratch: &Scratch) -> (Server, String) {
     let config = scratch.file("tenant.yaml", &tenant());
-    scratch.file("menu.yaml", FLOW);
+    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
     for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
         std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
     }
@@ -341,6 +373,9 @@ fn a_caller_goes_through_the_menu_and_the_queue_to_the_agents_phone() {
     assert_eq!(interaction["channel"], "voice", "{interaction}");
     assert_eq!(interaction["queue"], "phone", "{interaction}");
     assert_eq!(interaction["agent"], "alice", "{interaction}");
+    // The CRM's answer went along with the call.
+    assert_eq!(interaction["attributes"]["crm.name"], "Ann Example", "{interaction}");
+    assert_eq!(interaction["attributes"]["crm.account.tier"], "gold", "{interaction}");
     assert!(["wrap_up", "completed"].contains(&interaction["state"].as_str().unwrap()), "{interaction}");
     // The conversation was recorded, each party on a channel of its own.
     let recording = std::fs::read_dir(scratch.0.join("calls"))
