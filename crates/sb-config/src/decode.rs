@@ -172,8 +172,9 @@ pub(crate) struct Decoder<'s> {
 
 const TOP_FIELDS: &[&str] =
     &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
-const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings"];
-const NUMBER_FIELDS: &[&str] = &["number", "flow"];
+const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings", "trunks"];
+const NUMBER_FIELDS: &[&str] = &["number", "flow", "trunk"];
+const TRUNK_FIELDS: &[&str] = &["id", "address", "user", "password"];
 const ALERT_FIELDS: &[&str] = &["longest_wait", "webhook"];
 const TENANT_FIELDS: &[&str] = &["id", "name", "time_zone"];
 const NAMED_FIELDS: &[&str] = &["id", "name"];
@@ -278,6 +279,9 @@ impl Decoder<'_> {
         {
             voice.recordings = dir;
         }
+        if let Some(node) = f.get("trunks") {
+            voice.trunks = self.trunks(node);
+        }
         let Some(node) = f.get("numbers") else { return voice };
         let expected = "a list of {number, flow} mappings";
         // Each number's line, to name the first one when a number is listed twice.
@@ -309,13 +313,91 @@ impl Decoder<'_> {
                 seen.insert(text.to_owned(), node.pos.line);
                 Some(text.to_owned())
             });
-            let flow =
-                self.required(&f, "flow").and_then(|node| self.file_name(node, &join(&path, "flow"), "flow file"));
-            if let (Some(number), Some(flow)) = (number, flow) {
-                voice.numbers.push(crate::model::Number { number, flow });
+            let destination = match (f.get("flow"), f.get("trunk")) {
+                (Some(node), None) => {
+                    self.file_name(node, &join(&path, "flow"), "flow file").map(crate::model::Destination::Flow)
+                }
+                (None, Some(node)) => self.trunk_reference(node, &join(&path, "trunk"), &voice.trunks),
+                (Some(_), Some(node)) => {
+                    let message = "a number goes to a flow or to a trunk, not both".to_owned();
+                    self.sink.error(node.pos, &join(&path, "trunk"), message);
+                    None
+                }
+                (None, None) => {
+                    let message = "missing required field \"flow\" (or \"trunk\", to forward the calls)".to_owned();
+                    self.sink.error(item.pos, &path, message);
+                    None
+                }
+            };
+            if let (Some(number), Some(destination)) = (number, destination) {
+                voice.numbers.push(crate::model::Number { number, destination });
             }
         }
         voice
+    }
+
+    /// `[{id, address, user, password}]`: the SIP trunks calls can be forwarded to.
+    fn trunks(&mut self, node: &Node) -> Vec<crate::model::Trunk> {
+        let mut trunks: Vec<crate::model::Trunk> = Vec::new();
+        let expected = "a list of {id, address} mappings";
+        for (i, item) in self.list(node, "voice.trunks", expected).unwrap_or_default().iter().enumerate() {
+            let path = index("voice.trunks", i);
+            let expected = "a mapping such as {id: legacy-pbx, address: \"192.0.2.50:5060\"}";
+            let Some(f) = self.fields(item, &path, expected, TRUNK_FIELDS) else { continue };
+            let id = self.id(&f, "trunk").and_then(|raw| raw.slug);
+            if let Some(id) = &id
+                && trunks.iter().any(|t| t.id == *id)
+            {
+                let message = format!("duplicate trunk id {:?}", id.as_str());
+                self.sink.error(item.pos, &join(&path, "id"), message);
+                continue;
+            }
+            let address = self.required(&f, "address").and_then(|node| {
+                let path = join(&path, "address");
+                let text = self.text(node, &path, "HOST or HOST:PORT")?;
+                match crate::model::Trunk::parse_address(text) {
+                    Ok(address) => Some(address),
+                    Err(message) => {
+                        self.sink.error(node.pos, &path, message);
+                        None
+                    }
+                }
+            });
+            let user = f.get("user").and_then(|node| self.text(node, &join(&path, "user"), "a SIP user name"));
+            let password =
+                f.get("password").and_then(|node| self.text(node, &join(&path, "password"), "the trunk's password"));
+            let credentials = match (user, password) {
+                (Some(user), Some(password)) => Some((user.to_owned(), password.to_owned())),
+                (None, None) => None,
+                _ => {
+                    let message = "a trunk's user and password go together".to_owned();
+                    self.sink.error(item.pos, &path, message);
+                    continue;
+                }
+            };
+            if let (Some(id), Some((host, port))) = (id, address) {
+                trunks.push(crate::model::Trunk { id, host, port, credentials });
+            }
+        }
+        trunks
+    }
+
+    /// A trunk id that the voice section defines.
+    fn trunk_reference(
+        &mut self,
+        node: &Node,
+        path: &str,
+        trunks: &[crate::model::Trunk],
+    ) -> Option<crate::model::Destination> {
+        let text = self.text(node, path, "a trunk id")?;
+        if trunks.iter().any(|t| t.id.as_str() == text) {
+            return Some(crate::model::Destination::Trunk(text.to_owned()));
+        }
+        let known: Vec<&str> = trunks.iter().map(|t| t.id.as_str()).collect();
+        let hint = crate::did_you_mean(text, known.iter().copied());
+        let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+        self.sink.error(node.pos, path, format!("unknown trunk {text:?}{hint}; trunks: {known}"));
+        None
     }
 
     /// A relative or absolute file name.

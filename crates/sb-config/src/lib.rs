@@ -32,9 +32,9 @@ pub use diagnostic::{Diagnostic, Report, Severity, Sink};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
-    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, HoursIx, Number, Phone,
-    Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx, SkillLevel, Slug,
-    SlugError, Stage, Step, Strategy, Tenant, TenantConfig, Voice, Webhook,
+    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, Destination, HoursIx,
+    Number, Phone, Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx,
+    SkillLevel, Slug, SlugError, Stage, Step, Strategy, Tenant, TenantConfig, Trunk, Voice, Webhook,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 pub use suggest::{closest, did_you_mean};

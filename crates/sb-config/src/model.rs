@@ -547,11 +547,79 @@ pub struct Voice {
     pub record_calls: bool,
     /// Where recordings and voicemails are written, relative to the tenant file.
     pub recordings: String,
+    /// SIP trunks calls can be forwarded to (a legacy PBX, a carrier).
+    pub trunks: Vec<Trunk>,
+}
+
+/// A SIP trunk: where to send calls, and the credentials if it challenges them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub id: Slug,
+    /// A host name or IP address.
+    pub host: String,
+    pub port: u16,
+    /// User and password for digest authentication, if the trunk asks.
+    pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Trunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trunk")
+            .field("id", &self.id)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Trunk {
+    /// Reads `HOST` or `HOST:PORT` (`[IPv6]:PORT`); the port defaults to 5060.
+    pub fn parse_address(text: &str) -> Result<(String, u16), String> {
+        let bad = || format!("{text:?} is not a trunk address; write HOST or HOST:PORT, such as \"192.0.2.50:5060\"");
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None if after.is_empty() => (host, None),
+                None => return Err(bad()),
+            }
+        } else {
+            match text.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') => (host, Some(port)),
+                _ => (text, None),
+            }
+        };
+        let port = match port {
+            Some(port) => port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad)?,
+            None => 5060,
+        };
+        let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        if !host_ok {
+            return Err(bad());
+        }
+        Ok((host.to_owned(), port))
+    }
+}
+
+/// Where a number's calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Into a contact flow: the flow file, relative to the tenant file.
+    Flow(String),
+    /// Straight on to a trunk, by id (a legacy PBX during a migration).
+    Trunk(String),
 }
 
 impl Default for Voice {
     fn default() -> Voice {
-        Voice { music_on_hold: None, numbers: Vec::new(), record_calls: false, recordings: "recordings".to_owned() }
+        Voice {
+            music_on_hold: None,
+            numbers: Vec::new(),
+            record_calls: false,
+            recordings: "recordings".to_owned(),
+            trunks: Vec::new(),
+        }
     }
 }
 
@@ -560,8 +628,7 @@ impl Default for Voice {
 pub struct Number {
     /// `+` and digits, or digits only, as the trunk sends them in the request URI's user part.
     pub number: String,
-    /// The flow file, relative to the tenant file.
-    pub flow: String,
+    pub destination: Destination,
 }
 
 /// A plain-HTTP webhook address, split for the client.

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sb_routing::{AgentId, Channel, InteractionId, Level, Priority};
-use sb_voice::{Command, Entry, Feedback, Prompt, RouteNotice, RouteRequest};
+use std::net::ToSocketAddrs as _;
+
+use sb_voice::{Command, Entry, Feedback, Prompt, RouteNotice, RouteRequest, Target};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::dispatcher::{NewRequest, Request};
@@ -35,6 +37,23 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
             None => None,
         };
         let known = sb_flow::KnownNames::from_config(config);
+        let mut trunks: HashMap<&str, Arc<sb_voice::Trunk>> = HashMap::new();
+        for trunk in &config.voice.trunks {
+            let address = (trunk.host.as_str(), trunk.port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut addresses| addresses.next())
+                .with_context(|| {
+                    format!("{}: trunk {}: {}:{} has no address", path.display(), trunk.id, trunk.host, trunk.port)
+                })?;
+            let target = sb_voice::Trunk {
+                id: trunk.id.as_str().to_owned(),
+                address,
+                host: trunk.host.clone(),
+                credentials: trunk.credentials.clone(),
+            };
+            trunks.insert(trunk.id.as_str(), Arc::new(target));
+        }
         for number in &config.voice.numbers {
             if let Some(other) = entries.iter().find(|e| e.number == number.number) {
                 anyhow::bail!(
@@ -44,28 +63,45 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                     &*other.tenant
                 );
             }
-            let flow_path = dir.join(&number.flow);
-            let flow = sb_flow::load(&flow_path, &known)
-                .map_err(|e| anyhow::anyhow!("{}: number {:?}: {e}", path.display(), number.number))?;
-            let flow_dir = flow_path.parent().unwrap_or(Path::new("."));
-            let mut prompts = HashMap::new();
-            for file in flow.prompts() {
-                let loaded = prompt(&flow_dir.join(file))
-                    .with_context(|| format!("{}: a prompt of flow {}", flow_path.display(), flow.id))?;
-                prompts.insert(file.to_owned(), loaded);
-            }
+            let (target, prompts) = match &number.destination {
+                sb_config::Destination::Flow(file) => {
+                    let (flow, prompts) = load_flow(&dir.join(file), &known)
+                        .with_context(|| format!("{}: number {:?}", path.display(), number.number))?;
+                    (Target::Flow { flow: Arc::new(flow), schedules: Arc::clone(&schedules) }, prompts)
+                }
+                sb_config::Destination::Trunk(id) => {
+                    // The configuration checked the reference.
+                    let trunk = trunks.get(id.as_str()).with_context(|| format!("unknown trunk {id}"))?;
+                    (Target::Trunk(Arc::clone(trunk)), HashMap::new())
+                }
+            };
             entries.push(Arc::new(Entry {
                 number: number.number.clone(),
                 tenant: Arc::clone(&tenant),
-                flow: Arc::new(flow),
+                target,
                 prompts: Arc::new(prompts),
                 music_on_hold: music_on_hold.clone(),
-                schedules: Arc::clone(&schedules),
                 record_calls: config.voice.record_calls,
             }));
         }
     }
     Ok(entries)
+}
+
+/// Loads a flow, checked against its tenant, and the prompts it plays, relative to it.
+fn load_flow(
+    flow_path: &Path,
+    known: &sb_flow::KnownNames,
+) -> anyhow::Result<(sb_flow::Flow, HashMap<String, Prompt>)> {
+    let flow = sb_flow::load(flow_path, known).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let flow_dir = flow_path.parent().unwrap_or(Path::new("."));
+    let mut prompts = HashMap::new();
+    for file in flow.prompts() {
+        let loaded = prompt(&flow_dir.join(file))
+            .with_context(|| format!("{}: a prompt of flow {}", flow_path.display(), flow.id))?;
+        prompts.insert(file.to_owned(), loaded);
+    }
+    Ok((flow, prompts))
 }
 
 /// Reads a WAV prompt.

@@ -54,28 +54,53 @@ impl fmt::Display for LegId {
 }
 
 /// A number callers dial, with everything a call to it needs.
+#[derive(Debug)]
 pub struct Entry {
     /// As the request URI's user part carries it.
     pub number: String,
     /// The tenant the number belongs to, which is also the realm of its agents' phones.
     pub tenant: Arc<str>,
-    pub flow: Arc<Flow>,
+    /// Where its calls go.
+    pub target: Target,
     /// The flow's prompts by the names the flow gives them.
     pub prompts: Arc<HashMap<String, Prompt>>,
     pub music_on_hold: Option<Prompt>,
-    /// The tenant's business hours, for the flow's `business_hours` nodes.
-    pub schedules: Arc<dyn Schedules + Send + Sync>,
     /// Whether conversations with agents are recorded.
     pub record_calls: bool,
 }
 
-impl fmt::Debug for Entry {
+/// Where a number's calls go.
+pub enum Target {
+    /// Into a contact flow, with the tenant's business hours for its `business_hours` nodes.
+    Flow { flow: Arc<Flow>, schedules: Arc<dyn Schedules + Send + Sync> },
+    /// Straight on to a trunk: the call is answered when the trunk answers.
+    Trunk(Arc<Trunk>),
+}
+
+impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Entry")
-            .field("number", &self.number)
-            .field("tenant", &self.tenant)
-            .field("flow", &self.flow.id)
-            .finish_non_exhaustive()
+        match self {
+            Target::Flow { flow, .. } => write!(f, "Flow({})", flow.id),
+            Target::Trunk(trunk) => write!(f, "Trunk({})", trunk.id),
+        }
+    }
+}
+
+/// A SIP trunk calls are forwarded to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub id: String,
+    /// Where its requests go.
+    pub address: SocketAddr,
+    /// The host part of the request URIs we send it.
+    pub host: String,
+    /// User and password, for a trunk that challenges our INVITEs.
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for Trunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trunk").field("id", &self.id).field("address", &self.address).finish_non_exhaustive()
     }
 }
 
@@ -231,12 +256,19 @@ struct AgentLeg {
     offer: Option<SessionDescription>,
     dialog: Option<Dialog>,
     tag: String,
+    /// Set when the leg goes to a trunk rather than an agent's phone.
+    trunk: Option<Arc<Trunk>>,
+    /// Whether the INVITE was resent with credentials after a challenge.
+    authenticated: bool,
+    /// Whether the caller has been told the far end rings.
+    ringing_sent: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct CallState {
     entry: Arc<Entry>,
-    flow: sb_flow::Call,
+    /// The contact flow; `None` for a call forwarded to a trunk.
+    flow: Option<sb_flow::Call>,
     inbound: Inbound,
     caller_leg: LegId,
     caller: MediaLeg,
@@ -247,6 +279,8 @@ pub(crate) struct CallState {
     /// The deadline the timer heap holds for the call.
     scheduled: Option<Timestamp>,
     caller_name: String,
+    /// For a call to a trunk: our SDP answer, sent to the caller when the trunk answers.
+    pending_answer: Option<Vec<u8>>,
     /// The conversation with the agent, when the number records calls.
     recorder: Option<Recorder>,
     voicemail: Option<Voicemail>,
@@ -325,10 +359,8 @@ impl CallState {
         let agent = self.agent.as_ref().and_then(|a| a.media.poll_timeout());
         let ok = self.inbound.ok.as_ref().map(|(_, at, _)| *at);
         let voicemail = self.voicemail.as_ref().and_then(|v| v.deadline);
-        [self.flow.poll_timeout(), self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline, voicemail]
-            .into_iter()
-            .flatten()
-            .min()
+        let flow = self.flow.as_ref().and_then(sb_flow::Call::poll_timeout);
+        [flow, self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline, voicemail].into_iter().flatten().min()
     }
 }
 
@@ -359,7 +391,10 @@ impl Endpoint {
         let tag = format!("{}c{}", self.config.tag_prefix, call.0);
         let caller_name = request.headers.from().ok().and_then(|f| f.uri.user().map(str::to_owned)).unwrap_or_default();
         let info = sb_flow::CallInfo { caller: caller_name.clone(), dialed: number };
-        let flow = sb_flow::Call::new(Arc::clone(&entry.flow), info, Arc::clone(&entry.schedules));
+        let flow = match &entry.target {
+            Target::Flow { flow, schedules } => Some(sb_flow::Call::new(Arc::clone(flow), info, Arc::clone(schedules))),
+            Target::Trunk(_) => None,
+        };
         let ssrc = self.calls.ssrc();
         tracing::info!(%call, %from, tenant = %entry.tenant, number = %entry.number, caller = %caller_name, "call arrives");
         let state = CallState {
@@ -382,6 +417,7 @@ impl Endpoint {
             queued: false,
             scheduled: None,
             caller_name,
+            pending_answer: None,
             recorder: None,
             voicemail: None,
         };
@@ -436,7 +472,6 @@ impl Endpoint {
     }
 
     fn answer_caller(&mut self, now: Timestamp, call: CallId, local: SocketAddr) {
-        let contact = self.contact();
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         state.caller.local = Some(local);
         let config = AnswerConfig::new(local.ip(), local.port(), call.0);
@@ -450,13 +485,32 @@ impl Endpoint {
             }
         };
         state.caller.negotiate(negotiated);
+        if let Target::Trunk(trunk) = &state.entry.target {
+            // The caller is answered when the trunk answers.
+            let trunk = Arc::clone(trunk);
+            state.pending_answer = Some(answer.to_bytes());
+            self.forward(now, call, trunk);
+            return;
+        }
+        self.send_ok(now, call, answer.to_bytes());
+        if let Some(flow) = self.calls.calls.get_mut(&call).and_then(|s| s.flow.as_mut()) {
+            flow.start(now);
+        }
+        tracing::info!(%call, %local, "call answered");
+        self.run_flow(now, call);
+    }
+
+    /// Sends the caller our 200 OK with `sdp`, and resends it until the ACK.
+    fn send_ok(&mut self, now: Timestamp, call: CallId, sdp: Vec<u8>) {
+        let contact = self.contact();
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let invite = &state.inbound.invite;
         let mut ok = Response::for_request_with_tag(invite, StatusCode::OK, &state.inbound.tag);
         push(&mut ok.headers, "Contact", &contact);
         push(&mut ok.headers, "Allow", crate::endpoint::ALLOW);
         push(&mut ok.headers, "Server", &self.config.agent);
         push(&mut ok.headers, "Content-Type", "application/sdp");
-        ok.body = answer.to_bytes();
+        ok.body = sdp;
         let peer = state.inbound.from;
         state.inbound.dialog = uas_dialog(invite, &ok, peer);
         if let Some(dialog) = &state.inbound.dialog {
@@ -466,10 +520,7 @@ impl Endpoint {
         state.inbound.ok = Some((ok.clone(), now.after_millis(t1), t1));
         state.inbound.ack_deadline = Some(now.after_millis(64 * t1));
         let tx = state.inbound.tx;
-        state.flow.start(now);
         self.send(now, tx, ok);
-        tracing::info!(%call, %local, "call answered");
-        self.run_flow(now, call);
     }
 
     /// Our Contact: where peers send requests in our dialogs.
@@ -561,6 +612,7 @@ impl Endpoint {
             let terminated = Response::for_request_with_tag(&request, StatusCode::REQUEST_TERMINATED, &tag);
             self.send(now, invite, terminated);
             tracing::info!(%call, "call cancelled before the answer");
+            self.hang_up_agent(now, call);
             self.end_call(now, call);
         }
     }
@@ -570,7 +622,9 @@ impl Endpoint {
         self.save_voicemail(call);
         self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
-        state.flow.handle_hangup(now);
+        if let Some(flow) = &mut state.flow {
+            flow.handle_hangup(now);
+        }
         let tenant = Arc::clone(&state.entry.tenant);
         let connected = state.agent.as_ref().is_some_and(|a| a.state == Ringing::Connected);
         tracing::info!(%call, connected, "caller hung up");
@@ -590,11 +644,20 @@ impl Endpoint {
         self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let Some(agent) = state.agent.take() else { return };
+        if agent.trunk.is_some() {
+            // A forwarded call ends with its far end.
+            tracing::info!(%call, trunk = %agent.agent, "the trunk hung up");
+            self.forget_agent(&agent);
+            self.hang_up_caller(now, call);
+            return;
+        }
         tracing::info!(%call, agent = %agent.agent, "agent hung up");
         let tenant = Arc::clone(&state.entry.tenant);
         state.caller.bridge = None;
         state.queued = false;
-        state.flow.handle_agent_finished(now);
+        if let Some(flow) = &mut state.flow {
+            flow.handle_agent_finished(now);
+        }
         self.forget_agent(&agent);
         let request = RouteRequest::Complete { interaction: agent.interaction, agent: agent.agent };
         self.calls.commands.push_back(Command::Route { tenant, request });
@@ -668,7 +731,7 @@ impl Endpoint {
     fn run_flow(&mut self, now: Timestamp, call: CallId) {
         loop {
             let Some(state) = self.calls.calls.get_mut(&call) else { return };
-            let Some(action) = state.flow.poll_action() else { return };
+            let Some(action) = state.flow.as_mut().and_then(sb_flow::Call::poll_action) else { return };
             let tenant = Arc::clone(&state.entry.tenant);
             match action {
                 Action::Play { file } => match state.entry.prompts.get(&file) {
@@ -678,7 +741,9 @@ impl Endpoint {
                     }
                     None => {
                         tracing::warn!(%call, file, "prompt not loaded; skipped");
-                        state.flow.handle_play_finished(now);
+                        if let Some(flow) = &mut state.flow {
+                            flow.handle_play_finished(now);
+                        }
                     }
                 },
                 Action::StopPlayback => state.caller.stop(),
@@ -797,7 +862,9 @@ impl Endpoint {
             self.finish_voicemail(now, call);
             return;
         }
-        state.flow.handle_timeout(now);
+        if let Some(flow) = &mut state.flow {
+            flow.handle_timeout(now);
+        }
         self.run_flow(now, call);
     }
 
@@ -823,7 +890,11 @@ impl Endpoint {
                     voicemail.recorder = Some(Recorder::new(now, voicemail.max_ms));
                     voicemail.deadline = Some(now.after_millis(voicemail.max_ms));
                 }
-                _ => state.flow.handle_play_finished(now),
+                _ => {
+                    if let Some(flow) = &mut state.flow {
+                        flow.handle_play_finished(now);
+                    }
+                }
             }
         }
         let mut hash = false;
@@ -836,7 +907,9 @@ impl Endpoint {
             // Digits reach the flow only while no agent is connected.
             if state.agent.as_ref().is_none_or(|a| a.state != Ringing::Connected) {
                 tracing::debug!(%call, digit = %digit.as_char(), "digit");
-                state.flow.handle_digit(now, digit.as_char());
+                if let Some(flow) = &mut state.flow {
+                    flow.handle_digit(now, digit.as_char());
+                }
             }
         }
         if hash {
@@ -888,8 +961,8 @@ impl Endpoint {
 
     /// The answer to the flow's HTTP request.
     pub fn handle_http_result(&mut self, now: Timestamp, call: CallId, result: Result<Vec<(String, String)>, String>) {
-        let Some(state) = self.calls.calls.get_mut(&call) else { return };
-        state.flow.handle_http_result(now, result);
+        let Some(flow) = self.calls.calls.get_mut(&call).and_then(|s| s.flow.as_mut()) else { return };
+        flow.handle_http_result(now, result);
         self.run_flow(now, call);
         self.after(now, call);
         self.flush();
@@ -913,7 +986,9 @@ impl Endpoint {
                     tracing::warn!(%call, reason, "the queue refused the call");
                     state.queued = false;
                     state.caller.stop();
-                    state.flow.handle_enqueue_failed(now, reason);
+                    if let Some(flow) = &mut state.flow {
+                        flow.handle_enqueue_failed(now, reason);
+                    }
                     self.run_flow(now, call);
                     self.after(now, call);
                 }
@@ -971,9 +1046,58 @@ impl Endpoint {
             offer: None,
             dialog: None,
             tag,
+            trunk: None,
+            authenticated: false,
+            ringing_sent: false,
         });
         self.calls.legs.insert(leg, (call, Side::Agent));
         self.calls.commands.push_back(Command::OpenMedia { leg });
+    }
+
+    /// Starts the leg to `trunk` for a call to a forwarded number: the request URI is the
+    /// number dialled at the trunk's host.
+    fn forward(&mut self, _now: Timestamp, call: CallId, trunk: Arc<Trunk>) {
+        let leg = LegId(self.calls.next());
+        let ssrc = self.calls.ssrc();
+        let tag = format!("{}t{}", self.config.tag_prefix, leg.0);
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let host = if trunk.host.contains(':') { format!("[{}]", trunk.host) } else { trunk.host.clone() };
+        let contact = format!("sip:{}@{host}:{}", state.entry.number, trunk.address.port());
+        tracing::info!(%call, trunk = %trunk.id, to = %trunk.address, "forwarding the call to a trunk");
+        state.agent = Some(AgentLeg {
+            agent: trunk.id.clone(),
+            interaction: 0,
+            leg,
+            media: MediaLeg::new(ssrc),
+            phone: trunk.address,
+            contact,
+            state: Ringing::Opening,
+            invite: None,
+            tx: None,
+            offer: None,
+            dialog: None,
+            tag,
+            trunk: Some(trunk),
+            authenticated: false,
+            ringing_sent: false,
+        });
+        self.calls.legs.insert(leg, (call, Side::Agent));
+        self.calls.commands.push_back(Command::OpenMedia { leg });
+    }
+
+    /// The trunk failed the call: the caller gets `status` with a Warning saying why.
+    fn trunk_failed(&mut self, now: Timestamp, call: CallId, status: StatusCode, why: &str) {
+        let Some(state) = self.calls.calls.get(&call) else { return };
+        if state.inbound.dialog.is_some() {
+            return;
+        }
+        let (invite, tx) = (state.inbound.invite.clone(), state.inbound.tx);
+        tracing::info!(%call, %status, why, "the forwarded call failed");
+        let mut response = Response::for_request_with_tag(&invite, status, &state.inbound.tag.clone());
+        push(&mut response.headers, "Warning", &self.warning(why));
+        self.send(now, tx, response);
+        self.drop_agent(call);
+        self.end_call(now, call);
     }
 
     /// The agent leg's socket is open: send the INVITE with our offer.
@@ -1085,9 +1209,9 @@ impl Endpoint {
     /// The voicemail is over (its time is up, the caller pressed #): keep it, go on.
     fn finish_voicemail(&mut self, now: Timestamp, call: CallId) {
         if self.save_voicemail(call)
-            && let Some(state) = self.calls.calls.get_mut(&call)
+            && let Some(flow) = self.calls.calls.get_mut(&call).and_then(|s| s.flow.as_mut())
         {
-            state.flow.handle_recording_finished(now);
+            flow.handle_recording_finished(now);
         }
         self.run_flow(now, call);
     }
@@ -1105,7 +1229,31 @@ impl Endpoint {
         let status = response.status.as_u16();
         let Some(state) = self.calls.calls.get_mut(&call) else { return true };
         let Some(agent) = &mut state.agent else { return true };
-        if agent.tx != Some(tx) || status < 200 {
+        if agent.tx != Some(tx) {
+            return true;
+        }
+        if let Some(trunk) = agent.trunk.clone() {
+            if (180..200).contains(&status) && !agent.ringing_sent {
+                // The far end rings: so does the caller.
+                agent.ringing_sent = true;
+                let ringing =
+                    Response::for_request_with_tag(&state.inbound.invite, StatusCode::RINGING, &state.inbound.tag);
+                let tx = state.inbound.tx;
+                self.send(now, tx, ringing);
+                return true;
+            }
+            if (status == 401 || status == 407) && !agent.authenticated && trunk.credentials.is_some() {
+                self.authenticate(now, call, response);
+                return true;
+            }
+            if status >= 300 && agent.state != Ringing::Cancelling {
+                let code = StatusCode::new(status).filter(|_| status < 700 && status != 401 && status != 407);
+                let why = format!("trunk {} answered {} {}", trunk.id, status, response.reason);
+                self.trunk_failed(now, call, code.unwrap_or(StatusCode::SERVICE_UNAVAILABLE), &why);
+                return true;
+            }
+        }
+        if status < 200 {
             return true;
         }
         if status >= 300 {
@@ -1162,6 +1310,14 @@ impl Endpoint {
         if state.entry.record_calls {
             state.recorder = Some(Recorder::new(now, MAX_RECORDING_MS));
         }
+        if agent.trunk.is_some() {
+            tracing::info!(%call, trunk = %agent.agent, "the trunk answered; legs bridged");
+            if let Some(sdp) = state.pending_answer.take() {
+                self.send_ok(now, call, sdp);
+            }
+            self.after(now, call);
+            return true;
+        }
         let request = RouteRequest::Accept { interaction: agent.interaction, agent: agent.agent.clone() };
         tracing::info!(%call, agent = %agent.agent, "agent answered; legs bridged");
         let tenant = Arc::clone(&state.entry.tenant);
@@ -1174,12 +1330,64 @@ impl Endpoint {
     pub(crate) fn call_timeout_tx(&mut self, now: Timestamp, tx: TransactionId) -> bool {
         let Some(call) = self.calls.client.remove(&tx) else { return false };
         let is_invite = self.calls.calls.get(&call).and_then(|s| s.agent.as_ref()).is_some_and(|a| a.tx == Some(tx));
-        if is_invite {
+        let trunk = self.calls.calls.get(&call).and_then(|s| s.agent.as_ref()).and_then(|a| a.trunk.clone());
+        if is_invite && let Some(trunk) = trunk {
+            let why = format!("trunk {} did not answer", trunk.id);
+            self.trunk_failed(now, call, StatusCode::SERVICE_UNAVAILABLE, &why);
+        } else if is_invite {
             tracing::info!(%call, "the agent's phone did not respond");
             self.drop_agent(call);
             self.after(now, call);
         }
         true
+    }
+
+    /// Resends the INVITE to a trunk with credentials for its challenge (RFC 3261 section
+    /// 22.2): the same Call-ID and From tag, the next CSeq, a new branch.
+    fn authenticate(&mut self, now: Timestamp, call: CallId, challenge: &Response) {
+        let cnonce = format!("{:08x}", self.calls.ssrc());
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let Some(agent) = &mut state.agent else { return };
+        let (Some(trunk), Some(invite)) = (agent.trunk.clone(), agent.invite.clone()) else { return };
+        let Some((user, password)) = &trunk.credentials else { return };
+        let proxy = challenge.status.as_u16() == 407;
+        let (ask, answer) =
+            if proxy { ("Proxy-Authenticate", "Proxy-Authorization") } else { ("WWW-Authenticate", "Authorization") };
+        let uri = invite.uri.to_string();
+        let credentials = challenge
+            .headers
+            .get(ask)
+            .ok_or_else(|| format!("a {} without {ask}", challenge.status))
+            .and_then(|value| crate::digest::authorize(value, user, password, "INVITE", &uri, &cnonce));
+        let credentials = match credentials {
+            Ok(credentials) => credentials,
+            Err(why) => {
+                let why = format!("trunk {}: {why}", trunk.id);
+                self.trunk_failed(now, call, StatusCode::SERVICE_UNAVAILABLE, &why);
+                return;
+            }
+        };
+        let mut retry = invite.clone();
+        let seq = invite.headers.cseq().map_or(1, |c| c.seq) + 1;
+        let via =
+            format!("SIP/2.0/UDP {};branch=z9hG4bK{}i{}a", self.config.local, self.config.tag_prefix, agent.leg.0);
+        push_set(&mut retry.headers, "Via", &via);
+        push_set(&mut retry.headers, "CSeq", &format!("{seq} INVITE"));
+        push_set(&mut retry.headers, answer, &credentials);
+        agent.authenticated = true;
+        agent.invite = Some(retry.clone());
+        if let Some(old) = agent.tx.take() {
+            self.calls.client.remove(&old);
+        }
+        match self.layer.send_request(now, retry, trunk.address, Transport::Udp) {
+            Ok(tx) => {
+                if let Some(agent) = self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
+                    agent.tx = Some(tx);
+                }
+                self.calls.client.insert(tx, call);
+            }
+            Err(error) => tracing::warn!(%call, %error, "authenticated INVITE not sent"),
+        }
     }
 
     /// Moves the transaction layer's output to ours.
@@ -1230,6 +1438,13 @@ impl crate::endpoint::EndpointConfig {
         }
         push(&mut headers, "Content-Length", "0");
         Request { method: Method::Ack, uri: dialog.target.clone(), headers, body: Vec::new() }
+    }
+}
+
+/// Replaces a field we build; our values hold no control characters.
+fn push_set(headers: &mut sb_sip::Headers, name: &str, value: &str) {
+    if let Err(error) = headers.set(name, value) {
+        tracing::warn!(name, %error, "header not set");
     }
 }
 

@@ -218,6 +218,62 @@ impl Nonces {
     }
 }
 
+/// The `Authorization` (or `Proxy-Authorization`) value that answers `challenge` (a
+/// `WWW-Authenticate` or `Proxy-Authenticate` value) for a request with `method` to `uri`:
+/// MD5, with `qop=auth` and our `cnonce` when the challenge offers it, the RFC 2069 form
+/// otherwise.
+pub fn authorize(
+    challenge: &str,
+    user: &str,
+    password: &str,
+    method: &str,
+    uri: &str,
+    cnonce: &str,
+) -> Result<String, String> {
+    let challenge = challenge.trim();
+    let Some(rest) = challenge.get(..6).filter(|s| s.eq_ignore_ascii_case("digest")).map(|_| &challenge[6..]) else {
+        return Err(format!("the challenge's scheme is not Digest: {challenge:?}"));
+    };
+    let params = params(rest)?;
+    let get = |name: &str| params.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let realm = get("realm").ok_or("the challenge has no realm")?;
+    let nonce = get("nonce").ok_or("the challenge has no nonce")?;
+    if let Some(algorithm) = get("algorithm")
+        && !algorithm.eq_ignore_ascii_case("MD5")
+    {
+        return Err(format!("the challenge asks for algorithm {algorithm}, and only MD5 is supported"));
+    }
+    let auth = get("qop").is_some_and(|qop| qop.split(',').any(|q| q.trim().eq_ignore_ascii_case("auth")));
+    let credentials = Credentials {
+        username: user.to_owned(),
+        realm: realm.to_owned(),
+        nonce: nonce.to_owned(),
+        uri: uri.to_owned(),
+        response: String::new(),
+        algorithm: None,
+        cnonce: auth.then(|| cnonce.to_owned()),
+        qop: auth.then(|| "auth".to_owned()),
+        nc: auth.then(|| "00000001".to_owned()),
+        opaque: get("opaque").map(str::to_owned),
+    };
+    let response = credentials.expected_response(&ha1(user, realm, password), method);
+    let quote = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut value = format!(
+        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{response}\", algorithm=MD5",
+        quote(user),
+        quote(realm),
+        quote(nonce),
+        quote(uri)
+    );
+    if auth {
+        value.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{}\"", quote(cnonce)));
+    }
+    if let Some(opaque) = get("opaque") {
+        value.push_str(&format!(", opaque=\"{}\"", quote(opaque)));
+    }
+    Ok(value)
+}
+
 /// A `WWW-Authenticate` challenge value.
 pub fn challenge(realm: &str, nonce: &str, stale: bool) -> String {
     let realm = realm.replace('\\', "\\\\").replace('"', "\\\"");
@@ -228,6 +284,24 @@ pub fn challenge(realm: &str, nonce: &str, stale: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_answers_to_challenges_verify() {
+        for (challenge, qop) in [
+            (challenge("pbx.example", "abc123", false), true),
+            ("Digest realm=\"carrier\", nonce=\"n0\", opaque=\"o1\"".to_owned(), false),
+        ] {
+            let value = authorize(&challenge, "sb", "s3cret", "INVITE", "sip:5550100@192.0.2.9", "c1").unwrap();
+            let credentials = Credentials::parse(&value).unwrap();
+            assert_eq!(credentials.qop.is_some(), qop, "{value}");
+            let realm = credentials.realm.clone();
+            assert!(credentials.verify(&ha1("sb", &realm, "s3cret"), "INVITE"), "{value}");
+            assert!(!credentials.verify(&ha1("sb", &realm, "wrong"), "INVITE"), "{value}");
+        }
+        assert!(authorize("Basic realm=x", "u", "p", "INVITE", "sip:x", "c").unwrap_err().contains("not Digest"));
+        let sha = "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256";
+        assert!(authorize(sha, "u", "p", "INVITE", "sip:x", "c").unwrap_err().contains("only MD5"));
+    }
 
     /// The worked example of RFC 2617 section 3.5 ("Mufasa", "Circle Of Life").
     const RFC2617: &str = r#"Digest username="Mufasa",

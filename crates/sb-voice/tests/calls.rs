@@ -10,6 +10,7 @@ use sb_media::{Law, PayloadType, RtpHeader, RtpPacket, Wav};
 use sb_sip::Timestamp;
 use sb_voice::{
     Command, Endpoint, EndpointConfig, Entry, LegId, PhoneAccount, Prompt, RecordingKind, RouteNotice, RouteRequest,
+    Target, Trunk,
 };
 
 const CALLER: &str = "192.0.2.10:5060";
@@ -52,10 +53,9 @@ fn endpoint() -> Endpoint {
     let entry = Entry {
         number: "5550100".into(),
         tenant: "acme".into(),
-        flow: Arc::new(flow),
+        target: Target::Flow { flow: Arc::new(flow), schedules: Arc::new(|_: &str, _: Timestamp| true) },
         prompts: Arc::new(prompts),
         music_on_hold: Some(Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x11; 480] })),
-        schedules: Arc::new(|_: &str, _: Timestamp| true),
         record_calls: true,
     };
     let phones = vec![PhoneAccount {
@@ -443,4 +443,123 @@ fn answer_from_phone(invite: &str) -> String {
         copy("CSeq"),
         body.len()
     )
+}
+
+const TRUNK: &str = "192.0.2.50:5060";
+const TRUNK_RTP: &str = "192.0.2.50:42000";
+
+/// An endpoint whose number 5550200 goes straight to the trunk `legacy`, which wants
+/// credentials.
+fn forwarding() -> Endpoint {
+    let trunk = Trunk {
+        id: "legacy".into(),
+        address: addr(TRUNK),
+        host: "192.0.2.50".into(),
+        credentials: Some(("sb".into(), "s3cret".into())),
+    };
+    let entry = Entry {
+        number: "5550200".into(),
+        tenant: "acme".into(),
+        target: Target::Trunk(Arc::new(trunk)),
+        prompts: Arc::new(HashMap::new()),
+        music_on_hold: None,
+        record_calls: false,
+    };
+    Endpoint::new(EndpointConfig {
+        entries: vec![Arc::new(entry)],
+        local: addr("192.0.2.1:5060"),
+        ..EndpointConfig::default()
+    })
+}
+
+/// The trunk's answer to `invite` with `status`, its own tag and, for a 2xx, its SDP.
+fn from_trunk(invite: &str, status: &str, extra: &str) -> String {
+    let body = if status.starts_with("200") { sdp(TRUNK_RTP) } else { String::new() };
+    let kind = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+    let copy = |name: &str| format!("{name}: {}\r\n", header(invite, name).unwrap());
+    let to = header(invite, "To").unwrap();
+    format!(
+        "SIP/2.0 {status}\r\n{}{}To: {to};tag=pbx1\r\n{}{}Contact: <sip:5550200@{TRUNK}>\r\n{extra}{kind}\
+         Content-Length: {}\r\n\r\n{body}",
+        copy("Via"),
+        copy("From"),
+        copy("Call-ID"),
+        copy("CSeq"),
+        body.len()
+    )
+}
+
+#[test]
+fn a_forwarded_number_reaches_the_trunk_with_credentials_and_is_answered_when_the_trunk_answers() {
+    let mut endpoint = forwarding();
+    endpoint.handle_datagram(Timestamp::ZERO, invite("5550200").as_bytes(), addr(CALLER));
+    let caller_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::ZERO, caller_leg, addr("192.0.2.1:30000"));
+    // Not answered yet: the trunk's leg opens first.
+    let trunk_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::ZERO, trunk_leg, addr("192.0.2.1:30002"));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["INVITE sip:5550200@192.0.2.50:5060 SIP/2.0"]);
+    let (to, invite) = out.sip[0].clone();
+    assert_eq!(to, addr(TRUNK));
+    // The trunk challenges (407); the INVITE comes again with credentials and CSeq 2.
+    let challenge = "Proxy-Authenticate: Digest realm=\"pbx\", nonce=\"n123\", qop=\"auth\"\r\n";
+    let refused = from_trunk(&invite, "407 Proxy Authentication Required", challenge);
+    endpoint.handle_datagram(Timestamp::from_millis(10), refused.as_bytes(), addr(TRUNK));
+    let out = drain(&mut endpoint);
+    assert_eq!(
+        first_lines(&out),
+        ["ACK sip:5550200@192.0.2.50:5060 SIP/2.0", "INVITE sip:5550200@192.0.2.50:5060 SIP/2.0"]
+    );
+    let retry = out.sip[1].1.clone();
+    assert_eq!(header(&retry, "CSeq"), Some("2 INVITE"));
+    assert_eq!(header(&retry, "Call-ID"), header(&invite, "Call-ID"));
+    let credentials = sb_voice::digest::Credentials::parse(header(&retry, "Proxy-Authorization").unwrap()).unwrap();
+    assert!(credentials.verify(&sb_voice::digest::ha1("sb", "pbx", "s3cret"), "INVITE"));
+    // It rings, then answers: the caller hears of both.
+    endpoint.handle_datagram(Timestamp::from_millis(20), from_trunk(&retry, "180 Ringing", "").as_bytes(), addr(TRUNK));
+    assert_eq!(first_lines(&drain(&mut endpoint)), ["SIP/2.0 180 Ringing"]);
+    endpoint.handle_datagram(Timestamp::from_millis(30), from_trunk(&retry, "200 OK", "").as_bytes(), addr(TRUNK));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["ACK sip:5550200@192.0.2.50:5060 SIP/2.0", "SIP/2.0 200 OK"]);
+    let ok = &out.sip[1].1;
+    assert!(ok.contains("m=audio 30000 RTP/AVP 0 101\r\n"), "{ok}");
+    // Media goes through; the trunk's BYE ends the caller's side too.
+    let voice = RtpHeader::new(PayloadType::PCMU, 1, 0, 0xCA11).serialize(&[0x42; 160]);
+    endpoint.handle_rtp(Timestamp::from_millis(40), caller_leg, &voice, addr(CALLER_RTP));
+    let relayed = drain(&mut endpoint).rtp;
+    assert_eq!((relayed[0].0, relayed[0].1), (trunk_leg, addr(TRUNK_RTP)));
+    let bye = format!(
+        "BYE sip:switchboard@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {TRUNK};branch=z9hG4bK-tbye\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:5550200@192.0.2.50>;tag=pbx1\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 BYE\r\n\
+         Content-Length: 0\r\n\r\n",
+        header(&retry, "From").unwrap(),
+        header(&retry, "Call-ID").unwrap()
+    );
+    endpoint.handle_datagram(Timestamp::from_millis(1000), bye.as_bytes(), addr(TRUNK));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 200 OK", "BYE sip:4930123@192.0.2.10:5060 SIP/2.0"]);
+    assert_eq!(endpoint.calls(), 0);
+}
+
+#[test]
+fn a_trunk_that_refuses_passes_its_status_to_the_caller() {
+    let mut endpoint = forwarding();
+    endpoint.handle_datagram(Timestamp::ZERO, invite("5550200").as_bytes(), addr(CALLER));
+    let caller_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::ZERO, caller_leg, addr("192.0.2.1:30000"));
+    let trunk_leg = opened(&drain(&mut endpoint));
+    endpoint.media_opened(Timestamp::ZERO, trunk_leg, addr("192.0.2.1:30002"));
+    let invite = drain(&mut endpoint).sip.remove(0).1;
+    endpoint.handle_datagram(
+        Timestamp::from_millis(10),
+        from_trunk(&invite, "486 Busy Here", "").as_bytes(),
+        addr(TRUNK),
+    );
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["ACK sip:5550200@192.0.2.50:5060 SIP/2.0", "SIP/2.0 486 Busy Here"]);
+    assert_eq!(header(&out.sip[1].1, "Warning"), Some("399 switchboard \"trunk legacy answered 486 Busy Here\""));
+    assert!(out.commands.contains(&Command::CloseMedia { leg: caller_leg }));
+    assert!(out.commands.contains(&Command::CloseMedia { leg: trunk_leg }));
+    assert_eq!(endpoint.calls(), 0);
 }
