@@ -403,3 +403,166 @@ fn a_caller_who_hangs_up_in_the_queue_is_an_abandon() {
     assert_eq!(interaction["channel"], "voice", "{interaction}");
     assert_eq!(interaction["state"], "abandoned", "{interaction}");
 }
+
+/// A legacy PBX behind a trunk: challenges the first INVITE (401), checks the credentials
+/// of the second with sipp's digest verification, rings, answers and hangs up after a
+/// second.
+const LEGACY_PBX: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="legacy PBX">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+      SIP/2.0 401 Unauthorized
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      WWW-Authenticate: Digest realm="legacy", nonce="[pid]n[call_number]", qop="auth"
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="ACK"/>
+  <recv request="INVITE" crlf="true">
+    <action>
+      <verifyauth assign_to="authorized" username="switchboard" password="trunk-secret"/>
+    </action>
+  </recv>
+  <nop test="authorized" next="accept"/>
+  <send><![CDATA[
+      SIP/2.0 403 Forbidden
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="ACK"/>
+  <nop next="end"/>
+  <label id="accept"/>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:pbx@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=pbx 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+
+    ]]></send>
+  <recv request="ACK" crlf="true">
+    <!-- Our side of the dialog, for the BYE's To. -->
+    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="theirs"/></action>
+  </recv>
+  <pause milliseconds="1000"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:pbx@[local_ip]>;tag=[pid]SIPpTag02[call_number]
+      To: [$theirs]
+      [last_Call-ID:]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>
+  <label id="end"/>
+</scenario>
+"#;
+
+/// A caller of the forwarded number 5550200: rings, is answered by the PBX, is hung up on.
+const FORWARDED_CALLER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="caller of a forwarded number">
+  <send retrans="500"><![CDATA[
+      INVITE sip:5550200@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:5550200@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:4930123@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="BYE" timeout="10000"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+"#;
+
+#[test]
+fn a_forwarded_number_reaches_the_legacy_pbx_through_an_authenticated_trunk() {
+    let scratch = Scratch::new();
+    let pbx_port = free_port();
+    let trunk = format!(
+        "  trunks:\n    - {{id: legacy, address: \"127.0.0.1:{pbx_port}\", user: switchboard, password: trunk-secret}}\n  numbers:\n    - {{number: \"5550200\", trunk: legacy}}\n"
+    );
+    let config = scratch.file("tenant.yaml", &tenant().replace("  numbers:\n", &trunk));
+    scratch.file("menu.yaml", &FLOW.replace("CRM", "127.0.0.1:9"));
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let pbx = spawn(sipp(&scratch, "pbx", LEGACY_PBX, &sip, pbx_port));
+    let caller = sipp(&scratch, "forwarded", FORWARDED_CALLER, &sip, 0).output().unwrap();
+    let pbx = pbx.wait_with_output().unwrap();
+    check(&scratch, "pbx", pbx);
+    check(&scratch, "forwarded", caller);
+}
