@@ -79,12 +79,9 @@ struct BenchServer {
     admin_token: String,
 }
 
-/// Starts the benchmark tenant in-process on a free port of 127.0.0.1, with an
-/// administrator's API token stored beforehand.
-fn start_server(database: &str) -> Result<BenchServer, String> {
+/// Stores a benchmark administrator with an API token; returns the token's secret.
+pub(crate) fn store_admin_token(store: &mut dyn sb_storage::Store, tenant: &str) -> Result<String, String> {
     use sb_storage::{AccountChange, Batch, TokenRecord, UserRecord};
-    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
-    let mut store = sb_storage::open(database).map_err(|e| e.to_string())?;
     let admin_token = sb_server::auth::new_secret();
     let accounts = [
         AccountChange::PutUser(UserRecord {
@@ -106,7 +103,16 @@ fn start_server(database: &str) -> Result<BenchServer, String> {
             expires_at_ms: None,
         }),
     ];
-    store.commit("bench", Batch { accounts: &accounts, ..Batch::default() }).map_err(|e| e.to_string())?;
+    store.commit(tenant, Batch { accounts: &accounts, ..Batch::default() }).map_err(|e| e.to_string())?;
+    Ok(admin_token)
+}
+
+/// Starts the benchmark tenant in-process on a free port of 127.0.0.1, with an
+/// administrator's API token stored beforehand.
+fn start_server(database: &str) -> Result<BenchServer, String> {
+    let (config, _) = sb_config::parse("bench tenant", TENANT).map_err(|r| r.to_string())?;
+    let mut store = sb_storage::open(database).map_err(|e| e.to_string())?;
+    let admin_token = store_admin_token(store.as_mut(), "bench")?;
     // Every simulated customer comes from 127.0.0.1: no limit on chats per address.
     let limits = sb_server::throttle::Limits::new(usize::MAX);
     let server = sb_server::spawn_with(vec![(config, store)], "127.0.0.1:0".parse().expect("an address"), limits, None)

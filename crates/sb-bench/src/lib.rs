@@ -8,6 +8,7 @@ pub mod api;
 mod naive;
 pub mod routing;
 pub mod simulate;
+pub mod sip;
 mod stats;
 
 pub use sb_sim::Rng;

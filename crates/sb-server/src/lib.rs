@@ -78,15 +78,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // dropping the server stops it again if HTTP cannot start.
     let (sip, link) = match args.sip {
         Some(addr) => {
-            let mut config = sip_config(&tenants);
-            let configs: Vec<&sb_config::TenantConfig> = tenants.iter().map(|(c, _)| c).collect();
-            config.entries = voice::entries(&args.config, &configs)?;
-            let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();
-            let (feedback, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
-            let services = sb_voice::Services { commands, feedback: feedback_rx };
-            let sip = sb_voice::SipServer::spawn(addr, config, Some(services)).context("starting SIP")?;
-            let recordings = voice::recording_dirs(&args.config, &configs);
-            (Some(sip), Some(voice::VoiceLink { commands: commands_rx, feedback, recordings }))
+            let (sip, link) = start_sip(addr, &args.config, &tenants)?;
+            (Some(sip), Some(link))
         }
         None => (None, None),
     };
@@ -111,6 +104,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sip.stop().context("stopping SIP")?;
     }
     server.stop()
+}
+
+/// Starts the SIP endpoint on `addr` for the tenants read from `paths` (in the same order):
+/// their phones, numbers, flows, prompts and trunks. The link goes to [`spawn_with`], which
+/// connects the calls to the tenants' dispatchers.
+pub fn start_sip(
+    addr: SocketAddr,
+    paths: &[PathBuf],
+    tenants: &[(sb_config::TenantConfig, Box<dyn sb_storage::Store>)],
+) -> anyhow::Result<(sb_voice::SipServer, voice::VoiceLink)> {
+    let mut config = sip_config(tenants);
+    let configs: Vec<&sb_config::TenantConfig> = tenants.iter().map(|(c, _)| c).collect();
+    config.entries = voice::entries(paths, &configs)?;
+    let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (feedback, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
+    let services = sb_voice::Services { commands, feedback: feedback_rx };
+    let sip = sb_voice::SipServer::spawn(addr, config, Some(services)).context("starting SIP")?;
+    let recordings = voice::recording_dirs(paths, &configs);
+    Ok((sip, voice::VoiceLink { commands: commands_rx, feedback, recordings }))
 }
 
 /// The SIP endpoint's settings: the agents' phone accounts (the realm is the tenant's id), a

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sb_routing::{AgentId, Channel, InteractionId, Level, Priority};
+use sb_routing::{Channel, InteractionId, Level, Priority};
 use std::net::ToSocketAddrs as _;
 
 use sb_voice::{Command, Entry, Feedback, Prompt, RouteNotice, RouteRequest, Target};
@@ -150,8 +150,21 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
         match command {
             Command::Route { tenant, request } => {
                 let Some(handle) = tenants.get(&*tenant) else { continue };
-                if let Some(notice) = route(handle, request).await {
-                    let _ = link.feedback.send(Feedback::Route(notice));
+                // Sent at once, in the calls' order (the dispatcher's channel keeps it);
+                // the answers are awaited apart, so that no call waits for another's commit.
+                match route(handle, request) {
+                    Ok(Some(waiting)) => {
+                        let feedback = link.feedback.clone();
+                        tokio::spawn(async move {
+                            if let Some(notice) = waiting.finish().await {
+                                let _ = feedback.send(Feedback::Route(notice));
+                            }
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(notice) => {
+                        let _ = link.feedback.send(Feedback::Route(notice));
+                    }
                 }
             }
             Command::Http { call, url, timeout } => {
@@ -223,20 +236,54 @@ fn save_recording(
     Ok(path)
 }
 
-/// Carries one request to the tenant's dispatcher; an enqueue that fails is answered here
-/// (a successful one is announced by the dispatcher, before the engine's offers).
-async fn route(handle: &TenantHandle, request: RouteRequest) -> Option<RouteNotice> {
+/// An answer the dispatcher owes a call's request.
+enum Waiting {
+    Create {
+        call: sb_voice::CallId,
+        answer: oneshot::Receiver<Result<crate::dispatcher::InteractionView, crate::dispatcher::RequestError>>,
+    },
+    Apply {
+        command: String,
+        answer: oneshot::Receiver<Result<(), crate::dispatcher::RequestError>>,
+    },
+}
+
+impl Waiting {
+    /// Waits for the answer: a failed enqueue is a notice for the call (a successful one
+    /// is announced by the dispatcher itself, before the engine's offers); a refused command
+    /// is logged (an offer that ran out as the phone answered, say: the engine's word stands).
+    async fn finish(self) -> Option<RouteNotice> {
+        match self {
+            Waiting::Create { call, answer } => {
+                let reason = match answer.await {
+                    Ok(Ok(_)) => return None,
+                    Ok(Err(error)) => error.to_string(),
+                    Err(_) => "the tenant is shutting down".to_owned(),
+                };
+                Some(RouteNotice::EnqueueFailed { call, reason })
+            }
+            Waiting::Apply { command, answer } => {
+                if let Ok(Err(error)) = answer.await {
+                    tracing::info!(command, %error, "the routing engine refused a call's request");
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Sends one request to the tenant's dispatcher. `Err` is a failed enqueue known at once.
+fn route(handle: &TenantHandle, request: RouteRequest) -> Result<Option<Waiting>, RouteNotice> {
     let dir = &handle.directory;
-    let agent = |name: &str| dir.agent(name);
-    match request {
+    let command = match request {
         RouteRequest::Enqueue { call, queue, priority, skills, attributes } => {
-            let failed = |reason: String| Some(RouteNotice::EnqueueFailed { call, reason });
-            let Some(queue_id) = dir.queue(&queue) else { return failed(format!("unknown queue {queue:?}")) };
+            let failed = |reason: String| RouteNotice::EnqueueFailed { call, reason };
+            let queue_id = dir.queue(&queue).ok_or_else(|| failed(format!("unknown queue {queue:?}")))?;
             let mut requirements = Vec::new();
             for (skill, level) in &skills {
                 match (dir.skill(skill), Level::new(*level)) {
                     (Some(s), Some(l)) => requirements.push((s, l)),
-                    _ => return failed(format!("unknown skill {skill:?} or level {level}")),
+                    _ => return Err(failed(format!("unknown skill {skill:?} or level {level}"))),
                 }
             }
             let new = NewRequest {
@@ -249,38 +296,26 @@ async fn route(handle: &TenantHandle, request: RouteRequest) -> Option<RouteNoti
                 voice_call: Some(call.0),
             };
             let (reply, answer) = oneshot::channel();
-            handle.requests.send(Request::Create { new, reply }).ok()?;
-            match answer.await {
-                Ok(Ok(_)) => None,
-                Ok(Err(error)) => failed(error.to_string()),
-                Err(_) => failed("the tenant is shutting down".to_owned()),
-            }
+            handle
+                .requests
+                .send(Request::Create { new, reply })
+                .map_err(|_| failed("the tenant is shutting down".into()))?;
+            return Ok(Some(Waiting::Create { call, answer }));
         }
-        RouteRequest::Accept { interaction, agent: name } => {
-            let agent = agent(&name)?;
-            apply(handle, sb_routing::Command::Accept { interaction: InteractionId(interaction), agent }).await;
-            None
+        RouteRequest::Accept { interaction, agent } => {
+            let Some(agent) = dir.agent(&agent) else { return Ok(None) };
+            sb_routing::Command::Accept { interaction: InteractionId(interaction), agent }
         }
         RouteRequest::Abandon { interaction } => {
-            apply(handle, sb_routing::Command::Abandon { interaction: InteractionId(interaction) }).await;
-            None
+            sb_routing::Command::Abandon { interaction: InteractionId(interaction) }
         }
-        RouteRequest::Complete { interaction, agent: name } => {
-            let agent: AgentId = agent(&name)?;
-            apply(handle, sb_routing::Command::Complete { interaction: InteractionId(interaction), agent }).await;
-            None
+        RouteRequest::Complete { interaction, agent } => {
+            let Some(agent) = dir.agent(&agent) else { return Ok(None) };
+            sb_routing::Command::Complete { interaction: InteractionId(interaction), agent }
         }
-    }
-}
-
-async fn apply(handle: &TenantHandle, command: sb_routing::Command) {
+    };
     let (reply, answer) = oneshot::channel();
     let described = format!("{command:?}");
-    if handle.requests.send(Request::Apply { command, then: Vec::new(), audit: None, reply }).is_err() {
-        return;
-    }
-    if let Ok(Err(error)) = answer.await {
-        // An offer that ran out as the phone answered, say: the engine's word stands.
-        tracing::info!(command = described, %error, "the routing engine refused a call's request");
-    }
+    let request = Request::Apply { command, then: Vec::new(), audit: None, reply };
+    Ok(handle.requests.send(request).ok().map(|()| Waiting::Apply { command: described, answer }))
 }

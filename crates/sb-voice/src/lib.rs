@@ -21,4 +21,4 @@ pub use calls::{CallId, Command, Entry, LegId, RecordingKind, RouteNotice, Route
 pub use endpoint::{Datagram, Endpoint, EndpointConfig, Stats};
 pub use media::Prompt;
 pub use registrar::{Binding, Expiry, PhoneAccount, Registrar};
-pub use udp::{Feedback, Services, SipServer, VoiceError, run_udp};
+pub use udp::{DriverStats, Feedback, Services, SipServer, VoiceError, run_udp};

@@ -67,12 +67,43 @@ struct RtpIn {
     leg: LegId,
     from: SocketAddr,
     bytes: Vec<u8>,
+    /// When the reader took it off the socket.
+    at: Instant,
 }
+
+/// What the driver moved, reported when it stops: for logs and for `switchboard bench sip`.
+#[derive(Debug, Clone, Default)]
+pub struct DriverStats {
+    /// RTP datagrams received on media legs.
+    pub rtp_in: u64,
+    /// RTP datagrams sent (prompts, music on hold, relayed audio).
+    pub rtp_out: u64,
+    /// RTP datagrams the system refused to send.
+    pub rtp_send_errors: u64,
+    /// Media legs opened.
+    pub legs: u64,
+    /// For received RTP, microseconds from the leg's task taking it off the socket to the
+    /// endpoint handing what it caused to the sending task (the relay's added delay); at
+    /// most [`DELAY_SAMPLES`].
+    pub delays_us: Vec<u32>,
+}
+
+/// The most delay samples kept.
+pub const DELAY_SAMPLES: usize = 4_000_000;
 
 /// One media leg's socket and the task that reads it.
 struct LegSocket {
-    socket: Arc<UdpSocket>,
-    reader: tokio::task::JoinHandle<()>,
+    /// What the leg's task sends, so that the system's work of sending runs on the
+    /// runtime's workers, next to the endpoint's loop.
+    outgoing: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Counts the legs' tasks keep.
+#[derive(Debug, Default)]
+struct SendCounts {
+    sent: std::sync::atomic::AtomicU64,
+    errors: std::sync::atomic::AtomicU64,
 }
 
 /// Serves an [`Endpoint`] built from `config` on `socket` until `shutdown` fires or its sender is
@@ -84,8 +115,11 @@ pub async fn run_udp(
     mut config: EndpointConfig,
     services: Option<Services>,
     mut shutdown: oneshot::Receiver<()>,
-) -> Result<(), VoiceError> {
+) -> Result<DriverStats, VoiceError> {
     let origin = Instant::now();
+    let mut stats = DriverStats::default();
+    // Receive times of the RTP handled since the last send, for the delay samples.
+    let mut batch: Vec<Instant> = Vec::new();
     let now = || Timestamp::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX));
     let local = socket.local_addr().map_err(VoiceError::Start)?;
     let media_ip = if local.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { local.ip() };
@@ -94,6 +128,7 @@ pub async fn run_udp(
     let mut buffer = vec![0; BUFFER];
     let (rtp_tx, mut rtp_rx) = mpsc::unbounded_channel::<RtpIn>();
     let mut legs: HashMap<LegId, LegSocket> = HashMap::new();
+    let counts = Arc::new(SendCounts::default());
     let (commands, mut feedback) = match services {
         Some(Services { commands, feedback }) => (Some(commands), Some(feedback)),
         None => (None, None),
@@ -110,9 +145,11 @@ pub async fn run_udp(
                 Err(error) => return Err(VoiceError::Receive(error)),
             },
             Some(packet) = rtp_rx.recv() => {
+                batch.push(packet.at);
                 endpoint.handle_rtp(now(), packet.leg, &packet.bytes, packet.from);
                 // Take whatever else has arrived before sending, to batch the work.
                 while let Ok(packet) = rtp_rx.try_recv() {
+                    batch.push(packet.at);
                     endpoint.handle_rtp(now(), packet.leg, &packet.bytes, packet.from);
                 }
             },
@@ -122,8 +159,9 @@ pub async fn run_udp(
         loop {
             while let Some(command) = endpoint.poll_command() {
                 match command {
-                    Command::OpenMedia { leg } => match open_leg(media_ip, leg, &rtp_tx) {
+                    Command::OpenMedia { leg } => match open_leg(media_ip, leg, &rtp_tx, &counts) {
                         Ok((addr, socket)) => {
+                            stats.legs += 1;
                             legs.insert(leg, socket);
                             endpoint.media_opened(now(), leg, addr);
                         }
@@ -131,7 +169,7 @@ pub async fn run_udp(
                     },
                     Command::CloseMedia { leg } => {
                         if let Some(socket) = legs.remove(&leg) {
-                            socket.reader.abort();
+                            socket.task.abort();
                         }
                     }
                     command => match &commands {
@@ -153,24 +191,37 @@ pub async fn run_udp(
             }
         }
         while let Some(rtp) = endpoint.poll_rtp() {
-            if let Some(leg) = legs.get(&rtp.leg)
-                && let Err(error) = leg.socket.try_send_to(&rtp.bytes, rtp.to)
-            {
-                tracing::debug!(leg = %rtp.leg, to = %rtp.to, %error, "RTP datagram not sent");
+            if let Some(leg) = legs.get(&rtp.leg) {
+                let _ = leg.outgoing.send((rtp.to, rtp.bytes));
+            }
+        }
+        if !batch.is_empty() {
+            stats.rtp_in += batch.len() as u64;
+            let sent = Instant::now();
+            for at in batch.drain(..) {
+                if stats.delays_us.len() < DELAY_SAMPLES {
+                    let us = u32::try_from(sent.duration_since(at).as_micros()).unwrap_or(u32::MAX);
+                    stats.delays_us.push(us);
+                }
             }
         }
     }
     for leg in legs.into_values() {
-        leg.reader.abort();
+        leg.task.abort();
     }
-    let stats = endpoint.stats();
+    stats.rtp_out = counts.sent.load(std::sync::atomic::Ordering::Relaxed);
+    stats.rtp_send_errors = counts.errors.load(std::sync::atomic::Ordering::Relaxed);
+    let sip = endpoint.stats();
     tracing::info!(
-        datagrams = stats.datagrams,
-        bad_requests = stats.bad_requests,
-        dropped = stats.dropped,
+        datagrams = sip.datagrams,
+        bad_requests = sip.bad_requests,
+        dropped = sip.dropped,
+        rtp_in = stats.rtp_in,
+        rtp_out = stats.rtp_out,
+        legs = stats.legs,
         "SIP stopped"
     );
-    Ok(())
+    Ok(stats)
 }
 
 async fn recv(feedback: &mut Option<mpsc::UnboundedReceiver<Feedback>>) -> Option<Feedback> {
@@ -201,25 +252,30 @@ fn unserved(command: Command) -> Option<Feedback> {
     }
 }
 
-/// Binds a leg's socket and starts the task that reads it.
+/// Binds a leg's socket and starts its task, which reads it and sends what the endpoint
+/// asks.
 fn open_leg(
     ip: IpAddr,
     leg: LegId,
     packets: &mpsc::UnboundedSender<RtpIn>,
+    counts: &Arc<SendCounts>,
 ) -> std::io::Result<(SocketAddr, LegSocket)> {
+    use std::sync::atomic::Ordering::Relaxed;
     let std_socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0))?;
     std_socket.set_nonblocking(true)?;
-    let socket = Arc::new(UdpSocket::from_std(std_socket)?);
+    let socket = UdpSocket::from_std(std_socket)?;
     let addr = socket.local_addr()?;
-    let reader = {
-        let socket = Arc::clone(&socket);
-        let packets = packets.clone();
-        tokio::spawn(async move {
-            let mut buffer = vec![0; 2048];
-            loop {
-                match socket.recv_from(&mut buffer).await {
+    let (outgoing, mut to_send) = mpsc::unbounded_channel::<(SocketAddr, Vec<u8>)>();
+    let packets = packets.clone();
+    let counts = Arc::clone(counts);
+    let task = tokio::spawn(async move {
+        let mut buffer = vec![0; 2048];
+        loop {
+            tokio::select! {
+                received = socket.recv_from(&mut buffer) => match received {
                     Ok((len, from)) => {
-                        if packets.send(RtpIn { leg, from, bytes: buffer[..len].to_vec() }).is_err() {
+                        let packet = RtpIn { leg, from, bytes: buffer[..len].to_vec(), at: Instant::now() };
+                        if packets.send(packet).is_err() {
                             return;
                         }
                     }
@@ -228,11 +284,20 @@ fn open_leg(
                         tracing::warn!(%leg, %error, "RTP socket failed");
                         return;
                     }
-                }
+                },
+                Some((to, bytes)) = to_send.recv() => match socket.try_send_to(&bytes, to) {
+                    Ok(_) => {
+                        counts.sent.fetch_add(1, Relaxed);
+                    }
+                    Err(error) => {
+                        counts.errors.fetch_add(1, Relaxed);
+                        tracing::debug!(%leg, %to, %error, "RTP datagram not sent");
+                    }
+                },
             }
-        })
-    };
-    Ok((addr, LegSocket { socket, reader }))
+        }
+    });
+    Ok((addr, LegSocket { outgoing, task }))
 }
 
 fn millis(at: Timestamp) -> Duration {
@@ -266,7 +331,7 @@ pub struct SipServer {
     addr: SocketAddr,
     /// Tells the driver to stop; dropping it does too.
     shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<(), VoiceError>>>,
+    thread: Option<std::thread::JoinHandle<Result<DriverStats, VoiceError>>>,
 }
 
 impl SipServer {
@@ -280,7 +345,13 @@ impl SipServer {
         let socket = std::net::UdpSocket::bind(addr).map_err(|source| VoiceError::Bind { addr, source })?;
         let local = socket.local_addr().map_err(VoiceError::Start)?;
         socket.set_nonblocking(true).map_err(VoiceError::Start)?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(VoiceError::Start)?;
+        // Two workers: the media legs' readers run next to the endpoint's loop.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sip")
+            .enable_all()
+            .build()
+            .map_err(VoiceError::Start)?;
         let (shutdown, stop) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("sip-udp".into())
@@ -300,18 +371,18 @@ impl SipServer {
         self.addr
     }
 
-    /// Stops the driver and waits for its thread; reports how it ended.
-    pub fn stop(mut self) -> Result<(), VoiceError> {
+    /// Stops the driver and waits for its thread; reports how it ended and what it moved.
+    pub fn stop(mut self) -> Result<DriverStats, VoiceError> {
         self.finish()
     }
 
-    fn finish(&mut self) -> Result<(), VoiceError> {
+    fn finish(&mut self) -> Result<DriverStats, VoiceError> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         match self.thread.take() {
             Some(thread) => thread.join().map_err(|_| VoiceError::Panicked)?,
-            None => Ok(()),
+            None => Ok(DriverStats::default()),
         }
     }
 }

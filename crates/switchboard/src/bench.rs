@@ -152,3 +152,52 @@ pub fn api(args: ApiArgs) -> anyhow::Result<()> {
     say!("{report}");
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct SipArgs {
+    /// Agents, each with a phone that registers (one sipp answers for all of them).
+    #[arg(long, default_value_t = 800)]
+    agents: u32,
+    /// Call rates to try, in calls per second, in order; the ramp stops at the first rate
+    /// with a failed call.
+    #[arg(long, value_delimiter = ',', default_value = "50,100,200,300,400,500")]
+    rates: Vec<u32>,
+    /// Seconds of calls at each rate.
+    #[arg(long, default_value_t = 10)]
+    step_seconds: u32,
+    /// How long each agent talks before hanging up, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    talk_ms: u32,
+    /// Counts of calls held bridged at once with speech both ways, tried in order until one
+    /// loses 0.1% of its packets or more; "none" skips the media steps.
+    #[arg(long, value_delimiter = ',', default_value = "250,500,750,1000")]
+    concurrent: Vec<String>,
+}
+
+/// Runs `switchboard bench sip` and prints its report.
+pub fn sip(args: SipArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
+    let bench = sb_bench::sip::SipBench {
+        agents: args.agents,
+        rates: args.rates,
+        step_seconds: args.step_seconds,
+        talk_ms: args.talk_ms,
+        concurrent: match args.concurrent.as_slice() {
+            [none] if none == "none" => Vec::new(),
+            counts => counts
+                .iter()
+                .map(|c| c.parse::<u32>().ok().filter(|n| *n > 0))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| anyhow::anyhow!("--concurrent takes counts such as 250,500,1000, or none"))?,
+        },
+    };
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let report = sb_bench::sip::run(&bench, &mut |step| spinner.set_message(step));
+    spinner.finish_and_clear();
+    let report = report.map_err(|e| anyhow::anyhow!(e))?;
+    say!("{report}");
+    Ok(())
+}

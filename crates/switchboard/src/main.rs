@@ -105,6 +105,10 @@ enum BenchCommand {
     /// PostgreSQL, and live-event fan-out to WebSocket clients, with a server started
     /// in-process on 127.0.0.1.
     Api(bench::ApiArgs),
+    /// Calls per second end to end (answer, 2 s prompt, queue, the agent's phone answers,
+    /// hang-up) next to sipp calling sipp in the same run, and concurrent bridged calls
+    /// with media relayed (loss and added jitter), with sipp as callers and phones.
+    Sip(bench::SipArgs),
 }
 
 fn main() -> ExitCode {
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),
+        Command::Bench(BenchCommand::Sip(args)) => bench::sip(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,779 @@
+//! `switchboard bench sip`: calls per second end to end, and concurrent bridged calls with
+//! media, with sipp (Debian package sip-tester) as callers and agents' phones.
+//!
+//! The server runs in-process on 127.0.0.1 (the same code as `switchboard serve --sip`): a
+//! tenant with one number whose flow plays a 2-second prompt and queues the call, and agents
+//! whose phones one sipp process answers for all (they register first with digest
+//! authentication, each from the same address). Each call is: INVITE → answer → prompt →
+//! queue → offer → the phone rings and answers → the phone hangs up after the talk time →
+//! the flow hangs up on the caller. A rate passes when every call of its step succeeds.
+//!
+//! The baseline is sipp calling sipp on the same machine in the same run: the same caller
+//! scenario against a sipp that answers, waits as long as our prompt and the talk take,
+//! and hangs up. The ratio of the highest rates passed is the figure.
+//!
+//! The media step holds many calls bridged at once: callers send speech (a capture that
+//! sip-tester ships) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the
+//! server relays both ways. Loss is what the server received against what the callers
+//! sent, and what it relayed against what it received; the added jitter is the spread of
+//! the delay between taking a packet off a socket and sending what it caused.
+
+use std::fmt;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::stats::Latencies;
+
+/// The capture of speech the callers send in the media step: A-law, 7 s, 236 packets.
+pub const SPEECH: &str = "/usr/share/sip-tester/g711a.pcap";
+/// Its packets.
+const SPEECH_PACKETS: u64 = 236;
+
+/// The size of the run.
+#[derive(Clone, Debug)]
+pub struct SipBench {
+    /// Agents, each with a phone (all answered by one sipp).
+    pub agents: u32,
+    /// Call rates tried, in calls per second, in order; the run stops at the first failure.
+    pub rates: Vec<u32>,
+    /// Seconds of calls at each rate.
+    pub step_seconds: u32,
+    /// How long the agent talks before hanging up, in milliseconds.
+    pub talk_ms: u32,
+    /// Calls held bridged at once in the media steps, in order; the ramp stops at the first
+    /// count with a failed call or 0.1% loss or more. Empty skips the media steps.
+    pub concurrent: Vec<u32>,
+}
+
+/// One rate of a ramp.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// What sipp was asked for.
+    pub rate: u32,
+    pub calls: u32,
+    pub successful: u64,
+    pub failed: u64,
+    /// Calls per second sipp managed to start: calls / (elapsed − average call length).
+    pub launched_per_second: f64,
+    /// The average call length sipp measured.
+    pub call_length: Duration,
+}
+
+impl Step {
+    /// Every call completed, and sipp kept within 5% of the rate asked: a machine too busy
+    /// to start calls at the rate has not carried it.
+    pub fn passed(&self) -> bool {
+        self.failed == 0
+            && self.successful == u64::from(self.calls)
+            && self.launched_per_second >= 0.95 * f64::from(self.rate)
+    }
+}
+
+/// The media step's figures.
+#[derive(Clone, Debug)]
+pub struct MediaFigures {
+    pub calls: u32,
+    pub successful: u64,
+    /// RTP packets the callers sent (two plays of the capture per call).
+    pub sent_by_callers: u64,
+    /// RTP packets the server took off its sockets (callers' and the phones' echo).
+    pub received: u64,
+    /// RTP packets the server sent (prompts, and the relay both ways).
+    pub sent: u64,
+    pub send_errors: u64,
+    /// The system's count of UDP datagrams dropped for lack of buffer during the step.
+    pub kernel_drops: Option<u64>,
+    /// From a packet taken off a socket to the end of sending what it caused.
+    pub delays: Latencies,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct SipReport {
+    pub bench: SipBench,
+    pub switchboard: Vec<Step>,
+    pub baseline: Vec<Step>,
+    /// One entry per count tried, or why none was.
+    pub media: Result<Vec<MediaFigures>, String>,
+}
+
+impl MediaFigures {
+    /// The packets the server should have received: the callers' speech and the phones'
+    /// echo of what was relayed to them.
+    pub fn expected(&self) -> u64 {
+        self.sent_by_callers * 2
+    }
+
+    /// The share of expected packets the server did not receive.
+    pub fn loss(&self) -> f64 {
+        (1.0 - self.received as f64 / self.expected().max(1) as f64).max(0.0)
+    }
+
+    /// Every call completed with less than 0.1% loss.
+    pub fn passed(&self) -> bool {
+        self.successful == u64::from(self.calls) && self.loss() < 0.001
+    }
+}
+
+impl SipReport {
+    fn best(steps: &[Step]) -> Option<&Step> {
+        steps.iter().filter(|s| s.passed()).max_by_key(|s| s.rate)
+    }
+}
+
+/// The prompt every call hears, in milliseconds.
+const PROMPT_MS: u32 = 2000;
+
+/// A scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, String> {
+        let stamp = Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id());
+        let dir = std::env::temp_dir().join(format!("switchboard-bench-sip-{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        Ok(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The server under test, in-process, with its scratch files.
+struct Running {
+    scratch: Scratch,
+    server: sb_server::Spawned,
+    sip: sb_voice::SipServer,
+    token: String,
+}
+
+impl Running {
+    /// Writes the tenant, flow and prompt and starts HTTP and SIP on free ports.
+    fn start(agents: u32) -> Result<Running, String> {
+        let scratch = Scratch::new()?;
+        let tenant = scratch.write("tenant.yaml", tenant_yaml(agents).as_bytes())?;
+        scratch.write("flow.yaml", FLOW.as_bytes())?;
+        scratch.write("prompt.wav", &tone_wav(PROMPT_MS))?;
+        let config = sb_config::load(&tenant).map_err(|e| e.report.to_string())?;
+        let database = format!("sqlite:{}", scratch.0.join("state.db").display());
+        let mut store = sb_storage::open(&database).map_err(|e| e.to_string())?;
+        let token = crate::api::store_admin_token(store.as_mut(), "bench")?;
+        let tenants = vec![(config, store)];
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+        let (sip, link) = sb_server::start_sip(any, &[tenant], &tenants).map_err(|e| format!("{e:#}"))?;
+        let limits = sb_server::throttle::Limits::new(usize::MAX);
+        let server = sb_server::spawn_with(tenants, any, limits, Some(link)).map_err(|e| format!("{e:#}"))?;
+        Ok(Running { scratch, server, sip, token })
+    }
+
+    /// Makes every agent available over the HTTP API, as their desktops would.
+    fn agents_available(&self, agents: u32) -> Result<(), String> {
+        for i in 1..=agents {
+            let path = format!("/api/v1/agents/a{i:05}/presence");
+            let status = put(self.server.addr, &self.token, &path, r#"{"presence": "available"}"#)?;
+            if status != 204 {
+                return Err(format!("PUT {path} answered {status}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers every agent's phone from `port` with digest authentication, as the phones
+    /// would (the one sipp that then answers for them all listens on that port).
+    fn register_phones(&self, agents: u32, port: u16) -> Result<(), String> {
+        let socket = UdpSocket::bind(("127.0.0.1", port)).map_err(|e| format!("binding the phones' port: {e}"))?;
+        socket.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+        let sip = self.sip.local_addr();
+        let uri = format!("sip:{sip}");
+        let mut buffer = [0u8; 4096];
+        for i in 1..=agents {
+            let user = format!("7{i:05}");
+            let mut authorization = String::new();
+            for cseq in 1..=2 {
+                let request = format!(
+                    "REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-reg-{i}-{cseq}\r\n\
+                     Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=r{i}\r\nTo: <sip:{user}@127.0.0.1>\r\n\
+                     Call-ID: reg-{i}@bench\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n\
+                     Expires: 3600\r\n{authorization}Content-Length: 0\r\n\r\n"
+                );
+                socket.send_to(request.as_bytes(), sip).map_err(|e| e.to_string())?;
+                let len = socket.recv(&mut buffer).map_err(|e| format!("no answer to phone {user}'s REGISTER: {e}"))?;
+                let answer = String::from_utf8_lossy(&buffer[..len]);
+                let status = answer.get(8..11).unwrap_or_default();
+                match (cseq, status) {
+                    (1, "401") => {
+                        let challenge = answer
+                            .lines()
+                            .find_map(|l| l.strip_prefix("WWW-Authenticate: "))
+                            .ok_or_else(|| format!("a 401 without a challenge: {answer}"))?;
+                        let value = sb_voice::digest::authorize(
+                            challenge,
+                            &user,
+                            &format!("pw{i}"),
+                            "REGISTER",
+                            &uri,
+                            "bench",
+                        )?;
+                        authorization = format!("Authorization: {value}\r\n");
+                    }
+                    (2, "200") => {}
+                    _ => {
+                        return Err(format!(
+                            "phone {user} could not register: {}",
+                            answer.lines().next().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stop(self) -> Result<sb_voice::DriverStats, String> {
+        let stats = self.sip.stop().map_err(|e| e.to_string())?;
+        self.server.stop().map_err(|e| format!("{e:#}"))?;
+        Ok(stats)
+    }
+}
+
+/// A sipp command for `scenario` against `target` from local `port`, in `dir`.
+fn sipp(dir: &Path, scenario: &Path, target: &str, port: u16) -> Command {
+    let mut command = Command::new("sipp");
+    command
+        .arg(target)
+        .args(["-t", "u1", "-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin", "-timeout", "600s"])
+        .arg("-sf")
+        .arg(scenario)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A free UDP port on 127.0.0.1, even, with the port two above free too (sipp uses both
+/// for media).
+fn free_port() -> Result<u16, String> {
+    for _ in 0..100 {
+        let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map_err(|e| e.to_string())?.port();
+        if port % 2 == 0 && port < 65_000 && UdpSocket::bind(("127.0.0.1", port + 2)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no free UDP port pair".to_owned())
+}
+
+/// Sends a PUT with a JSON body and an API token; returns the status.
+fn put(addr: SocketAddr, token: &str, path: &str, body: &str) -> Result<u16, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    answer.get(9..12).and_then(|code| code.parse().ok()).ok_or_else(|| format!("not an HTTP answer: {answer:?}"))
+}
+
+/// Starts the agents' phones: one sipp answering every INVITE on `port`, talking for
+/// `talk_ms` and hanging up; with `echo`, it sends back the RTP it receives.
+fn phones(dir: &Path, sip: SocketAddr, port: u16, talk_ms: u32, echo: bool) -> Result<Killed, String> {
+    let scenario = dir.join(format!("phone-{talk_ms}.xml"));
+    std::fs::write(&scenario, answering(talk_ms)).map_err(|e| e.to_string())?;
+    let mut command = sipp(dir, &scenario, &sip.to_string(), port);
+    command.args(["-mp", &free_port()?.to_string()]);
+    if echo {
+        command.arg("-rtp_echo");
+    }
+    command.spawn().map(Killed).map_err(|e| format!("starting the phones' sipp: {e}"))
+}
+
+/// Runs `calls` calls at `rate` from a sipp caller to `target` and reads its statistics.
+fn callers(dir: &Path, target: &str, scenario: &str, name: &str, rate: u32, calls: u32) -> Result<Step, String> {
+    let file = dir.join(format!("{name}.xml"));
+    std::fs::write(&file, scenario).map_err(|e| e.to_string())?;
+    let stats = dir.join(format!("{name}-{rate}.csv"));
+    let _ = std::fs::remove_file(&stats);
+    let mut command = sipp(dir, &file, target, 0);
+    command.args(["-r", &rate.to_string(), "-m", &calls.to_string(), "-l", "100000", "-mp", &free_port()?.to_string()]);
+    command.args(["-trace_stat", "-fd", "1", "-stf"]).arg(&stats);
+    let started = Instant::now();
+    let output = command.output().map_err(|e| format!("running sipp: {e}"))?;
+    let elapsed = started.elapsed();
+    let text = std::fs::read_to_string(&stats).map_err(|e| format!("sipp wrote no statistics: {e}"))?;
+    let last = read_stats(&text).ok_or_else(|| {
+        format!("sipp's statistics are unreadable; it said: {}", String::from_utf8_lossy(&output.stderr).trim())
+    })?;
+    let launch = elapsed.saturating_sub(last.call_length).as_secs_f64().max(0.001);
+    Ok(Step {
+        rate,
+        calls,
+        successful: last.successful,
+        failed: last.failed.max(u64::from(calls).saturating_sub(last.successful + last.failed)),
+        launched_per_second: f64::from(calls) / launch,
+        call_length: last.call_length,
+    })
+}
+
+/// The last row of a sipp statistics file.
+struct StatRow {
+    successful: u64,
+    failed: u64,
+    call_length: Duration,
+}
+
+fn read_stats(text: &str) -> Option<StatRow> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next()?.split(';').collect();
+    let last: Vec<&str> = lines.next_back()?.split(';').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).and_then(|i| last.get(i)).copied();
+    let number = |name: &str| column(name)?.trim().parse::<u64>().ok();
+    // HH:MM:SS:microseconds.
+    let length = column("CallLength(C)")?;
+    let parts: Vec<u64> = length.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, sec, us] = parts[..] else { return None };
+    let call_length = Duration::from_secs(h * 3600 + m * 60 + sec) + Duration::from_micros(us);
+    Some(StatRow { successful: number("SuccessfulCall(C)")?, failed: number("FailedCall(C)")?, call_length })
+}
+
+/// Tries each rate until one fails or is not kept up.
+fn ramp(
+    bench: &SipBench,
+    target: &str,
+    dir: &Path,
+    name: &str,
+    progress: &mut dyn FnMut(String),
+) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for &rate in &bench.rates {
+        let calls = rate * bench.step_seconds;
+        progress(format!("{name}: {calls} calls at {rate} calls/s"));
+        let step = callers(dir, target, &caller(0), name, rate, calls)?;
+        let passed = step.passed();
+        steps.push(step);
+        if !passed {
+            break;
+        }
+    }
+    Ok(steps)
+}
+
+/// Runs the benchmark; `progress` hears what is being done.
+pub fn run(bench: &SipBench, progress: &mut dyn FnMut(String)) -> Result<SipReport, String> {
+    which("sipp").ok_or("sipp is not installed (Debian package sip-tester)")?;
+    if bench.rates.is_empty() || bench.agents == 0 || bench.step_seconds == 0 {
+        return Err("give at least one rate, one agent and one second per step".to_owned());
+    }
+    // Switchboard: callers -> prompt -> queue -> the agents' phones.
+    progress(format!("starting the server with {} agents", bench.agents));
+    let running = Running::start(bench.agents)?;
+    running.agents_available(bench.agents)?;
+    let phone_port = free_port()?;
+    progress(format!("registering {} phones", bench.agents));
+    running.register_phones(bench.agents, phone_port)?;
+    let sip = running.sip.local_addr();
+    let answering = phones(&running.scratch.0, sip, phone_port, bench.talk_ms, false)?;
+    let switchboard = ramp(bench, &sip.to_string(), &running.scratch.0, "switchboard", progress)?;
+    drop(answering);
+    running.stop()?;
+    // sipp to sipp: the same callers against a sipp that answers and hangs up as late.
+    let scratch = Scratch::new()?;
+    let direct_port = free_port()?;
+    let nowhere: SocketAddr = "127.0.0.1:9".parse().expect("an address");
+    let direct = phones(&scratch.0, nowhere, direct_port, PROMPT_MS + bench.talk_ms, false)?;
+    let baseline = ramp(bench, &format!("127.0.0.1:{direct_port}"), &scratch.0, "sipp-to-sipp", progress)?;
+    drop(direct);
+    let media = if bench.concurrent.is_empty() {
+        Err("skipped (no --concurrent counts)".to_owned())
+    } else if !Path::new(SPEECH).is_file() {
+        Err(format!("skipped: {SPEECH} is missing (Debian package sip-tester)"))
+    } else {
+        let mut steps = Vec::new();
+        for &calls in &bench.concurrent {
+            let step = media(calls, progress)?;
+            let passed = step.passed();
+            steps.push(step);
+            if !passed {
+                break;
+            }
+        }
+        Ok(steps)
+    };
+    Ok(SipReport { bench: bench.clone(), switchboard, baseline, media })
+}
+
+/// One media step: `calls` calls bridged at once, speech both ways, on a server of its own
+/// so that its counts are the step's alone.
+fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, String> {
+    let agents = calls + calls / 10;
+    progress(format!("media: starting the server with {agents} agents"));
+    let running = Running::start(agents)?;
+    running.agents_available(agents)?;
+    let phone_port = free_port()?;
+    progress(format!("media: registering {agents} phones"));
+    running.register_phones(agents, phone_port)?;
+    let sip = running.sip.local_addr();
+    // Two plays of 7 s of speech after the prompt, then the phone hangs up.
+    let talk_ms = 17_000;
+    let echoing = phones(&running.scratch.0, sip, phone_port, talk_ms, true)?;
+    let drops_before = udp_receive_errors();
+    let rate = calls.div_ceil(10).max(1);
+    progress(format!("media: {calls} calls at {rate} calls/s, each with 14 s of speech both ways"));
+    let step = callers(&running.scratch.0, &sip.to_string(), &caller(2), "media", rate, calls)?;
+    let drops_after = udp_receive_errors();
+    drop(echoing);
+    let stats = running.stop()?;
+    let mut delays = Latencies::with_capacity(stats.delays_us.len());
+    for us in &stats.delays_us {
+        delays.record(Duration::from_micros(u64::from(*us)));
+    }
+    Ok(MediaFigures {
+        calls,
+        successful: step.successful,
+        sent_by_callers: u64::from(calls) * 2 * SPEECH_PACKETS,
+        received: stats.rtp_in,
+        sent: stats.rtp_out,
+        send_errors: stats.rtp_send_errors,
+        kernel_drops: drops_before.zip(drops_after).map(|(a, b)| b.saturating_sub(a)),
+        delays,
+    })
+}
+
+/// The system's count of UDP datagrams dropped for want of receive buffer.
+fn udp_receive_errors() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let names: Vec<&str> = udp.next()?.split_whitespace().collect();
+    let values: Vec<&str> = udp.next()?.split_whitespace().collect();
+    let i = names.iter().position(|n| *n == "RcvbufErrors")?;
+    values.get(i)?.parse().ok()
+}
+
+/// A phone that answers any INVITE with A-law audio, talks for `talk_ms` and hangs up.
+fn answering(talk_ms: u32) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="tag=([^;>]*)" search_in="hdr" header="From:" assign_to="from,theirs"/></action>
+  </recv>
+  <Reference variables="from"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:phone@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{talk_ms}"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:phone@[local_ip]>;tag=[pid]SIPpTag01[call_number]
+      To: <sip:caller@[remote_ip]>;tag=[$theirs]
+      [last_Call-ID:]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>
+</scenario>
+"#
+    )
+}
+
+/// A caller of 5550100 that waits to be hung up on; with `speech` > 0 it sends the speech
+/// capture that many times, 7.1 s apart, from 2.3 s after the answer (after the prompt).
+fn caller(speech: u32) -> String {
+    let mut talk = String::new();
+    for i in 0..speech {
+        let pause = if i == 0 { 2300 } else { 7100 };
+        talk.push_str(&format!(
+            "  <pause milliseconds=\"{pause}\"/>\n  <nop><action><exec play_pcap_audio=\"{SPEECH}\"/></action></nop>\n"
+        ));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:5550100@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:5550100@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+{talk}  <recv request="BYE" timeout="60000"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+"#
+    )
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(program)).find(|path| path.is_file())
+}
+
+const FLOW: &str = "
+flow: bench
+version: 1
+start: prompt
+nodes:
+  prompt: {play: prompt.wav, next: queue}
+  queue: {queue: calls}
+";
+
+fn tenant_yaml(agents: u32) -> String {
+    let mut yaml = String::from(
+        "tenant: {id: bench, name: SIP benchmark, time_zone: UTC}\nskills: [{id: help}]\n\
+         queues: [{id: calls, channels: [voice], skills: {help: 1}, offer_timeout: 10s}]\n\
+         voice:\n  numbers: [{number: \"5550100\", flow: flow.yaml}]\nagents:\n",
+    );
+    for i in 1..=agents {
+        yaml.push_str(&format!(
+            "  - {{id: a{i:05}, skills: {{help: 1}}, queues: [calls], phone: {{user: \"7{i:05}\", password: pw{i}}}}}\n"
+        ));
+    }
+    yaml
+}
+
+/// A 16-bit PCM WAV file of `millis` of a 440 Hz tone.
+fn tone_wav(millis: u32) -> Vec<u8> {
+    let samples: Vec<i16> = (0..millis * 8)
+        .map(|i| (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / 8000.0).sin()) as i16)
+        .collect();
+    let data = samples.len() as u32 * 2;
+    let mut wav = Vec::with_capacity(44 + data as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
+}
+
+impl fmt::Display for SipReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = &self.bench;
+        writeln!(
+            f,
+            "SIP calls end to end: answer -> {} s prompt -> queue -> agent's phone answers -> {} ms talk -> hang-up",
+            PROMPT_MS / 1000,
+            b.talk_ms
+        )?;
+        writeln!(
+            f,
+            "  ({} agents, {} s of calls per rate, sipp as callers and phones, on 127.0.0.1)",
+            b.agents, b.step_seconds
+        )?;
+        for (name, steps) in [("Switchboard", &self.switchboard), ("sipp to sipp", &self.baseline)] {
+            writeln!(f, "  {name}:")?;
+            for s in steps {
+                writeln!(
+                    f,
+                    "    {:>5} calls/s asked: {:>6} calls, {:>6} completed, {:>5} failed, started at {:>7.1} calls/s, average call {:.2} s{}",
+                    s.rate,
+                    s.calls,
+                    s.successful,
+                    s.failed,
+                    s.launched_per_second,
+                    s.call_length.as_secs_f64(),
+                    match (s.passed(), s.failed) {
+                        (true, _) => "",
+                        (false, 0) => "  NOT KEPT UP",
+                        (false, _) => "  FAILED",
+                    }
+                )?;
+            }
+        }
+        match (SipReport::best(&self.switchboard), SipReport::best(&self.baseline)) {
+            (Some(o), Some(t)) => writeln!(
+                f,
+                "  highest rate with no failed call: Switchboard {} calls/s, sipp to sipp {} calls/s: ratio {:.2} (target >= 300 calls/s: {})",
+                o.rate,
+                t.rate,
+                f64::from(o.rate) / f64::from(t.rate),
+                if o.rate >= 300 { "MET" } else { "NOT MET" }
+            )?,
+            (None, _) => {
+                writeln!(f, "  Switchboard failed calls at every rate tried (target >= 300 calls/s: NOT MET)")?
+            }
+            (Some(o), None) => {
+                writeln!(f, "  Switchboard {} calls/s; sipp to sipp failed at every rate tried", o.rate)?
+            }
+        }
+        match &self.media {
+            Err(why) => writeln!(f, "Concurrent bridged calls with media: {why}")?,
+            Ok(steps) => {
+                writeln!(f, "Concurrent bridged calls with media relayed (14 s of speech each way, phones echo it):")?;
+                for m in steps {
+                    let (p50, p99) = (m.delays.quantile(0.5), m.delays.quantile(0.99));
+                    writeln!(
+                        f,
+                        "  {:>5} calls: {} completed; RTP received {} of {} expected, loss {:.3}%; sent {} (send errors {}); added delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (jitter p99 - p50: {:.1} ms){}",
+                        m.calls,
+                        m.successful,
+                        m.received,
+                        m.expected(),
+                        m.loss() * 100.0,
+                        m.sent,
+                        m.send_errors,
+                        p50.as_secs_f64() * 1e3,
+                        p99.as_secs_f64() * 1e3,
+                        m.delays.quantile(1.0).as_secs_f64() * 1e3,
+                        p99.saturating_sub(p50).as_secs_f64() * 1e3,
+                        if m.passed() { "" } else { "  FAILED" }
+                    )?;
+                    if let Some(drops) = m.kernel_drops {
+                        writeln!(
+                            f,
+                            "         UDP receive-buffer drops on the whole machine: {drops} (sipp's callers do not read the audio sent to them)"
+                        )?;
+                    }
+                }
+                let best = steps.iter().filter(|m| m.passed()).map(|m| m.calls).max();
+                writeln!(
+                    f,
+                    "  largest count with < 0.1% loss: {} (target >= 1,000: {})",
+                    best.map_or("none".to_owned(), |n| n.to_string()),
+                    if best.is_some_and(|n| n >= 1000) { "MET" } else { "NOT MET" }
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sipp_statistics_are_read_by_column_name() {
+        let text = "StartTime;SuccessfulCall(C);FailedCall(C);CallLength(C);\n\
+                    a;1;0;00:00:01:000000;\n\
+                    b;498;2;00:00:03:250000;\n";
+        let row = read_stats(text).unwrap();
+        assert_eq!((row.successful, row.failed), (498, 2));
+        assert_eq!(row.call_length, Duration::from_millis(3250));
+        assert!(read_stats("StartTime;\nb;\n").is_none());
+    }
+
+    #[test]
+    fn a_rate_passes_only_with_every_call_and_the_pace_kept() {
+        let step = |successful, failed, launched| Step {
+            rate: 100,
+            calls: 1000,
+            successful,
+            failed,
+            launched_per_second: launched,
+            call_length: Duration::from_secs(3),
+        };
+        assert!(step(1000, 0, 99.0).passed());
+        assert!(!step(999, 1, 99.0).passed());
+        assert!(!step(1000, 0, 80.0).passed(), "sipp could not keep the pace");
+    }
+
+    #[test]
+    fn media_loss_counts_both_directions() {
+        let figures = |received| MediaFigures {
+            calls: 10,
+            successful: 10,
+            sent_by_callers: 10 * 2 * SPEECH_PACKETS,
+            received,
+            sent: 0,
+            send_errors: 0,
+            kernel_drops: None,
+            delays: Latencies::default(),
+        };
+        assert_eq!(figures(9440).expected(), 9440);
+        assert!(figures(9440).passed());
+        assert!(figures(9435).passed(), "0.05% lost");
+        assert!(!figures(9420).passed(), "0.2% lost");
+    }
+}
