@@ -41,7 +41,7 @@
 
 mod time;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -270,6 +270,8 @@ struct Transaction {
     trying: Option<Timestamp>,
     /// How to remove the transaction from the matching tables.
     key: Key,
+    /// The deadline the layer's timer index holds for it.
+    scheduled: Option<Timestamp>,
 }
 
 #[derive(Debug)]
@@ -291,8 +293,12 @@ pub struct TransactionLayer {
     /// The latest `now` seen, so that time never goes backwards.
     now: Timestamp,
     next_id: u64,
-    /// Ordered by id so that timers due at the same instant fire in a deterministic order.
-    transactions: BTreeMap<TransactionId, Transaction>,
+    transactions: HashMap<TransactionId, Transaction>,
+    /// Each transaction's next deadline, ordered by time and then by id, so that timers due
+    /// at the same instant fire in a deterministic order. Kept in step by `reschedule`.
+    timers: BTreeSet<(Timestamp, TransactionId)>,
+    /// Transactions changed since the last `reschedule`.
+    touched: Vec<TransactionId>,
     clients: HashMap<ClientKey, TransactionId>,
     servers: HashMap<ServerKey, TransactionId>,
     transmits: VecDeque<Transmit>,
@@ -308,6 +314,18 @@ impl TransactionLayer {
     /// Starts a client transaction for `request` (anything but ACK) and sends it to `to`.
     /// The request's top Via must carry a branch unique to this transaction.
     pub fn send_request(
+        &mut self,
+        now: Timestamp,
+        request: Request,
+        to: SocketAddr,
+        transport: Transport,
+    ) -> Result<TransactionId, TransactionError> {
+        let result = self.start_client(now, request, to, transport);
+        self.reschedule();
+        result
+    }
+
+    fn start_client(
         &mut self,
         now: Timestamp,
         request: Request,
@@ -341,9 +359,11 @@ impl TransactionLayer {
             end: None,
             trying: None,
             key: Key::Client(key.clone()),
+            scheduled: None,
         };
         self.clients.insert(key, id);
         self.transactions.insert(id, transaction);
+        self.touched.push(id);
         self.transmits.push_back(Transmit { to, transport, message: Message::Request(request) });
         Ok(id)
     }
@@ -364,10 +384,12 @@ impl TransactionLayer {
         transport: Transport,
     ) -> Result<(), TransactionError> {
         self.handle_timeout(now);
-        match message {
+        let result = match message {
             Message::Request(request) => self.receive_request(request, from, transport),
             Message::Response(response) => self.receive_response(response, from),
-        }
+        };
+        self.reschedule();
+        result
     }
 
     /// Sends `response` on the server transaction `id`, to the address and over the transport
@@ -380,6 +402,13 @@ impl TransactionLayer {
         id: TransactionId,
         response: Response,
     ) -> Result<(), TransactionError> {
+        let result = self.respond(now, id, response);
+        self.touched.push(id);
+        self.reschedule();
+        result
+    }
+
+    fn respond(&mut self, now: Timestamp, id: TransactionId, response: Response) -> Result<(), TransactionError> {
         self.handle_timeout(now);
         let now = self.now;
         let config = self.config;
@@ -434,15 +463,36 @@ impl TransactionLayer {
     /// Fires every timer due at or before `now`, in time order.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
-        loop {
-            let due = self
-                .transactions
-                .iter()
-                .filter_map(|(id, t)| t.next_deadline().map(|at| (at, *id)))
-                .min()
-                .filter(|(at, _)| *at <= self.now);
-            let Some((at, id)) = due else { break };
+        self.reschedule();
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > self.now {
+                break;
+            }
+            self.timers.pop_first();
+            if let Some(t) = self.transactions.get_mut(&id) {
+                t.scheduled = None;
+            }
             self.fire(id, at);
+            self.touched.push(id);
+            self.reschedule();
+        }
+    }
+
+    /// Brings the timer index in step with the transactions changed since the last call.
+    fn reschedule(&mut self) {
+        for id in std::mem::take(&mut self.touched) {
+            let Some(t) = self.transactions.get_mut(&id) else { continue };
+            let next = t.next_deadline();
+            if next == t.scheduled {
+                continue;
+            }
+            if let Some(old) = t.scheduled {
+                self.timers.remove(&(old, id));
+            }
+            if let Some(at) = next {
+                self.timers.insert((at, id));
+            }
+            t.scheduled = next;
         }
     }
 
@@ -459,7 +509,7 @@ impl TransactionLayer {
     /// When to call [`TransactionLayer::handle_timeout`] next; always later than the latest
     /// `now` given, or `None` when no timer runs.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.transactions.values().filter_map(Transaction::next_deadline).min()
+        self.timers.first().map(|(at, _)| *at)
     }
 
     /// The state of transaction `id`, or `None` once it has terminated.
@@ -484,6 +534,9 @@ impl TransactionLayer {
 
     fn remove(&mut self, id: TransactionId) {
         if let Some(t) = self.transactions.remove(&id) {
+            if let Some(at) = t.scheduled {
+                self.timers.remove(&(at, id));
+            }
             match t.key {
                 Key::Client(key) => self.clients.remove(&key),
                 Key::Server(key) => self.servers.remove(&key),
@@ -507,6 +560,7 @@ impl TransactionLayer {
         };
         let now = self.now;
         let config = self.config;
+        self.touched.push(id);
         let Some(t) = self.transactions.get_mut(&id) else { return Ok(()) };
         if request.method == Method::Ack {
             match t.state {
@@ -565,9 +619,11 @@ impl TransactionLayer {
             end: None,
             trying: invite.then(|| self.now.after_millis(TRYING_DELAY_MS)),
             key: Key::Server(key.clone()),
+            scheduled: None,
         };
         self.servers.insert(key, id);
         self.transactions.insert(id, transaction);
+        self.touched.push(id);
         self.events.push_back(TransactionEvent::NewRequest { id, request, from, transport, cancels });
         Ok(())
     }
@@ -581,6 +637,7 @@ impl TransactionLayer {
         };
         let now = self.now;
         let config = self.config;
+        self.touched.push(id);
         let Some(t) = self.transactions.get_mut(&id) else { return Ok(()) };
         let status = response.status;
         let reliable = t.transport.is_reliable();
