@@ -79,8 +79,12 @@ pub struct MediaFigures {
     pub successful: u64,
     /// RTP packets the callers sent (two plays of the capture per call).
     pub sent_by_callers: u64,
-    /// RTP packets the server took off its sockets (callers' and the phones' echo).
-    pub received: u64,
+    /// RTP packets the server took off the callers' legs.
+    pub from_callers: u64,
+    /// RTP packets the server took off the phones' legs (their echo of what it relayed).
+    pub from_phones: u64,
+    /// RTP packets relayed from one leg to the other, both ways.
+    pub relayed: u64,
     /// RTP packets the server sent (prompts, and the relay both ways).
     pub sent: u64,
     pub send_errors: u64,
@@ -101,15 +105,18 @@ pub struct SipReport {
 }
 
 impl MediaFigures {
-    /// The packets the server should have received: the callers' speech and the phones'
-    /// echo of what was relayed to them.
-    pub fn expected(&self) -> u64 {
-        self.sent_by_callers * 2
+    /// The share of the callers' packets that Switchboard lost: not received on its sockets,
+    /// or not sent on for want of room (on the paths it owns, not in sipp's echo).
+    pub fn loss(&self) -> f64 {
+        let lost = self.sent_by_callers.saturating_sub(self.from_callers) + self.send_errors;
+        lost as f64 / self.sent_by_callers.max(1) as f64
     }
 
-    /// The share of expected packets the server did not receive.
-    pub fn loss(&self) -> f64 {
-        (1.0 - self.received as f64 / self.expected().max(1) as f64).max(0.0)
+    /// The share of the packets relayed to the phones that did not come back: the round
+    /// trip through sipp's echo, for comparison.
+    pub fn echo_loss(&self) -> f64 {
+        let to_phones = self.from_callers.min(self.relayed);
+        (1.0 - self.from_phones as f64 / to_phones.max(1) as f64).max(0.0)
     }
 
     /// Every call completed with less than 0.1% loss.
@@ -455,7 +462,9 @@ fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, S
         calls,
         successful: step.successful,
         sent_by_callers: u64::from(calls) * 2 * SPEECH_PACKETS,
-        received: stats.rtp_in,
+        from_callers: stats.endpoint.rtp_from_callers,
+        from_phones: stats.endpoint.rtp_from_agents,
+        relayed: stats.endpoint.rtp_relayed,
         sent: stats.rtp_out,
         send_errors: stats.rtp_send_errors,
         kernel_drops: drops_before.zip(drops_after).map(|(a, b)| b.saturating_sub(a)),
@@ -695,19 +704,26 @@ impl fmt::Display for SipReport {
                     let (p50, p99) = (m.delays.quantile(0.5), m.delays.quantile(0.99));
                     writeln!(
                         f,
-                        "  {:>5} calls: {} completed; RTP received {} of {} expected, loss {:.3}%; sent {} (send errors {}); added delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (jitter p99 - p50: {:.1} ms){}",
+                        "  {:>5} calls: {} completed; from callers {} of {} sent, relayed {} (send errors {}): loss {:.3}%{}",
                         m.calls,
                         m.successful,
-                        m.received,
-                        m.expected(),
-                        m.loss() * 100.0,
-                        m.sent,
+                        m.from_callers,
+                        m.sent_by_callers,
+                        m.relayed,
                         m.send_errors,
+                        m.loss() * 100.0,
+                        if m.passed() { "" } else { "  FAILED" }
+                    )?;
+                    writeln!(
+                        f,
+                        "         added delay p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms (jitter, p99 - p50: {:.2} ms); phones' echo back {} ({:.3}% lost on the round trip through sipp); sent in all {}",
                         p50.as_secs_f64() * 1e3,
                         p99.as_secs_f64() * 1e3,
                         m.delays.quantile(1.0).as_secs_f64() * 1e3,
                         p99.saturating_sub(p50).as_secs_f64() * 1e3,
-                        if m.passed() { "" } else { "  FAILED" }
+                        m.from_phones,
+                        m.echo_loss() * 100.0,
+                        m.sent
                     )?;
                     if let Some(drops) = m.kernel_drops {
                         writeln!(
@@ -760,20 +776,23 @@ mod tests {
     }
 
     #[test]
-    fn media_loss_counts_both_directions() {
-        let figures = |received| MediaFigures {
+    fn media_loss_counts_what_switchboard_lost() {
+        let figures = |from_callers, send_errors| MediaFigures {
             calls: 10,
             successful: 10,
             sent_by_callers: 10 * 2 * SPEECH_PACKETS,
-            received,
+            from_callers,
+            from_phones: from_callers / 2,
+            relayed: from_callers,
             sent: 0,
-            send_errors: 0,
+            send_errors,
             kernel_drops: None,
             delays: Latencies::default(),
         };
-        assert_eq!(figures(9440).expected(), 9440);
-        assert!(figures(9440).passed());
-        assert!(figures(9435).passed(), "0.05% lost");
-        assert!(!figures(9420).passed(), "0.2% lost");
+        assert!(figures(4720, 0).passed());
+        assert!(figures(4718, 0).passed(), "0.04% lost");
+        assert!(!figures(4710, 0).passed(), "0.2% lost");
+        assert!(!figures(4720, 10).passed(), "0.2% not sent on");
+        assert!((figures(4720, 0).echo_loss() - 0.5).abs() < 1e-9);
     }
 }

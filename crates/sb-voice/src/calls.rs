@@ -920,6 +920,10 @@ impl Endpoint {
     /// One datagram received on a leg's socket.
     pub fn handle_rtp(&mut self, now: Timestamp, leg: LegId, bytes: &[u8], from: SocketAddr) {
         let Some(&(call, side)) = self.calls.legs.get(&leg) else { return };
+        match side {
+            Side::Caller => self.stats_mut().rtp_from_callers += 1,
+            Side::Agent => self.stats_mut().rtp_from_agents += 1,
+        }
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let (media, other) = match (side, &mut state.agent) {
             (Side::Caller, Some(agent)) => (&mut state.caller, Some((&mut agent.media, agent.leg))),
@@ -948,9 +952,11 @@ impl Endpoint {
             if let Some((other, other_leg)) = other
                 && let Some(to) = other.destination()
             {
+                let count = relayed.len() as u64;
                 for bytes in relayed {
                     self.calls.rtp.push_back(RtpTransmit { leg: other_leg, to, bytes });
                 }
+                self.stats_mut().rtp_relayed += count;
             }
         }
         self.pump_media(now, call);

@@ -104,6 +104,12 @@ pub struct Stats {
     /// Datagrams dropped without an answer: unreadable, malformed responses, or malformed
     /// requests with no Via to answer to.
     pub dropped: u64,
+    /// RTP datagrams received on callers' legs.
+    pub rtp_from_callers: u64,
+    /// RTP datagrams received on agents' (or trunks') legs.
+    pub rtp_from_agents: u64,
+    /// RTP datagrams relayed from one leg to the other.
+    pub rtp_relayed: u64,
 }
 
 /// The SIP user agent core. See the module documentation.
@@ -198,6 +204,10 @@ impl Endpoint {
     /// What has been received so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    pub(crate) fn stats_mut(&mut self) -> &mut Stats {
+        &mut self.stats
     }
 
     /// The registrar, to find where an agent's phone can be reached.
@@ -535,7 +545,7 @@ mod tests {
         assert_eq!(header(bad, "CSeq"), Some("abc OPTIONS"));
         let warning = header(bad, "Warning").unwrap();
         assert!(warning.starts_with("399 switchboard \"line 7: header \\\"CSeq\\\""), "{warning}");
-        assert_eq!(endpoint.stats(), Stats { datagrams: 1, bad_requests: 1, dropped: 0 });
+        assert_eq!(endpoint.stats(), Stats { datagrams: 1, bad_requests: 1, ..Stats::default() });
     }
 
     #[test]
@@ -575,6 +585,6 @@ mod tests {
         feed(&mut endpoint, 0, "\u{0}\u{1}\u{ff}");
         endpoint.handle_datagram(Timestamp::ZERO, &[0xff, 0xfe, b'\r', b'\n'], peer());
         assert!(drain(&mut endpoint).is_empty());
-        assert_eq!(endpoint.stats(), Stats { datagrams: 9, bad_requests: 0, dropped: 9 });
+        assert_eq!(endpoint.stats(), Stats { datagrams: 9, dropped: 9, ..Stats::default() });
     }
 }

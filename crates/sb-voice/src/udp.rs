@@ -82,6 +82,8 @@ pub struct DriverStats {
     pub rtp_send_errors: u64,
     /// Media legs opened.
     pub legs: u64,
+    /// The endpoint's own counts (SIP datagrams, RTP by side, relayed).
+    pub endpoint: crate::Stats,
     /// For received RTP, microseconds from the leg's task taking it off the socket to the
     /// endpoint handing what it caused to the sending task (the relay's added delay); at
     /// most [`DELAY_SAMPLES`].
@@ -212,6 +214,7 @@ pub async fn run_udp(
     stats.rtp_out = counts.sent.load(std::sync::atomic::Ordering::Relaxed);
     stats.rtp_send_errors = counts.errors.load(std::sync::atomic::Ordering::Relaxed);
     let sip = endpoint.stats();
+    stats.endpoint = sip;
     tracing::info!(
         datagrams = sip.datagrams,
         bad_requests = sip.bad_requests,
@@ -285,7 +288,8 @@ fn open_leg(
                         return;
                     }
                 },
-                Some((to, bytes)) = to_send.recv() => match socket.try_send_to(&bytes, to) {
+                // Waits for room in the send buffer rather than dropping the packet.
+                Some((to, bytes)) = to_send.recv() => match socket.send_to(&bytes, to).await {
                     Ok(_) => {
                         counts.sent.fetch_add(1, Relaxed);
                     }

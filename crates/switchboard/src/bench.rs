@@ -160,7 +160,7 @@ pub struct SipArgs {
     agents: u32,
     /// Call rates to try, in calls per second, in order; the ramp stops at the first rate
     /// with a failed call.
-    #[arg(long, value_delimiter = ',', default_value = "50,100,200,300,400,500")]
+    #[arg(long, value_delimiter = ',', default_value = "100,200,300,400,500,600,800,1000")]
     rates: Vec<u32>,
     /// Seconds of calls at each rate.
     #[arg(long, default_value_t = 10)]
@@ -170,7 +170,7 @@ pub struct SipArgs {
     talk_ms: u32,
     /// Counts of calls held bridged at once with speech both ways, tried in order until one
     /// loses 0.1% of its packets or more; "none" skips the media steps.
-    #[arg(long, value_delimiter = ',', default_value = "250,500,750,1000")]
+    #[arg(long, value_delimiter = ',', default_value = "250,500,750,1000,1500")]
     concurrent: Vec<String>,
 }
 
