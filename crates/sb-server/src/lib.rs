@@ -39,8 +39,8 @@ pub struct ServeArgs {
     /// Web chats one client address may open per minute (more get 429).
     #[arg(long, value_name = "N", default_value_t = throttle::CHATS_PER_MINUTE)]
     pub chats_per_minute_per_address: usize,
-    /// Also answer SIP over UDP on this address and port (off by default). Port 0 picks a
-    /// free port; the address in use is printed on start. Agents' phones (their `phone` in
+    /// Also answer SIP over UDP and TCP on this address and port (off by default). Port 0
+    /// picks a free port; the address in use is printed on start. Agents' phones (their `phone` in
     /// the tenant file) register here with digest authentication; calls to the tenants'
     /// numbers (`voice` in the tenant file) go through their contact flows and queues to
     /// the agents' phones. See docs/voice.md.

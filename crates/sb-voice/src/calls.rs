@@ -209,6 +209,8 @@ struct Dialog {
     target: Uri,
     /// Where the peer's messages come from, and ours go.
     peer: SocketAddr,
+    /// The transport the dialog's requests travel over.
+    transport: Transport,
     cseq: u32,
 }
 
@@ -218,6 +220,8 @@ struct Inbound {
     invite: Request,
     /// Where the INVITE came from: responses and requests in the dialog go there.
     from: SocketAddr,
+    /// And over which transport.
+    transport: Transport,
     tx: TransactionId,
     offer: SessionDescription,
     tag: String,
@@ -249,6 +253,8 @@ struct AgentLeg {
     leg: LegId,
     media: MediaLeg,
     phone: SocketAddr,
+    /// The transport the phone registered over (UDP toward trunks).
+    transport: Transport,
     contact: String,
     state: Ringing,
     invite: Option<Request>,
@@ -366,7 +372,14 @@ impl CallState {
 
 impl Endpoint {
     /// A new INVITE (no To tag): a call to one of our numbers, or a refusal.
-    pub(crate) fn new_invite(&mut self, now: Timestamp, id: TransactionId, request: &Request, from: SocketAddr) {
+    pub(crate) fn new_invite(
+        &mut self,
+        now: Timestamp,
+        id: TransactionId,
+        request: &Request,
+        from: SocketAddr,
+        transport: Transport,
+    ) {
         let number = request.uri.user().unwrap_or_default().to_owned();
         let Some(entry) = self.calls.entries.get(&number).cloned() else {
             let why = if self.calls.has_numbers() {
@@ -403,6 +416,7 @@ impl Endpoint {
             inbound: Inbound {
                 invite: request.clone(),
                 from,
+                transport,
                 tx: id,
                 offer,
                 tag,
@@ -511,7 +525,7 @@ impl Endpoint {
         push(&mut ok.headers, "Server", &self.config.agent);
         push(&mut ok.headers, "Content-Type", "application/sdp");
         ok.body = sdp;
-        let peer = state.inbound.from;
+        let peer = (state.inbound.from, state.inbound.transport);
         state.inbound.dialog = uas_dialog(invite, &ok, peer);
         if let Some(dialog) = &state.inbound.dialog {
             self.calls.dialogs.insert((dialog.call_id.clone(), state.inbound.tag.clone()), (call, Side::Caller));
@@ -683,14 +697,14 @@ impl Endpoint {
             Ringing::Connected => {
                 if let Some(dialog) = &mut agent.dialog {
                     let bye = self.config.in_dialog_request(Method::Bye, dialog, &self.config.local.to_string());
-                    self.send_request(now, bye, dialog.peer, None);
+                    self.send_request(now, bye, (dialog.peer, dialog.transport), None);
                 }
             }
             Ringing::Invited => {
                 if let Some(invite) = &agent.invite
                     && let Ok(cancel) = Request::cancel_for(invite)
                 {
-                    self.send_request(now, cancel, agent.phone, None);
+                    self.send_request(now, cancel, (agent.phone, agent.transport), None);
                 }
             }
             Ringing::Opening | Ringing::Cancelling => {}
@@ -698,8 +712,8 @@ impl Endpoint {
         self.forget_agent(&agent);
     }
 
-    fn send_request(&mut self, now: Timestamp, request: Request, to: SocketAddr, call: Option<CallId>) {
-        match self.layer.send_request(now, request, to, Transport::Udp) {
+    fn send_request(&mut self, now: Timestamp, request: Request, to: (SocketAddr, Transport), call: Option<CallId>) {
+        match self.layer.send_request(now, request, to.0, to.1) {
             Ok(tx) => {
                 if let Some(call) = call {
                     self.calls.client.insert(tx, call);
@@ -795,7 +809,7 @@ impl Endpoint {
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         if let Some(dialog) = &mut state.inbound.dialog {
             let bye = self.config.in_dialog_request(Method::Bye, dialog, &self.config.local.to_string());
-            let peer = dialog.peer;
+            let peer = (dialog.peer, dialog.transport);
             self.send_request(now, bye, peer, None);
         }
         self.hang_up_agent(now, call);
@@ -841,7 +855,7 @@ impl Endpoint {
             *at = now.after_millis(next);
             let ok = ok.clone();
             if let Some(dialog) = &state.inbound.dialog {
-                self.layer.send_stateless(Message::Response(ok), dialog.peer, Transport::Udp);
+                self.layer.send_stateless(Message::Response(ok), dialog.peer, dialog.transport);
             }
         }
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
@@ -1025,7 +1039,8 @@ impl Endpoint {
             tracing::warn!(%call, agent, "the agent has no phone; the offer will time out");
             return;
         };
-        let Some(binding) = self.registrar.contacts(now, &realm, &user).first().map(|b| (b.contact.clone(), b.source))
+        let Some(binding) =
+            self.registrar.contacts(now, &realm, &user).first().map(|b| (b.contact.clone(), b.source, b.transport))
         else {
             tracing::warn!(%call, agent, user, "the agent's phone is not registered; the offer will time out");
             return;
@@ -1045,6 +1060,7 @@ impl Endpoint {
             leg,
             media: MediaLeg::new(ssrc),
             phone: binding.1,
+            transport: binding.2,
             contact: binding.0,
             state: Ringing::Opening,
             invite: None,
@@ -1076,6 +1092,7 @@ impl Endpoint {
             leg,
             media: MediaLeg::new(ssrc),
             phone: trunk.address,
+            transport: Transport::Udp,
             contact,
             state: Ringing::Opening,
             invite: None,
@@ -1147,7 +1164,7 @@ impl Endpoint {
         agent.invite = Some(invite.clone());
         agent.state = Ringing::Invited;
         let phone = agent.phone;
-        match self.layer.send_request(now, invite, phone, Transport::Udp) {
+        match self.layer.send_request(now, invite, phone, agent.transport) {
             Ok(tx) => {
                 if let Some(agent) = &mut self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
                     agent.tx = Some(tx);
@@ -1172,7 +1189,7 @@ impl Endpoint {
                 if let Some(invite) = &agent.invite
                     && let Ok(cancel) = Request::cancel_for(invite)
                 {
-                    let phone = agent.phone;
+                    let phone = (agent.phone, agent.transport);
                     self.send_request(now, cancel, phone, None);
                 }
             }
@@ -1272,12 +1289,12 @@ impl Endpoint {
             return true;
         }
         // 2xx: ACK it (again, if it is a retransmission), then connect unless withdrawn.
-        let peer = agent.phone;
+        let peer = (agent.phone, agent.transport);
         let Some(invite) = agent.invite.clone() else { return true };
         let dialog = uac_dialog(&invite, response, peer);
         let Some(mut dialog) = dialog else { return true };
         let ack = self.config.ack_for_2xx(&invite, &dialog);
-        self.layer.send_stateless(Message::Request(ack), peer, Transport::Udp);
+        self.layer.send_stateless(Message::Request(ack), peer.0, peer.1);
         let Some(state) = self.calls.calls.get_mut(&call) else { return true };
         let Some(agent) = &mut state.agent else { return true };
         if agent.state == Ringing::Connected {
@@ -1385,7 +1402,7 @@ impl Endpoint {
         if let Some(old) = agent.tx.take() {
             self.calls.client.remove(&old);
         }
-        match self.layer.send_request(now, retry, trunk.address, Transport::Udp) {
+        match self.layer.send_request(now, retry, trunk.address, agent.transport) {
             Ok(tx) => {
                 if let Some(agent) = self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
                     agent.tx = Some(tx);
@@ -1399,7 +1416,11 @@ impl Endpoint {
     /// Moves the transaction layer's output to ours.
     pub(crate) fn flush(&mut self) {
         while let Some(transmit) = self.layer.poll_transmit() {
-            self.transmits.push_back(crate::endpoint::Datagram { to: transmit.to, bytes: transmit.message.to_bytes() });
+            self.transmits.push_back(crate::endpoint::Datagram {
+                to: transmit.to,
+                transport: transmit.transport,
+                bytes: transmit.message.to_bytes(),
+            });
         }
     }
 }
@@ -1461,27 +1482,29 @@ fn fnv(text: &str) -> String {
 }
 
 /// The dialog our 200 OK to `invite` creates (RFC 3261 section 12.1.1).
-fn uas_dialog(invite: &Request, ok: &Response, peer: SocketAddr) -> Option<Dialog> {
+fn uas_dialog(invite: &Request, ok: &Response, peer: (SocketAddr, Transport)) -> Option<Dialog> {
     let target = invite.headers.contact().ok()?.into_iter().next()?.uri;
     Some(Dialog {
         call_id: invite.headers.call_id().ok()?.to_owned(),
         local: ok.headers.get("To")?.to_owned(),
         remote: invite.headers.get("From")?.to_owned(),
         target,
-        peer,
+        peer: peer.0,
+        transport: peer.1,
         cseq: 0,
     })
 }
 
 /// The dialog the phone's 2xx to our INVITE creates (RFC 3261 section 12.1.2).
-fn uac_dialog(invite: &Request, ok: &Response, peer: SocketAddr) -> Option<Dialog> {
+fn uac_dialog(invite: &Request, ok: &Response, peer: (SocketAddr, Transport)) -> Option<Dialog> {
     let target = ok.headers.contact().ok()?.into_iter().next().map(|c: NameAddr| c.uri).unwrap_or(invite.uri.clone());
     Some(Dialog {
         call_id: invite.headers.call_id().ok()?.to_owned(),
         local: invite.headers.get("From")?.to_owned(),
         remote: ok.headers.get("To")?.to_owned(),
         target,
-        peer,
+        peer: peer.0,
+        transport: peer.1,
         cseq: 1,
     })
 }

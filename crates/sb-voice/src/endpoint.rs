@@ -90,6 +90,8 @@ impl Default for EndpointConfig {
 pub struct Datagram {
     /// Where to send it.
     pub to: SocketAddr,
+    /// Over which transport: a TCP message goes on the connection with `to`.
+    pub transport: Transport,
     /// The bytes to send.
     pub bytes: Vec<u8>,
 }
@@ -138,23 +140,7 @@ impl Endpoint {
     pub fn handle_datagram(&mut self, now: Timestamp, bytes: &[u8], from: SocketAddr) {
         self.stats.datagrams += 1;
         match parse_datagram(bytes, &self.config.limits) {
-            Ok(message) => {
-                let request = match &message {
-                    Message::Request(request) => Some(request.clone()),
-                    Message::Response(_) => None,
-                };
-                if let Err(error) = self.layer.receive(now, message, from, Transport::Udp) {
-                    // The message parsed but cannot be matched (no branch, say).
-                    match request {
-                        Some(request) if request.method != Method::Ack => {
-                            let response = self.bad_request(&request, &error.to_string());
-                            self.stats.bad_requests += 1;
-                            self.layer.send_stateless(Message::Response(response), from, Transport::Udp);
-                        }
-                        _ => self.drop_datagram(from, &error.to_string()),
-                    }
-                }
-            }
+            Ok(message) => self.receive(now, message, from, Transport::Udp),
             Err(error) => match salvage(bytes, &self.config.limits) {
                 Some(headers) => {
                     let response = self.bad_request_from(headers, &error.to_string());
@@ -166,6 +152,42 @@ impl Endpoint {
             },
         }
         self.process(now);
+    }
+
+    /// Handles one message read from a TCP connection with `from` (a
+    /// [`sb_sip::StreamParser`]'s output). A framed but malformed message is dropped and
+    /// counted: the parser's error is the only explanation there is.
+    pub fn handle_stream_message(
+        &mut self,
+        now: Timestamp,
+        message: Result<Message, sb_sip::ParseError>,
+        from: SocketAddr,
+    ) {
+        self.stats.datagrams += 1;
+        match message {
+            Ok(message) => self.receive(now, message, from, Transport::Tcp),
+            Err(error) => self.drop_datagram(from, &error.to_string()),
+        }
+        self.process(now);
+    }
+
+    /// A parsed message for the transaction layer; a request it cannot match (no branch,
+    /// say) is answered 400 on the transport it came over.
+    fn receive(&mut self, now: Timestamp, message: Message, from: SocketAddr, transport: Transport) {
+        let request = match &message {
+            Message::Request(request) => Some(request.clone()),
+            Message::Response(_) => None,
+        };
+        if let Err(error) = self.layer.receive(now, message, from, transport) {
+            match request {
+                Some(request) if request.method != Method::Ack => {
+                    let response = self.bad_request(&request, &error.to_string());
+                    self.stats.bad_requests += 1;
+                    self.layer.send_stateless(Message::Response(response), from, transport);
+                }
+                _ => self.drop_datagram(from, &error.to_string()),
+            }
+        }
     }
 
     /// Fires the timers due at `now` (retransmissions, 100 Trying, timeouts).
@@ -201,6 +223,11 @@ impl Endpoint {
         [self.layer.poll_timeout(), self.calls.poll_timeout()].into_iter().flatten().min()
     }
 
+    /// The size limits messages are parsed with.
+    pub fn limits(&self) -> Limits {
+        self.config.limits.clone()
+    }
+
     /// What has been received so far.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -229,9 +256,9 @@ impl Endpoint {
     fn process(&mut self, now: Timestamp) {
         while let Some(event) = self.layer.poll_event() {
             match event {
-                TransactionEvent::NewRequest { id, request, from, cancels, .. } => {
-                    tracing::debug!(%from, method = %request.method, "new request");
-                    self.answer(now, id, &request, from, cancels);
+                TransactionEvent::NewRequest { id, request, from, cancels, transport } => {
+                    tracing::debug!(%from, %transport, method = %request.method, "new request");
+                    self.answer(now, id, &request, (from, transport), cancels);
                 }
                 // The ACK for a 2xx of ours.
                 TransactionEvent::Ack { request, .. } => self.ack(&request),
@@ -259,7 +286,7 @@ impl Endpoint {
         now: Timestamp,
         id: TransactionId,
         request: &Request,
-        from: SocketAddr,
+        (from, transport): (SocketAddr, Transport),
         cancels: Option<TransactionId>,
     ) {
         let in_dialog = request.headers.to_tag().is_some();
@@ -275,7 +302,7 @@ impl Endpoint {
                 responses.push(ok);
             }
             Method::Register => {
-                let answer = self.registrar.register(now, request, from);
+                let answer = self.registrar.register(now, request, from, transport);
                 let mut response = self.response(request, answer.status);
                 for (name, value) in &answer.headers {
                     push(&mut response.headers, name, value);
@@ -288,7 +315,7 @@ impl Endpoint {
                 responses.push(response);
             }
             Method::Invite if !in_dialog => {
-                self.new_invite(now, id, request, from);
+                self.new_invite(now, id, request, from, transport);
                 return;
             }
             // RFC 3261 section 9.2: 200 for the CANCEL; an INVITE not answered yet gets 487.

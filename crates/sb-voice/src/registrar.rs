@@ -61,6 +61,9 @@ pub struct Binding {
     pub contact: String,
     /// Where the REGISTER came from: behind NAT, the address to send requests to.
     pub source: SocketAddr,
+    /// The transport it came over: a phone registered over TCP is reached on its
+    /// connection.
+    pub transport: sb_sip::Transport,
     pub expires_at: Timestamp,
     call_id: String,
     cseq: u32,
@@ -139,7 +142,13 @@ impl Registrar {
     }
 
     /// Answers a REGISTER (RFC 3261 section 10.3, steps 1 to 8).
-    pub fn register(&mut self, now: Timestamp, request: &Request, source: SocketAddr) -> Answer {
+    pub fn register(
+        &mut self,
+        now: Timestamp,
+        request: &Request,
+        source: SocketAddr,
+        transport: sb_sip::Transport,
+    ) -> Answer {
         if self.accounts.is_empty() {
             return Answer::refuse(403, NO_PHONES.to_owned());
         }
@@ -237,7 +246,7 @@ impl Registrar {
                 list.retain(|b| b.contact != uri);
                 if expires > 0 {
                     let expires_at = Timestamp::from_millis(now.as_millis() + u64::from(expires) * 1000);
-                    list.push(Binding { contact: uri, source, expires_at, call_id: call_id.clone(), cseq });
+                    list.push(Binding { contact: uri, source, transport, expires_at, call_id: call_id.clone(), cseq });
                 }
             }
         }
@@ -264,6 +273,7 @@ impl Registrar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sb_sip::Transport;
     use sb_sip::{Message, parse_datagram};
 
     fn accounts() -> Vec<PhoneAccount> {
@@ -324,15 +334,18 @@ mod tests {
     fn challenge_then_register_then_expire() {
         let mut r = Registrar::new(&accounts(), b"k".to_vec(), Expiry::default());
         let contact = "Contact: <sip:alice@192.0.2.7:5062>\r\nExpires: 120\r\n";
-        let first = r.register(t(0), &register("alice", "acme", 1, contact), source());
+        let first = r.register(t(0), &register("alice", "acme", 1, contact), source(), Transport::Udp);
         assert_eq!(first.status.as_u16(), 401);
         let auth = authorize(&first, "alice", "wonderland", "sip:acme");
-        let ok = r.register(t(1), &register("alice", "acme", 2, &format!("{contact}{auth}")), source());
+        let ok = r.register(t(1), &register("alice", "acme", 2, &format!("{contact}{auth}")), source(), Transport::Udp);
         assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
         assert_eq!(ok.headers, vec![("Contact", "<sip:alice@192.0.2.7:5062>;expires=120".to_owned())]);
         let live = r.contacts(t(60), "acme", "alice");
         assert_eq!(live.len(), 1);
-        assert_eq!((live[0].contact.as_str(), live[0].source), ("sip:alice@192.0.2.7:5062", source()));
+        assert_eq!(
+            (live[0].contact.as_str(), live[0].source, live[0].transport),
+            ("sip:alice@192.0.2.7:5062", source(), Transport::Udp)
+        );
         assert!(r.contacts(t(121), "acme", "alice").is_empty(), "expired after 120 s");
     }
 
@@ -340,20 +353,23 @@ mod tests {
     fn wrong_passwords_users_and_domains_are_refused() {
         let mut r = Registrar::new(&accounts(), b"k".to_vec(), Expiry::default());
         let contact = "Contact: <sip:alice@192.0.2.7>\r\n";
-        let challenge = r.register(t(0), &register("alice", "acme", 1, contact), source());
+        let challenge = r.register(t(0), &register("alice", "acme", 1, contact), source(), Transport::Udp);
         let wrong = authorize(&challenge, "alice", "looking-glass", "sip:acme");
         let refused = |a: &Answer| (a.status.as_u16(), a.reason.clone().unwrap(), a.detail.clone().unwrap());
-        let answer = r.register(t(0), &register("alice", "acme", 2, &format!("{contact}{wrong}")), source());
+        let answer =
+            r.register(t(0), &register("alice", "acme", 2, &format!("{contact}{wrong}")), source(), Transport::Udp);
         let failed = "authentication failed for alice".to_owned();
         assert_eq!(refused(&answer), (403, failed.clone(), "wrong password for alice".to_owned()));
         let bobs = authorize(&challenge, "bob", "builder", "sip:acme");
-        let answer = r.register(t(0), &register("alice", "acme", 3, &format!("{contact}{bobs}")), source());
+        let answer =
+            r.register(t(0), &register("alice", "acme", 3, &format!("{contact}{bobs}")), source(), Transport::Udp);
         assert_eq!(refused(&answer), (403, failed, "bob may not register alice".to_owned()));
         // An unknown user is challenged like a known one, then refused the same way.
-        let challenge = r.register(t(0), &register("carol", "acme", 1, contact), source());
+        let challenge = r.register(t(0), &register("carol", "acme", 1, contact), source(), Transport::Udp);
         assert_eq!(challenge.status.as_u16(), 401);
         let carols = authorize(&challenge, "carol", "anything", "sip:acme");
-        let answer = r.register(t(0), &register("carol", "acme", 2, &format!("{contact}{carols}")), source());
+        let answer =
+            r.register(t(0), &register("carol", "acme", 2, &format!("{contact}{carols}")), source(), Transport::Udp);
         let failed = "authentication failed for carol".to_owned();
         assert_eq!(refused(&answer), (403, failed, "no phone account carol in acme".to_owned()));
         assert!(r.contacts(t(0), "acme", "alice").is_empty());
@@ -369,16 +385,23 @@ mod tests {
             password: "other".into(),
         });
         let mut r = Registrar::new(&all, b"k".to_vec(), Expiry::default());
-        let answer = r.register(t(0), &register("alice", "192.0.2.1", 1, "Contact: <sip:a@h>\r\n"), source());
+        let answer =
+            r.register(t(0), &register("alice", "192.0.2.1", 1, "Contact: <sip:a@h>\r\n"), source(), Transport::Udp);
         assert_eq!(
             (answer.status.as_u16(), answer.reason.as_deref()),
             (404, Some("no tenant serves the domain 192.0.2.1"))
         );
-        let challenge = r.register(t(0), &register("alice", "globex", 1, "Contact: <sip:a@h>\r\n"), source());
+        let challenge =
+            r.register(t(0), &register("alice", "globex", 1, "Contact: <sip:a@h>\r\n"), source(), Transport::Udp);
         assert!(challenge.headers[0].1.contains("realm=\"globex\""));
         // With one realm, the server's address as the domain reaches it.
         let mut single = Registrar::new(&accounts(), b"k".to_vec(), Expiry::default());
-        let challenge = single.register(t(0), &register("alice", "192.0.2.1", 1, "Contact: <sip:a@h>\r\n"), source());
+        let challenge = single.register(
+            t(0),
+            &register("alice", "192.0.2.1", 1, "Contact: <sip:a@h>\r\n"),
+            source(),
+            Transport::Udp,
+        );
         assert!(challenge.headers[0].1.contains("realm=\"acme\""), "{challenge:?}");
     }
 
@@ -386,13 +409,15 @@ mod tests {
     fn stale_and_forged_nonces_are_challenged_again() {
         let mut r = Registrar::new(&accounts(), b"k".to_vec(), Expiry::default());
         let contact = "Contact: <sip:alice@192.0.2.7>\r\n";
-        let challenge = r.register(t(0), &register("alice", "acme", 1, contact), source());
+        let challenge = r.register(t(0), &register("alice", "acme", 1, contact), source(), Transport::Udp);
         let auth = authorize(&challenge, "alice", "wonderland", "sip:acme");
-        let late = r.register(t(301), &register("alice", "acme", 2, &format!("{contact}{auth}")), source());
+        let late =
+            r.register(t(301), &register("alice", "acme", 2, &format!("{contact}{auth}")), source(), Transport::Udp);
         assert_eq!(late.status.as_u16(), 401);
         assert!(late.headers[0].1.ends_with("stale=true"), "{late:?}");
         let mut other = Registrar::new(&accounts(), b"another key".to_vec(), Expiry::default());
-        let forged = other.register(t(1), &register("alice", "acme", 2, &format!("{contact}{auth}")), source());
+        let forged =
+            other.register(t(1), &register("alice", "acme", 2, &format!("{contact}{auth}")), source(), Transport::Udp);
         assert_eq!(forged.status.as_u16(), 401);
         assert!(!forged.headers[0].1.contains("stale"));
     }
@@ -400,26 +425,31 @@ mod tests {
     #[test]
     fn expiry_rules_and_removal() {
         let mut r = Registrar::new(&accounts(), b"k".to_vec(), Expiry::default());
-        let challenge = r.register(t(0), &register("bob", "acme", 1, "Contact: <sip:b@h>\r\n"), source());
+        let challenge =
+            r.register(t(0), &register("bob", "acme", 1, "Contact: <sip:b@h>\r\n"), source(), Transport::Udp);
         let auth = authorize(&challenge, "bob", "builder", "sip:acme");
         let with = |cseq: u32, extra: &str| register("bob", "acme", cseq, &format!("{extra}{auth}"));
-        let brief = r.register(t(1), &with(2, "Contact: <sip:b@h>;expires=30\r\n"), source());
+        let brief = r.register(t(1), &with(2, "Contact: <sip:b@h>;expires=30\r\n"), source(), Transport::Udp);
         assert_eq!(brief.status.as_u16(), 423);
         assert_eq!(brief.headers, vec![("Min-Expires", "60".to_owned())]);
-        let long =
-            r.register(t(1), &with(3, "Contact: <sip:b@h>;expires=86400, <sip:b@desk>\r\nExpires: 600\r\n"), source());
+        let long = r.register(
+            t(1),
+            &with(3, "Contact: <sip:b@h>;expires=86400, <sip:b@desk>\r\nExpires: 600\r\n"),
+            source(),
+            Transport::Udp,
+        );
         assert_eq!(long.status, StatusCode::OK);
         assert_eq!(
             long.headers,
             vec![("Contact", "<sip:b@h>;expires=3600".to_owned()), ("Contact", "<sip:b@desk>;expires=600".to_owned())]
         );
-        let old = r.register(t(2), &with(3, "Contact: <sip:b@h>\r\n"), source());
+        let old = r.register(t(2), &with(3, "Contact: <sip:b@h>\r\n"), source(), Transport::Udp);
         assert_eq!(old.status.as_u16(), 500, "same Call-ID, CSeq not higher");
-        let one = r.register(t(2), &with(4, "Contact: <sip:b@h>;expires=0\r\n"), source());
+        let one = r.register(t(2), &with(4, "Contact: <sip:b@h>;expires=0\r\n"), source(), Transport::Udp);
         assert_eq!(one.headers, vec![("Contact", "<sip:b@desk>;expires=599".to_owned())]);
-        let bad = r.register(t(2), &with(5, "Contact: *\r\n"), source());
+        let bad = r.register(t(2), &with(5, "Contact: *\r\n"), source(), Transport::Udp);
         assert_eq!(bad.status.as_u16(), 400);
-        let all = r.register(t(2), &with(6, "Contact: *\r\nExpires: 0\r\n"), source());
+        let all = r.register(t(2), &with(6, "Contact: *\r\nExpires: 0\r\n"), source(), Transport::Udp);
         assert_eq!((all.status, all.headers.len()), (StatusCode::OK, 0));
         assert!(r.contacts(t(2), "acme", "bob").is_empty());
     }

@@ -30,6 +30,15 @@ pub enum VoiceError {
         #[source]
         source: std::io::Error,
     },
+    /// The TCP listener could not be bound on the UDP socket's address and port.
+    #[error("binding the SIP listener tcp:{addr}")]
+    BindTcp {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The driver's thread or runtime could not be started, or its socket set up.
     #[error("starting the SIP driver")]
     Start(#[source] std::io::Error),
@@ -108,12 +117,25 @@ struct SendCounts {
     errors: std::sync::atomic::AtomicU64,
 }
 
-/// Serves an [`Endpoint`] built from `config` on `socket` until `shutdown` fires or its sender is
-/// dropped. Send errors are logged and the datagram is lost, as UDP allows; the ICMP errors
-/// that Linux reports on the next receive are ignored. Media legs get sockets of their own
-/// on the SIP socket's IP address, at ports the system picks.
+/// What a TCP connection's task tells the loop.
+enum TcpIn {
+    Message { from: SocketAddr, message: Result<sb_sip::Message, sb_sip::ParseError> },
+    Closed { from: SocketAddr, id: u64 },
+}
+
+/// The loop's side of a TCP connection: its id (so that the end of an old connection does not
+/// remove a newer one with the same peer) and where its bytes to send go.
+type Connections = HashMap<SocketAddr, (u64, mpsc::UnboundedSender<Vec<u8>>)>;
+
+/// Serves an [`Endpoint`] built from `config` on `socket`, and on TCP connections accepted
+/// by `tcp` if given, until `shutdown` fires or its sender is dropped. Send errors are logged
+/// and the datagram is lost, as UDP allows; the ICMP errors that Linux reports on the next
+/// receive are ignored. A message for a TCP peer goes on its connection, which is opened if
+/// there is none. Media legs get sockets of their own on the SIP socket's IP address, at ports
+/// the system picks.
 pub async fn run_udp(
     socket: UdpSocket,
+    tcp: Option<tokio::net::TcpListener>,
     mut config: EndpointConfig,
     services: Option<Services>,
     mut shutdown: oneshot::Receiver<()>,
@@ -137,6 +159,10 @@ pub async fn run_udp(
     };
     // Feedback the driver gives itself when there are no services.
     let mut local_feedback: Vec<Feedback> = Vec::new();
+    let limits = endpoint.limits();
+    let (tcp_tx, mut tcp_rx) = mpsc::unbounded_channel::<TcpIn>();
+    let mut connections: Connections = HashMap::new();
+    let mut next_connection = 0u64;
     loop {
         let deadline = endpoint.poll_timeout().map(|at| tokio::time::Instant::from_std(origin) + millis(at));
         tokio::select! {
@@ -156,6 +182,24 @@ pub async fn run_udp(
                 }
             },
             Some(answer) = recv(&mut feedback) => give(&mut endpoint, now(), answer),
+            accepted = accept(&tcp) => match accepted {
+                Ok((stream, from)) => {
+                    next_connection += 1;
+                    let (outgoing, to_send) = mpsc::unbounded_channel();
+                    connections.insert(from, (next_connection, outgoing));
+                    let link = ConnectionLink { from, id: next_connection, limits: limits.clone(), incoming: tcp_tx.clone() };
+                    tokio::spawn(connection(stream, to_send, link));
+                }
+                Err(error) => tracing::warn!(%error, "accepting a SIP connection"),
+            },
+            Some(input) = tcp_rx.recv() => match input {
+                TcpIn::Message { from, message } => endpoint.handle_stream_message(now(), message, from),
+                TcpIn::Closed { from, id } => {
+                    if connections.get(&from).is_some_and(|(current, _)| *current == id) {
+                        connections.remove(&from);
+                    }
+                }
+            },
             () = sleep_until(deadline) => endpoint.handle_timeout(now()),
         }
         loop {
@@ -188,7 +232,24 @@ pub async fn run_udp(
             }
         }
         while let Some(datagram) = endpoint.poll_transmit() {
-            if let Err(error) = socket.send_to(&datagram.bytes, datagram.to).await {
+            if datagram.transport.is_reliable() {
+                let to = datagram.to;
+                let open = connections.get(&to).is_some_and(|(_, out)| out.send(datagram.bytes.clone()).is_ok());
+                if !open {
+                    // No connection with the peer (or it just closed): open one.
+                    next_connection += 1;
+                    let (outgoing, to_send) = mpsc::unbounded_channel();
+                    let _ = outgoing.send(datagram.bytes);
+                    connections.insert(to, (next_connection, outgoing));
+                    let link = ConnectionLink {
+                        from: to,
+                        id: next_connection,
+                        limits: limits.clone(),
+                        incoming: tcp_tx.clone(),
+                    };
+                    tokio::spawn(dial(to_send, link));
+                }
+            } else if let Err(error) = socket.send_to(&datagram.bytes, datagram.to).await {
                 tracing::warn!(to = %datagram.to, %error, "SIP datagram not sent");
             }
         }
@@ -225,6 +286,74 @@ pub async fn run_udp(
         "SIP stopped"
     );
     Ok(stats)
+}
+
+/// The next connection, or never without a listener.
+async fn accept(tcp: &Option<tokio::net::TcpListener>) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match tcp {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What a connection's task needs to report to the loop.
+struct ConnectionLink {
+    from: SocketAddr,
+    id: u64,
+    limits: sb_sip::Limits,
+    incoming: mpsc::UnboundedSender<TcpIn>,
+}
+
+/// Opens a connection to a peer we must reach over TCP, then serves it.
+async fn dial(to_send: mpsc::UnboundedReceiver<Vec<u8>>, link: ConnectionLink) {
+    match tokio::net::TcpStream::connect(link.from).await {
+        Ok(stream) => connection(stream, to_send, link).await,
+        Err(error) => {
+            tracing::warn!(to = %link.from, %error, "SIP connection not opened; its messages are lost");
+            let _ = link.incoming.send(TcpIn::Closed { from: link.from, id: link.id });
+        }
+    }
+}
+
+/// Reads SIP messages off a TCP connection (RFC 3261 section 18.3: framed by
+/// Content-Length) and writes what the loop sends on it, until either side closes or the
+/// stream cannot be framed any more.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    mut to_send: mpsc::UnboundedReceiver<Vec<u8>>,
+    link: ConnectionLink,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut reader, mut writer) = stream.into_split();
+    let mut parser = sb_sip::StreamParser::new(link.limits);
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        tokio::select! {
+            read = reader.read(&mut buffer) => {
+                let Ok(n) = read else { break };
+                if n == 0 {
+                    break;
+                }
+                parser.push(&buffer[..n]);
+                for message in &mut parser {
+                    if link.incoming.send(TcpIn::Message { from: link.from, message }).is_err() {
+                        return;
+                    }
+                }
+                if parser.has_failed() {
+                    tracing::info!(from = %link.from, "SIP stream cannot be framed; closing the connection");
+                    break;
+                }
+            },
+            Some(bytes) = to_send.recv() => {
+                if let Err(error) = writer.write_all(&bytes).await {
+                    tracing::debug!(to = %link.from, %error, "SIP connection write failed");
+                    break;
+                }
+            },
+        }
+    }
+    let _ = link.incoming.send(TcpIn::Closed { from: link.from, id: link.id });
 }
 
 async fn recv(feedback: &mut Option<mpsc::UnboundedReceiver<Feedback>>) -> Option<Feedback> {
@@ -339,8 +468,9 @@ pub struct SipServer {
 }
 
 impl SipServer {
-    /// Binds `addr` (port 0 picks a free port) and serves the endpoint on it in the
-    /// background. Binding happens before this returns, so errors show here.
+    /// Binds UDP and TCP on `addr` (port 0 picks a free port, the same for both) and serves
+    /// the endpoint on them in the background. Binding happens before this returns, so
+    /// errors show here.
     pub fn spawn(
         addr: SocketAddr,
         config: EndpointConfig,
@@ -349,6 +479,9 @@ impl SipServer {
         let socket = std::net::UdpSocket::bind(addr).map_err(|source| VoiceError::Bind { addr, source })?;
         let local = socket.local_addr().map_err(VoiceError::Start)?;
         socket.set_nonblocking(true).map_err(VoiceError::Start)?;
+        let listener =
+            std::net::TcpListener::bind(local).map_err(|source| VoiceError::BindTcp { addr: local, source })?;
+        listener.set_nonblocking(true).map_err(VoiceError::Start)?;
         // Two workers: the media legs' readers run next to the endpoint's loop.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -362,8 +495,9 @@ impl SipServer {
             .spawn(move || {
                 runtime.block_on(async move {
                     let socket = UdpSocket::from_std(socket).map_err(VoiceError::Start)?;
-                    tracing::info!(addr = %local, "serving SIP over UDP");
-                    run_udp(socket, config, services, stop).await
+                    let listener = tokio::net::TcpListener::from_std(listener).map_err(VoiceError::Start)?;
+                    tracing::info!(addr = %local, "serving SIP over UDP and TCP");
+                    run_udp(socket, Some(listener), config, services, stop).await
                 })
             })
             .map_err(VoiceError::Start)?;

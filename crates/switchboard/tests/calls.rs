@@ -118,13 +118,18 @@ fn start(scratch: &Scratch) -> (Server, String) {
     (server, sip)
 }
 
-/// A sipp command for `scenario` against `target` from local `port` (0: any).
+/// A sipp command for `scenario` against `target` from local `port` (0: any), over UDP.
 fn sipp(scratch: &Scratch, name: &str, scenario: &str, target: &str, port: u16) -> Command {
+    sipp_over("u1", scratch, name, scenario, target, port)
+}
+
+/// The same over `transport`, sipp's name for it: `u1` (UDP) or `t1` (one TCP connection).
+fn sipp_over(transport: &str, scratch: &Scratch, name: &str, scenario: &str, target: &str, port: u16) -> Command {
     let file = scratch.file(&format!("{name}.xml"), scenario);
     let mut command = Command::new("sipp");
     command
         .arg(target)
-        .args(["-t", "u1", "-i", "127.0.0.1", "-m", "1", "-timeout", "30s", "-nostdin", "-p", &port.to_string()])
+        .args(["-t", transport, "-i", "127.0.0.1", "-m", "1", "-timeout", "30s", "-nostdin", "-p", &port.to_string()])
         .arg("-sf")
         .arg(&file)
         .arg("-trace_err")
@@ -167,8 +172,7 @@ fn register(scratch: &Scratch, sip: &str, port: u16) {
       CSeq: {cseq} REGISTER
       Contact: <sip:1001@[local_ip]:[local_port]>
       Expires: 300
-      Max-Forwards: 70
-      {auth}
+      Max-Forwards: 70{auth}
       Content-Length: 0
 
     ]]></send>
@@ -178,7 +182,7 @@ fn register(scratch: &Scratch, sip: &str, port: u16) {
     let scenario = format!(
         "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"register\">\n{}  <recv response=\"401\" auth=\"true\"/>\n{}  <recv response=\"200\"/>\n</scenario>\n",
         request(1, ""),
-        request(2, "[authentication username=1001 password=wonderland]"),
+        request(2, "\n      [authentication username=1001 password=wonderland]"),
     );
     let output = sipp(scratch, "register", &scenario, sip, port).output().expect("sipp runs");
     check(scratch, "register", output);
@@ -565,4 +569,20 @@ fn a_forwarded_number_reaches_the_legacy_pbx_through_an_authenticated_trunk() {
     let pbx = pbx.wait_with_output().unwrap();
     check(&scratch, "pbx", pbx);
     check(&scratch, "forwarded", caller);
+}
+
+#[test]
+fn a_caller_over_tcp_reaches_the_agent_and_the_flow_hangs_up_on_the_same_connection() {
+    let scratch = Scratch::new();
+    let (server, sip) = start(&scratch);
+    let phone_port = free_port();
+    register(&scratch, &sip, phone_port);
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let agent = spawn(sipp(&scratch, "phone", &phone(1000), &sip, phone_port));
+    // The caller's INVITE, its digit and the flow's BYE all travel over one TCP connection.
+    let caller = sipp_over("t1", &scratch, "caller", &caller(DTMF_1), &sip, 0).output().unwrap();
+    check(&scratch, "phone", agent.wait_with_output().unwrap());
+    check(&scratch, "caller", caller);
+    let interaction = settled(&server, 1);
+    assert_eq!(interaction["agent"], "alice", "{interaction}");
 }

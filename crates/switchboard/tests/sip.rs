@@ -20,11 +20,16 @@ fn start(scratch: &Scratch) -> (Server, String) {
 /// Runs sipp with `scenario` against `target` for `calls` calls and asserts that every call
 /// succeeded (exit status 0), showing sipp's output and error log otherwise.
 fn sipp(scratch: &Scratch, name: &str, scenario: &str, target: &str, calls: u32) {
+    sipp_over("u1", scratch, name, scenario, target, calls);
+}
+
+/// [`sipp`] over `transport`, sipp's name for it: `u1` (UDP) or `t1` (one TCP connection).
+fn sipp_over(transport: &str, scratch: &Scratch, name: &str, scenario: &str, target: &str, calls: u32) {
     let file = scratch.file(&format!("{name}.xml"), scenario);
     let errors = scratch.0.join(format!("{name}-errors.log"));
     let output = Command::new("sipp")
         .arg(target)
-        .args(["-t", "u1", "-i", "127.0.0.1", "-m", &calls.to_string(), "-timeout", "20s", "-nostdin"])
+        .args(["-t", transport, "-i", "127.0.0.1", "-m", &calls.to_string(), "-timeout", "20s", "-nostdin"])
         .arg("-sf")
         .arg(&file)
         .arg("-trace_err")
@@ -211,8 +216,7 @@ fn register(password: &str, last: &str) -> String {
       CSeq: {cseq} REGISTER
       Contact: <sip:1001@[local_ip]:[local_port]>
       Expires: 120
-      Max-Forwards: 70
-      {auth}
+      Max-Forwards: 70{auth}
       Content-Length: 0
 
     ]]>
@@ -223,7 +227,7 @@ fn register(password: &str, last: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"register\">\n{}  <recv response=\"401\" auth=\"true\"/>\n{}{last}</scenario>\n",
         request(1, ""),
-        request(2, &format!("[authentication username=1001 password={password}]")),
+        request(2, &format!("\n      [authentication username=1001 password={password}]")),
     )
 }
 
@@ -237,6 +241,17 @@ fn sipp_phones_register_with_digest_authentication() {
     sipp(&scratch, "register", &register("wonderland", &registered), &sip, 2);
     let refused = expect(403, "Warning:", "authentication failed for 1001");
     sipp(&scratch, "wrong-password", &register("looking-glass", &refused), &sip, 2);
+}
+
+#[test]
+fn sipp_over_tcp_pings_and_registers_on_one_connection() {
+    let scratch = Scratch::new();
+    let config = scratch.file("tenant.yaml", &with_phones());
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    sipp_over("t1", &scratch, "options-tcp", OPTIONS, &sip, 3);
+    let registered = expect(200, "Contact:", "sip:1001@127.0.0.1:[0-9]+.;expires=120");
+    sipp_over("t1", &scratch, "register-tcp", &register("wonderland", &registered), &sip, 1);
 }
 
 /// A sipp step that expects a `status` response whose `header` matches `regexp`.
