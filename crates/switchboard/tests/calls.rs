@@ -586,3 +586,81 @@ fn a_caller_over_tcp_reaches_the_agent_and_the_flow_hangs_up_on_the_same_connect
     let interaction = settled(&server, 1);
     assert_eq!(interaction["agent"], "alice", "{interaction}");
 }
+
+/// An agent's phone that rings and is never picked up: it takes the CANCEL and ends the
+/// INVITE with 487.
+const UNANSWERED_PHONE: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="unanswered phone">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="cseq,number"/></action>
+  </recv>
+  <Reference variables="cseq"/>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="CANCEL" timeout="20000"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <send><![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$number] INVITE
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="ACK"/>
+</scenario>
+"#;
+
+#[test]
+fn an_agent_who_does_not_answer_goes_not_ready_and_the_call_waits_on() {
+    let scratch = Scratch::new();
+    // Offers run out after 2 s in this tenant.
+    let config = tenant().replace(
+        "  - id: phone\n    channels: [voice]\n",
+        "  - id: phone\n    channels: [voice]\n    offer_timeout: 2s\n",
+    );
+    assert!(config.contains("offer_timeout: 2s"), "the shared tenant changed: {config}");
+    let config = scratch.file("tenant.yaml", &config);
+    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let phone_port = free_port();
+    register(&scratch, &sip, phone_port);
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let agent = spawn(sipp(&scratch, "phone", UNANSWERED_PHONE, &sip, phone_port));
+    // The caller waits 6 s in the queue, longer than the offer, then gives up.
+    let hang_up_later = HANG_UP.replace("<pause milliseconds=\"2000\"/>", "<pause milliseconds=\"6000\"/>");
+    let caller = spawn(sipp(&scratch, "caller", &caller_then(DTMF_1, &hang_up_later), &sip, 0));
+    check(&scratch, "phone", agent.wait_with_output().unwrap());
+    // The phone was cancelled while the caller still waits: alice is not ready, "missed".
+    let (status, agents) = server.call("GET", "/api/v1/agents", None);
+    assert_eq!(status, 200, "{agents}");
+    let alice = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap().clone();
+    assert_eq!((alice["presence"].as_str(), alice["reason"].as_str()), (Some("not_ready"), Some("missed")), "{alice}");
+    let (_, waiting) = server.call("GET", "/api/v1/interactions/1", None);
+    assert_eq!(waiting["state"], "waiting", "{waiting}");
+    check(&scratch, "caller", caller.wait_with_output().unwrap());
+    assert_eq!(settled(&server, 1)["state"], "abandoned");
+}
