@@ -664,3 +664,93 @@ fn an_agent_who_does_not_answer_goes_not_ready_and_the_call_waits_on() {
     check(&scratch, "caller", caller.wait_with_output().unwrap());
     assert_eq!(settled(&server, 1)["state"], "abandoned");
 }
+
+/// baresip (Debian package baresip-core) as alice's softphone: it registers with digest
+/// authentication, answers by itself and sends a 440 Hz tone (its tone generator works at
+/// 48 kHz in stereo only, so baresip resamples to and from the call's 8 kHz).
+struct Baresip(Child);
+
+impl Baresip {
+    fn start(scratch: &Scratch, sip: &str) -> Baresip {
+        use std::io::BufRead as _;
+        let dir = scratch.0.join("baresip");
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = format!(
+            "poll_method epoll\nsip_listen 127.0.0.1:{}\nsip_trans_def udp\nmodule_path /usr/lib/baresip/modules\n\
+             module g711.so\nmodule ausine.so\nmodule aufile.so\naudio_player aufile,{}\naudio_source ausine,440\n\
+             audio_alert aufile,/dev/null\nmodule_app account.so\nmodule_app menu.so\n\
+             ausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 2\n",
+            free_port(),
+            dir.join("heard.wav").display()
+        );
+        std::fs::write(dir.join("config"), config).unwrap();
+        let account = format!("<sip:1001@{sip}>;auth_pass=wonderland;answermode=auto;regint=60\n");
+        std::fs::write(dir.join("accounts"), account).unwrap();
+        let mut child = Command::new("baresip")
+            .arg("-f")
+            .arg(&dir)
+            .args(["-t", "60", "-s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("baresip-errors.log")).unwrap())
+            .spawn()
+            .expect("baresip runs (Debian package baresip-core)");
+        // Registered once it prints the registrar's 200.
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("200 OK") => break,
+                Some(Ok(line)) => seen.push(line),
+                _ => panic!("baresip did not register:\n{}", seen.join("\n")),
+            }
+        }
+        // Keep reading so that baresip never blocks on a full pipe; keep what it says.
+        let log = dir.join("baresip.log");
+        std::thread::spawn(move || {
+            let mut text = seen.join("\n");
+            for line in lines.map_while(Result::ok) {
+                text.push('\n');
+                text.push_str(&line);
+                let _ = std::fs::write(&log, &text);
+            }
+        });
+        Baresip(child)
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn baresip_registers_with_digest_and_answers_the_queued_call_by_itself() {
+    let scratch = Scratch::new();
+    let (server, sip) = start(&scratch);
+    let baresip = Baresip::start(&scratch, &sip);
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    // The caller talks with the softphone for about three seconds, then hangs up.
+    let hang_up = HANG_UP.replace("<pause milliseconds=\"2000\"/>", "<pause milliseconds=\"3000\"/>");
+    let caller = sipp(&scratch, "caller", &caller_then(DTMF_1, &hang_up), &sip, 0).output().unwrap();
+    check(&scratch, "caller", caller);
+    let interaction = settled(&server, 1);
+    let said = ["baresip/baresip.log", "baresip/baresip-errors.log"]
+        .map(|log| std::fs::read_to_string(scratch.0.join(log)).unwrap_or_default())
+        .join("\n");
+    assert_eq!(interaction["agent"], "alice", "{interaction}\nbaresip said:\n{said}");
+    assert!(["wrap_up", "completed"].contains(&interaction["state"].as_str().unwrap()), "{interaction}");
+    // baresip's tone is on the agent's channel of the recording.
+    let recording = std::fs::read_dir(scratch.0.join("calls"))
+        .expect("the recordings directory")
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("conversation-1-"))
+        .expect("a recording of interaction 1");
+    let wav = std::fs::read(&recording).unwrap();
+    let agent_side: Vec<i16> = wav[44..].chunks(4).map(|f| i16::from_le_bytes([f[2], f[3]])).collect();
+    let loud = agent_side.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud > 8000, "about a second of baresip's tone at least, found {loud} loud samples");
+    drop(baresip);
+}
