@@ -246,6 +246,10 @@ enum Waiting {
         command: String,
         answer: oneshot::Receiver<Result<(), crate::dispatcher::RequestError>>,
     },
+    Transfer {
+        interaction: u64,
+        answer: oneshot::Receiver<Result<(), crate::dispatcher::RequestError>>,
+    },
 }
 
 impl Waiting {
@@ -261,6 +265,14 @@ impl Waiting {
                     Err(_) => "the tenant is shutting down".to_owned(),
                 };
                 Some(RouteNotice::EnqueueFailed { call, reason })
+            }
+            Waiting::Transfer { interaction, answer } => {
+                let result = match answer.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(_) => Err("the tenant is shutting down".to_owned()),
+                };
+                Some(RouteNotice::Transferred { interaction, result })
             }
             Waiting::Apply { command, answer } => {
                 if let Ok(Err(error)) = answer.await {
@@ -312,6 +324,21 @@ fn route(handle: &TenantHandle, request: RouteRequest) -> Result<Option<Waiting>
         RouteRequest::Complete { interaction, agent } => {
             let Some(agent) = dir.agent(&agent) else { return Ok(None) };
             sb_routing::Command::Complete { interaction: InteractionId(interaction), agent }
+        }
+        RouteRequest::Transfer { interaction, agent, target } => {
+            let failed = |why: String| RouteNotice::Transferred { interaction, result: Err(why) };
+            let agent = dir.agent(&agent).ok_or_else(|| failed(format!("unknown agent {agent:?}")))?;
+            // A queue's id first, then an agent's.
+            let to = match (dir.queue(&target), dir.agent(&target)) {
+                (Some(queue), _) => sb_routing::TransferTarget::Queue(queue),
+                (None, Some(other)) => sb_routing::TransferTarget::Agent(other),
+                (None, None) => return Err(failed(format!("no queue or agent {target:?}"))),
+            };
+            let command = sb_routing::Command::Transfer { interaction: InteractionId(interaction), agent, to };
+            let (reply, answer) = oneshot::channel();
+            let request = Request::Apply { command, then: Vec::new(), audit: None, reply };
+            handle.requests.send(request).map_err(|_| failed("the tenant is shutting down".to_owned()))?;
+            return Ok(Some(Waiting::Transfer { interaction, answer }));
         }
     };
     let (reply, answer) = oneshot::channel();

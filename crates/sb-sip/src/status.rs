@@ -22,6 +22,8 @@ impl StatusCode {
     pub const ACCEPTED: StatusCode = StatusCode(202);
     /// 400 Bad Request.
     pub const BAD_REQUEST: StatusCode = StatusCode(400);
+    /// 403 Forbidden.
+    pub const FORBIDDEN: StatusCode = StatusCode(403);
     /// 404 Not Found.
     pub const NOT_FOUND: StatusCode = StatusCode(404);
     /// 405 Method Not Allowed.

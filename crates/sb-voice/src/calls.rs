@@ -172,6 +172,9 @@ pub enum RouteRequest {
     Abandon { interaction: u64 },
     /// The conversation is over.
     Complete { interaction: u64, agent: String },
+    /// The agent transferred the call (a REFER from the phone) to `target`, a queue's or an
+    /// agent's id; answer with [`RouteNotice::Transferred`].
+    Transfer { interaction: u64, agent: String, target: String },
 }
 
 /// What a routing engine tells the calls.
@@ -194,6 +197,11 @@ pub enum RouteNotice {
     OfferEnded {
         interaction: u64,
         agent: String,
+    },
+    /// The outcome of a [`RouteRequest::Transfer`]: `Err` says why it was refused.
+    Transferred {
+        interaction: u64,
+        result: Result<(), String>,
     },
 }
 
@@ -268,6 +276,8 @@ struct AgentLeg {
     authenticated: bool,
     /// Whether the caller has been told the far end rings.
     ringing_sent: bool,
+    /// Whether the phone asked for a transfer that the engine has not answered yet.
+    transferring: bool,
 }
 
 #[derive(Debug)]
@@ -568,6 +578,7 @@ impl Endpoint {
                 }
             }
             Method::Invite => self.reinvite(now, id, request, call, side),
+            Method::Refer => self.refer(now, id, request, call, side),
             _ => {
                 let response = self.response(request, StatusCode::METHOD_NOT_ALLOWED);
                 self.send(now, id, response);
@@ -613,6 +624,87 @@ impl Endpoint {
                 self.send(now, id, ok);
             }
             Err(why) => self.refuse(now, id, request, StatusCode::NOT_ACCEPTABLE_HERE, &why),
+        }
+    }
+
+    /// A REFER from the agent's phone (RFC 3515): a blind transfer of the caller to the queue
+    /// or agent its Refer-To names (`sip:billing@...`, `sip:bob@...`). Accepted with 202
+    /// while the routing engine decides; a NOTIFY then tells the phone the outcome. Callers
+    /// and trunks may not transfer.
+    fn refer(&mut self, now: Timestamp, id: TransactionId, request: &Request, call: CallId, side: Side) {
+        let target = request
+            .headers
+            .get("Refer-To")
+            .or_else(|| request.headers.get("r"))
+            .and_then(|value| {
+                let value = value.trim();
+                let uri = value.trim_start_matches('<').split('>').next().unwrap_or(value);
+                Uri::parse(uri).ok()
+            })
+            .and_then(|uri| uri.user().map(str::to_owned));
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let tenant = Arc::clone(&state.entry.tenant);
+        let agent = state
+            .agent
+            .as_mut()
+            .filter(|a| side == Side::Agent && a.trunk.is_none() && a.state == Ringing::Connected && !a.transferring);
+        let (Some(agent), Some(target)) = (agent, target) else {
+            let why = if side == Side::Agent {
+                "a REFER needs a Refer-To naming a queue or an agent"
+            } else {
+                "only the agent transfers a call"
+            };
+            let status = if side == Side::Agent { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+            self.refuse(now, id, request, status, why);
+            return;
+        };
+        agent.transferring = true;
+        let request_to_engine = RouteRequest::Transfer {
+            interaction: agent.interaction,
+            agent: agent.agent.clone(),
+            target: target.clone(),
+        };
+        tracing::info!(%call, agent = %agent.agent, target, "the agent transfers the call");
+        let tag = request.headers.to_tag().unwrap_or_default();
+        let accepted = Response::for_request_with_tag(request, StatusCode::ACCEPTED, &tag);
+        self.send(now, id, accepted);
+        self.calls.commands.push_back(Command::Route { tenant, request: request_to_engine });
+    }
+
+    /// The engine's answer to a transfer: tell the phone (NOTIFY with a sipfrag), and on
+    /// success release its leg and put the caller back on hold.
+    fn transferred(&mut self, now: Timestamp, call: CallId, result: Result<(), String>) {
+        let sent_by = self.config.local.to_string();
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let Some(agent) = state.agent.as_mut().filter(|a| a.transferring) else { return };
+        agent.transferring = false;
+        let frag = match &result {
+            Ok(()) => "SIP/2.0 200 OK\r\n",
+            Err(_) => "SIP/2.0 403 Forbidden\r\n",
+        };
+        if let Some(dialog) = &mut agent.dialog {
+            let mut notify = self.config.in_dialog_request(Method::Notify, dialog, &sent_by);
+            push(&mut notify.headers, "Event", "refer");
+            push(&mut notify.headers, "Subscription-State", "terminated;reason=noresource");
+            push(&mut notify.headers, "Content-Type", "message/sipfrag;version=2.0");
+            notify.body = frag.as_bytes().to_vec();
+            let peer = (dialog.peer, dialog.transport);
+            self.send_request(now, notify, peer, None);
+        }
+        match result {
+            Ok(()) => {
+                tracing::info!(%call, "transferred; the caller waits again");
+                self.save_conversation(call);
+                self.hang_up_agent(now, call);
+                if let Some(state) = self.calls.calls.get_mut(&call) {
+                    state.caller.bridge = None;
+                    match state.entry.music_on_hold.clone() {
+                        Some(music) => state.caller.play(now, &music, true),
+                        None => state.caller.stop(),
+                    }
+                }
+            }
+            Err(why) => tracing::info!(%call, why, "transfer refused; the agent keeps the call"),
         }
     }
 
@@ -1025,6 +1117,12 @@ impl Endpoint {
                     self.after(now, call);
                 }
             }
+            RouteNotice::Transferred { interaction, result } => {
+                if let Some(&call) = self.calls.interactions.get(&interaction) {
+                    self.transferred(now, call, result);
+                    self.after(now, call);
+                }
+            }
         }
         self.flush();
     }
@@ -1045,7 +1143,12 @@ impl Endpoint {
             tracing::warn!(%call, agent, user, "the agent's phone is not registered; the offer will time out");
             return;
         };
-        if state.agent.is_some() {
+        if state.agent.as_ref().is_some_and(|a| a.transferring) {
+            // The engine offers the transferred call before its answer to the transfer
+            // arrives: the transfer has succeeded.
+            self.transferred(now, call, Ok(()));
+        }
+        if self.calls.calls.get(&call).is_some_and(|s| s.agent.is_some()) {
             // A new offer replaces a leg that is still going away.
             self.hang_up_agent(now, call);
         }
@@ -1071,6 +1174,7 @@ impl Endpoint {
             trunk: None,
             authenticated: false,
             ringing_sent: false,
+            transferring: false,
         });
         self.calls.legs.insert(leg, (call, Side::Agent));
         self.calls.commands.push_back(Command::OpenMedia { leg });
@@ -1103,6 +1207,7 @@ impl Endpoint {
             trunk: Some(trunk),
             authenticated: false,
             ringing_sent: false,
+            transferring: false,
         });
         self.calls.legs.insert(leg, (call, Side::Agent));
         self.calls.commands.push_back(Command::OpenMedia { leg });

@@ -563,3 +563,87 @@ fn a_trunk_that_refuses_passes_its_status_to_the_caller() {
     assert!(out.commands.contains(&Command::CloseMedia { leg: trunk_leg }));
     assert_eq!(endpoint.calls(), 0);
 }
+
+/// A call answered by alice's phone (interaction 7): the caller's leg, our To tag toward
+/// the caller, and the phone's 200 OK.
+fn bridged(endpoint: &mut Endpoint) -> (LegId, String, String) {
+    register(endpoint);
+    let (leg, tag, _) = answered(endpoint);
+    run(endpoint, 5, 300);
+    press(endpoint, leg, 300, 1);
+    let call = drain(endpoint)
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Route { request: RouteRequest::Enqueue { call, .. }, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Queued { call, interaction: 7 });
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Offered { interaction: 7, agent: "alice".into() });
+    let agent_leg = opened(&drain(endpoint));
+    endpoint.media_opened(Timestamp::from_millis(400), agent_leg, addr("192.0.2.1:30002"));
+    let invite = drain(endpoint).sip.remove(0).1;
+    let ok = answer_from_phone(&invite);
+    endpoint.handle_datagram(Timestamp::from_millis(450), ok.as_bytes(), addr(PHONE));
+    drain(endpoint);
+    (leg, tag, ok)
+}
+
+/// A REFER from the phone in its dialog, to `target`.
+fn refer_from_phone(ok: &str, target: &str) -> String {
+    let to = header(ok, "From").unwrap();
+    let from = header(ok, "To").unwrap();
+    format!(
+        "REFER sip:switchboard@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bK-refer-{target}\r\n\
+         Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: 2 REFER\r\n\
+         Refer-To: <sip:{target}@192.0.2.1>\r\nContent-Length: 0\r\n\r\n",
+        header(ok, "Call-ID").unwrap()
+    )
+}
+
+#[test]
+fn a_refer_from_the_agent_transfers_the_caller_and_a_refused_one_keeps_the_call() {
+    let mut endpoint = endpoint();
+    let (_, tag, ok) = bridged(&mut endpoint);
+    // A transfer to an unknown name: accepted, then refused by the engine; the agent keeps it.
+    endpoint.handle_datagram(Timestamp::from_millis(1000), refer_from_phone(&ok, "nobody").as_bytes(), addr(PHONE));
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["SIP/2.0 202 Accepted"]);
+    let transfer = RouteRequest::Transfer { interaction: 7, agent: "alice".into(), target: "nobody".into() };
+    assert!(out.commands.contains(&Command::Route { tenant: "acme".into(), request: transfer }));
+    let refused = RouteNotice::Transferred { interaction: 7, result: Err("no queue or agent".into()) };
+    endpoint.handle_route(Timestamp::from_millis(1010), refused);
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["NOTIFY sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    assert!(out.sip[0].1.ends_with("\r\n\r\nSIP/2.0 403 Forbidden\r\n"), "{}", out.sip[0].1);
+    assert_eq!(header(&out.sip[0].1, "Event"), Some("refer"));
+    endpoint.handle_datagram(Timestamp::from_millis(1020), ok_to(&out.sip[0].1).as_bytes(), addr(PHONE));
+    // Now to bob: the NOTIFY says 200 and the phone's leg is released with a BYE.
+    endpoint.handle_datagram(Timestamp::from_millis(2000), refer_from_phone(&ok, "bob").as_bytes(), addr(PHONE));
+    assert_eq!(first_lines(&drain(&mut endpoint)), ["SIP/2.0 202 Accepted"]);
+    endpoint.handle_route(Timestamp::from_millis(2010), RouteNotice::Transferred { interaction: 7, result: Ok(()) });
+    let out = drain(&mut endpoint);
+    assert_eq!(first_lines(&out), ["NOTIFY sip:1001@192.0.2.20:5062 SIP/2.0", "BYE sip:1001@192.0.2.20:5062 SIP/2.0"]);
+    assert!(out.sip[0].1.ends_with("\r\n\r\nSIP/2.0 200 OK\r\n"));
+    // The caller is on hold again, and may not transfer anyone.
+    let held = run(&mut endpoint, 2010, 2100);
+    assert!(held.rtp.iter().any(|(_, _, b)| RtpPacket::parse(b).unwrap().payload == [0x11; 160]));
+    let from_caller = from_caller("REFER", 3, &tag, "z9hG4bK-caller-refer")
+        .replace("Content-Length: 0", "Refer-To: <sip:bob@192.0.2.1>\r\nContent-Length: 0");
+    endpoint.handle_datagram(Timestamp::from_millis(2200), from_caller.as_bytes(), addr(CALLER));
+    assert_eq!(first_lines(&drain(&mut endpoint)), ["SIP/2.0 403 Forbidden"]);
+}
+
+/// The phone's 200 OK to a request of ours.
+fn ok_to(request: &str) -> String {
+    let copy = |name: &str| format!("{name}: {}\r\n", header(request, name).unwrap());
+    format!(
+        "SIP/2.0 200 OK\r\n{}{}{}{}{}Content-Length: 0\r\n\r\n",
+        copy("Via"),
+        copy("From"),
+        copy("To"),
+        copy("Call-ID"),
+        copy("CSeq")
+    )
+}

@@ -159,18 +159,23 @@ fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Phone 1001 registers from `port` (401, then 200).
+/// Phone 1001 (alice's) registers from `port` (401, then 200).
 fn register(scratch: &Scratch, sip: &str, port: u16) {
+    register_as(scratch, sip, port, "1001", "wonderland");
+}
+
+/// Phone `user` registers from `port` with `password` (401, then 200).
+fn register_as(scratch: &Scratch, sip: &str, port: u16, user: &str, password: &str) {
     let request = |cseq: u32, auth: &str| {
         format!(
             r#"  <send retrans="500"><![CDATA[
       REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:1001@[remote_ip]>;tag=[pid]SIPpTag[call_number]
-      To: <sip:1001@[remote_ip]>
+      From: <sip:{user}@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      To: <sip:{user}@[remote_ip]>
       Call-ID: [call_id]
       CSeq: {cseq} REGISTER
-      Contact: <sip:1001@[local_ip]:[local_port]>
+      Contact: <sip:{user}@[local_ip]:[local_port]>
       Expires: 300
       Max-Forwards: 70{auth}
       Content-Length: 0
@@ -182,7 +187,7 @@ fn register(scratch: &Scratch, sip: &str, port: u16) {
     let scenario = format!(
         "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"register\">\n{}  <recv response=\"401\" auth=\"true\"/>\n{}  <recv response=\"200\"/>\n</scenario>\n",
         request(1, ""),
-        request(2, "\n      [authentication username=1001 password=wonderland]"),
+        request(2, &format!("\n      [authentication username={user} password={password}]")),
     );
     let output = sipp(scratch, "register", &scenario, sip, port).output().expect("sipp runs");
     check(scratch, "register", output);
@@ -753,4 +758,109 @@ fn baresip_registers_with_digest_and_answers_the_queued_call_by_itself() {
     let loud = agent_side.iter().filter(|s| s.unsigned_abs() > 1000).count();
     assert!(loud > 8000, "about a second of baresip's tone at least, found {loud} loud samples");
     drop(baresip);
+}
+
+/// Alice's phone: answers, talks for a second, then transfers the caller to bob with a
+/// REFER (RFC 3515), takes the NOTIFY with the outcome and the BYE that releases it.
+const TRANSFERRING_PHONE: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="transferring phone">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="tag=([^;>]*)" search_in="hdr" header="From:" assign_to="from,theirs"/></action>
+  </recv>
+  <Reference variables="from"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=agent 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="1000"/>
+  <send retrans="500"><![CDATA[
+      REFER sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1001@[local_ip]>;tag=[pid]SIPpTag01[call_number]
+      To: <sip:switchboard@[remote_ip]>;tag=[$theirs]
+      [last_Call-ID:]
+      CSeq: 2 REFER
+      Contact: <sip:1001@[local_ip]:[local_port]>
+      Refer-To: <sip:bob@[remote_ip]>
+      Referred-By: <sip:1001@[local_ip]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="202"/>
+  <recv request="NOTIFY">
+    <action><ereg regexp="SIP/2.0 200" search_in="body" check_it="true" assign_to="outcome"/></action>
+  </recv>
+  <Reference variables="outcome"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+"#;
+
+#[test]
+fn an_agent_transfers_the_call_to_another_agent_with_refer() {
+    let scratch = Scratch::new();
+    let config = tenant().replace(
+        "  - id: bob\n    skills: {support: 3}\n",
+        "  - id: bob\n    skills: {support: 3}\n    phone: {user: \"1002\", password: builder}\n",
+    );
+    assert!(config.contains("1002"), "the shared tenant changed: {config}");
+    let config = scratch.file("tenant.yaml", &config);
+    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let (alice_port, bob_port) = (free_port(), free_port());
+    register(&scratch, &sip, alice_port);
+    register_as(&scratch, &sip, bob_port, "1002", "builder");
+    // Only alice takes new calls; bob is reached by the transfer.
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let alice = spawn(sipp(&scratch, "alice", TRANSFERRING_PHONE, &sip, alice_port));
+    let caller = spawn(sipp(&scratch, "caller", &caller(DTMF_1), &sip, 0));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(server.call("PUT", "/api/v1/agents/bob/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let bob = spawn(sipp(&scratch, "bob", &phone(1000).replace("1001", "1002"), &sip, bob_port));
+    check(&scratch, "alice", alice.wait_with_output().unwrap());
+    check(&scratch, "bob", bob.wait_with_output().unwrap());
+    check(&scratch, "caller", caller.wait_with_output().unwrap());
+    let interaction = settled(&server, 1);
+    assert_eq!(interaction["agent"], "bob", "{interaction}");
 }

@@ -101,7 +101,7 @@ impl Server {
             command.arg("--config").arg(config);
         }
         let mut child = command
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("SB_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
