@@ -172,7 +172,8 @@ pub(crate) struct Decoder<'s> {
 
 const TOP_FIELDS: &[&str] =
     &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
-const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings", "trunks"];
+const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings", "trunks", "announcements"];
+const ANNOUNCEMENT_FIELDS: &[&str] = &["every", "prompts"];
 const NUMBER_FIELDS: &[&str] = &["number", "flow", "trunk"];
 const TRUNK_FIELDS: &[&str] = &["id", "address", "user", "password"];
 const ALERT_FIELDS: &[&str] = &["longest_wait", "webhook"];
@@ -281,6 +282,26 @@ impl Decoder<'_> {
         }
         if let Some(node) = f.get("trunks") {
             voice.trunks = self.trunks(node);
+        }
+        if let Some(node) = f.get("announcements") {
+            let expected = "a mapping such as {every: 30s, prompts: prompts/position}";
+            if let Some(f) = self.fields(node, "voice.announcements", expected, ANNOUNCEMENT_FIELDS) {
+                let every = self.required(&f, "every").and_then(|node| {
+                    self.duration_in(
+                        node,
+                        "voice.announcements.every",
+                        "the time between announcements",
+                        5 * SECOND,
+                        10 * MINUTE,
+                    )
+                });
+                let prompts = self
+                    .required(&f, "prompts")
+                    .and_then(|node| self.file_name(node, "voice.announcements.prompts", "directory"));
+                if let (Some(every), Some(prompts)) = (every, prompts) {
+                    voice.announcements = Some(crate::model::Announcements { every, prompts });
+                }
+            }
         }
         let Some(node) = f.get("numbers") else { return voice };
         let expected = "a list of {number, flow} mappings";

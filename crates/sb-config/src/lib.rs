@@ -32,8 +32,8 @@ pub use diagnostic::{Diagnostic, Report, Severity, Sink};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
-    AGENT_CAPACITY, Agent, AgentIx, Alerts, BusinessHours, Capacity, Channel, ChannelCosts, Destination, HoursIx,
-    Number, Phone, Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx,
+    AGENT_CAPACITY, Agent, AgentIx, Alerts, Announcements, BusinessHours, Capacity, Channel, ChannelCosts, Destination,
+    HoursIx, Number, Phone, Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx,
     SkillLevel, Slug, SlugError, Stage, Step, Strategy, Tenant, TenantConfig, Trunk, Voice, Webhook,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};

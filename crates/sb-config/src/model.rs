@@ -549,6 +549,18 @@ pub struct Voice {
     pub recordings: String,
     /// SIP trunks calls can be forwarded to (a legacy PBX, a carrier).
     pub trunks: Vec<Trunk>,
+    /// Telling callers in a queue their position, now and then.
+    pub announcements: Option<Announcements>,
+}
+
+/// Position announcements: every `every`, a caller waiting in a queue hears
+/// `position.wav`, then the position digit by digit (`0.wav` to `9.wav`), then `after.wav`
+/// if the directory has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcements {
+    pub every: std::time::Duration,
+    /// The directory of the prompts, relative to the tenant file.
+    pub prompts: String,
 }
 
 /// A SIP trunk: where to send calls, and the credentials if it challenges them.
@@ -619,6 +631,7 @@ impl Default for Voice {
             record_calls: false,
             recordings: "recordings".to_owned(),
             trunks: Vec::new(),
+            announcements: None,
         }
     }
 }

@@ -36,6 +36,13 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
             }
             None => None,
         };
+        let announcements = match &config.voice.announcements {
+            Some(a) => Some(
+                announcements(&dir.join(&a.prompts), a.every)
+                    .with_context(|| format!("{}: voice.announcements", path.display()))?,
+            ),
+            None => None,
+        };
         let known = sb_flow::KnownNames::from_config(config);
         let mut trunks: HashMap<&str, Arc<sb_voice::Trunk>> = HashMap::new();
         for trunk in &config.voice.trunks {
@@ -82,6 +89,7 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                 prompts: Arc::new(prompts),
                 music_on_hold: music_on_hold.clone(),
                 record_calls: config.voice.record_calls,
+                announcements: announcements.clone(),
             }));
         }
     }
@@ -102,6 +110,20 @@ fn load_flow(
         prompts.insert(file.to_owned(), loaded);
     }
     Ok((flow, prompts))
+}
+
+/// Reads the position announcement's prompts: `position.wav`, `0.wav` to `9.wav`, and
+/// `after.wav` if there is one.
+fn announcements(dir: &Path, every: std::time::Duration) -> anyhow::Result<sb_voice::Announcements> {
+    let before = prompt(&dir.join("position.wav"))?;
+    let mut digits = Vec::with_capacity(10);
+    for digit in 0..10 {
+        digits.push(prompt(&dir.join(format!("{digit}.wav")))?);
+    }
+    let after_path = dir.join("after.wav");
+    let after = if after_path.exists() { Some(prompt(&after_path)?) } else { None };
+    let digits: [Prompt; 10] = digits.try_into().map_err(|_| anyhow::anyhow!("ten digits"))?;
+    Ok(sb_voice::Announcements { every, before, digits, after })
 }
 
 /// Reads a WAV prompt.
@@ -250,6 +272,10 @@ enum Waiting {
         interaction: u64,
         answer: oneshot::Receiver<Result<(), crate::dispatcher::RequestError>>,
     },
+    Position {
+        interaction: u64,
+        answer: oneshot::Receiver<Result<crate::dispatcher::InteractionView, crate::dispatcher::RequestError>>,
+    },
 }
 
 impl Waiting {
@@ -265,6 +291,10 @@ impl Waiting {
                     Err(_) => "the tenant is shutting down".to_owned(),
                 };
                 Some(RouteNotice::EnqueueFailed { call, reason })
+            }
+            Waiting::Position { interaction, answer } => {
+                let position = answer.await.ok().and_then(Result::ok).and_then(|view| view.position);
+                Some(RouteNotice::Position { interaction, position })
             }
             Waiting::Transfer { interaction, answer } => {
                 let result = match answer.await {
@@ -324,6 +354,11 @@ fn route(handle: &TenantHandle, request: RouteRequest) -> Result<Option<Waiting>
         RouteRequest::Complete { interaction, agent } => {
             let Some(agent) = dir.agent(&agent) else { return Ok(None) };
             sb_routing::Command::Complete { interaction: InteractionId(interaction), agent }
+        }
+        RouteRequest::Position { interaction } => {
+            let (reply, answer) = oneshot::channel();
+            let request = Request::Interaction { id: interaction, reply };
+            return Ok(handle.requests.send(request).ok().map(|()| Waiting::Position { interaction, answer }));
         }
         RouteRequest::Transfer { interaction, agent, target } => {
             let failed = |why: String| RouteNotice::Transferred { interaction, result: Err(why) };

@@ -67,6 +67,31 @@ pub struct Entry {
     pub music_on_hold: Option<Prompt>,
     /// Whether conversations with agents are recorded.
     pub record_calls: bool,
+    /// Position announcements for callers in a queue.
+    pub announcements: Option<Announcements>,
+}
+
+/// What callers waiting in a queue hear every `every`: `before`, their position digit by
+/// digit, then `after`.
+#[derive(Debug, Clone)]
+pub struct Announcements {
+    pub every: Duration,
+    pub before: Prompt,
+    /// The prompts of the digits 0 to 9.
+    pub digits: [Prompt; 10],
+    pub after: Option<Prompt>,
+}
+
+impl Announcements {
+    /// The announcement of `position`.
+    pub fn of(&self, position: u32) -> Prompt {
+        let mut parts = vec![&self.before];
+        for digit in position.to_string().bytes() {
+            parts.push(&self.digits[usize::from(digit - b'0')]);
+        }
+        parts.extend(&self.after);
+        Prompt::concat(&parts)
+    }
 }
 
 /// Where a number's calls go.
@@ -175,6 +200,8 @@ pub enum RouteRequest {
     /// The agent transferred the call (a REFER from the phone) to `target`, a queue's or an
     /// agent's id; answer with [`RouteNotice::Transferred`].
     Transfer { interaction: u64, agent: String, target: String },
+    /// Where the call waits in its queue; answer with [`RouteNotice::Position`].
+    Position { interaction: u64 },
 }
 
 /// What a routing engine tells the calls.
@@ -202,6 +229,11 @@ pub enum RouteNotice {
     Transferred {
         interaction: u64,
         result: Result<(), String>,
+    },
+    /// The call's place in its queue (1: next), `None` once it no longer waits.
+    Position {
+        interaction: u64,
+        position: Option<u32>,
     },
 }
 
@@ -297,6 +329,10 @@ pub(crate) struct CallState {
     caller_name: String,
     /// For a call to a trunk: our SDP answer, sent to the caller when the trunk answers.
     pending_answer: Option<Vec<u8>>,
+    /// When to ask for the next position announcement, while queued.
+    next_announcement: Option<Timestamp>,
+    /// Whether the caller hears an announcement (hold music resumes after it).
+    announcing: bool,
     /// The conversation with the agent, when the number records calls.
     recorder: Option<Recorder>,
     voicemail: Option<Voicemail>,
@@ -375,8 +411,12 @@ impl CallState {
         let agent = self.agent.as_ref().and_then(|a| a.media.poll_timeout());
         let ok = self.inbound.ok.as_ref().map(|(_, at, _)| *at);
         let voicemail = self.voicemail.as_ref().and_then(|v| v.deadline);
+        let announcement = self.next_announcement.filter(|_| self.queued);
         let flow = self.flow.as_ref().and_then(sb_flow::Call::poll_timeout);
-        [flow, self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline, voicemail].into_iter().flatten().min()
+        [flow, self.caller.poll_timeout(), agent, ok, self.inbound.ack_deadline, voicemail, announcement]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -442,6 +482,8 @@ impl Endpoint {
             scheduled: None,
             caller_name,
             pending_answer: None,
+            next_announcement: None,
+            announcing: false,
             recorder: None,
             voicemail: None,
         };
@@ -708,6 +750,19 @@ impl Endpoint {
         }
     }
 
+    /// Tells a caller still on hold where it waits.
+    fn announce(&mut self, now: Timestamp, call: CallId, position: Option<u32>) {
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let on_hold = state.queued && state.agent.as_ref().is_none_or(|a| a.state != Ringing::Connected);
+        let (Some(position), Some(announcements), true) = (position, &state.entry.announcements, on_hold) else {
+            return;
+        };
+        let prompt = announcements.of(position);
+        tracing::debug!(%call, position, "position announced");
+        state.caller.play(now, &prompt, false);
+        state.announcing = true;
+    }
+
     /// A CANCEL for the caller's INVITE: before the answer it ends the call with 487.
     pub(crate) fn cancel(&mut self, now: Timestamp, invite: TransactionId) {
         let Some(&call) = self.calls.server.get(&invite) else { return };
@@ -858,6 +913,7 @@ impl Endpoint {
                 }
                 Action::Enqueue { queue, priority, skills, attributes } => {
                     state.queued = true;
+                    state.next_announcement = state.entry.announcements.as_ref().map(|a| now.after(a.every));
                     if let Some(music) = state.entry.music_on_hold.clone() {
                         state.caller.play(now, &music, true);
                     } else {
@@ -968,6 +1024,20 @@ impl Endpoint {
             self.finish_voicemail(now, call);
             return;
         }
+        if state.queued
+            && let Some(at) = state.next_announcement.filter(|at| *at <= now)
+        {
+            let every = state.entry.announcements.as_ref().map_or(Duration::from_secs(30), |a| a.every);
+            state.next_announcement = Some(at.after(every));
+            let on_hold = state.agent.as_ref().is_none_or(|a| a.state != Ringing::Connected);
+            if let (Some(interaction), true) = (state.interaction, on_hold) {
+                let tenant = Arc::clone(&state.entry.tenant);
+                self.calls
+                    .commands
+                    .push_back(Command::Route { tenant, request: RouteRequest::Position { interaction } });
+            }
+        }
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
         if let Some(flow) = &mut state.flow {
             flow.handle_timeout(now);
         }
@@ -989,7 +1059,13 @@ impl Endpoint {
             }
         }
         state.caller.handle_timeout(now);
-        if ended {
+        if ended && state.announcing {
+            // The announcement is over: back to the hold music.
+            state.announcing = false;
+            if let Some(music) = state.entry.music_on_hold.clone() {
+                state.caller.play(now, &music, true);
+            }
+        } else if ended {
             match &mut state.voicemail {
                 // The voicemail's prompt is over: the caller speaks now.
                 Some(voicemail) if voicemail.recorder.is_none() => {
@@ -1114,6 +1190,12 @@ impl Endpoint {
             RouteNotice::OfferEnded { interaction, agent } => {
                 if let Some(&call) = self.calls.interactions.get(&interaction) {
                     self.withdraw(now, call, &agent);
+                    self.after(now, call);
+                }
+            }
+            RouteNotice::Position { interaction, position } => {
+                if let Some(&call) = self.calls.interactions.get(&interaction) {
+                    self.announce(now, call, position);
                     self.after(now, call);
                 }
             }
@@ -1431,6 +1513,7 @@ impl Endpoint {
         agent.state = Ringing::Connected;
         // Bridge both ways: each leg's received audio continues the other leg's stream.
         state.caller.stop();
+        state.announcing = false;
         let to_agent = agent.media.bridge_from(now, &state.caller);
         let to_caller = state.caller.bridge_from(now, &agent.media);
         state.caller.bridge = to_agent;

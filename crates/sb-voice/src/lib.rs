@@ -17,7 +17,9 @@ pub mod media;
 pub mod registrar;
 pub mod udp;
 
-pub use calls::{CallId, Command, Entry, LegId, RecordingKind, RouteNotice, RouteRequest, RtpTransmit, Target, Trunk};
+pub use calls::{
+    Announcements, CallId, Command, Entry, LegId, RecordingKind, RouteNotice, RouteRequest, RtpTransmit, Target, Trunk,
+};
 pub use endpoint::{Datagram, Endpoint, EndpointConfig, Stats};
 pub use media::Prompt;
 pub use registrar::{Binding, Expiry, PhoneAccount, Registrar};

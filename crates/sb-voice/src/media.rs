@@ -34,6 +34,13 @@ impl Prompt {
         Prompt { millis: ulaw.len() as u64 / 8, ulaw, alaw }
     }
 
+    /// The prompts one after the other, as one.
+    pub fn concat(parts: &[&Prompt]) -> Prompt {
+        let join = |law: Law| -> Arc<[u8]> { parts.iter().flat_map(|p| p.samples(law).to_vec()).collect() };
+        let ulaw = join(Law::MuLaw);
+        Prompt { millis: ulaw.len() as u64 / 8, ulaw, alaw: join(Law::ALaw) }
+    }
+
     /// The G.711 codes of the prompt in `law`.
     pub fn samples(&self, law: Law) -> Arc<[u8]> {
         match law {

@@ -45,6 +45,15 @@ fn welcome() -> Vec<u8> {
 }
 
 fn endpoint() -> Endpoint {
+    endpoint_with(None)
+}
+
+/// 20 ms of one G.711 code, as a prompt.
+fn beep(code: u8) -> Prompt {
+    Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![code; 160] })
+}
+
+fn endpoint_with(announcements: Option<sb_voice::Announcements>) -> Endpoint {
     let (flow, _) = sb_flow::parse("main.yaml", FLOW, &sb_flow::KnownNames::default()).unwrap();
     let mut prompts = HashMap::new();
     prompts.insert("welcome.wav".to_owned(), Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: welcome() }));
@@ -57,6 +66,7 @@ fn endpoint() -> Endpoint {
         prompts: Arc::new(prompts),
         music_on_hold: Some(Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x11; 480] })),
         record_calls: true,
+        announcements,
     };
     let phones = vec![PhoneAccount {
         realm: "acme".into(),
@@ -464,6 +474,7 @@ fn forwarding() -> Endpoint {
         prompts: Arc::new(HashMap::new()),
         music_on_hold: None,
         record_calls: false,
+        announcements: None,
     };
     Endpoint::new(EndpointConfig {
         entries: vec![Arc::new(entry)],
@@ -646,4 +657,41 @@ fn ok_to(request: &str) -> String {
         copy("Call-ID"),
         copy("CSeq")
     )
+}
+
+#[test]
+fn callers_on_hold_hear_their_position_then_the_music_again() {
+    let announcements = sb_voice::Announcements {
+        every: std::time::Duration::from_secs(5),
+        before: beep(0x21),
+        digits: std::array::from_fn(|d| beep(0x30 + d as u8)),
+        after: None,
+    };
+    let mut endpoint = endpoint_with(Some(announcements));
+    let (leg, _, _) = answered(&mut endpoint);
+    run(&mut endpoint, 5, 300);
+    press(&mut endpoint, leg, 300, 1);
+    let call = drain(&mut endpoint)
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Route { request: RouteRequest::Enqueue { call, .. }, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    endpoint.handle_route(Timestamp::from_millis(400), RouteNotice::Queued { call, interaction: 7 });
+    // Five seconds into the queue the endpoint asks where the call waits.
+    let out = run(&mut endpoint, 400, 5500);
+    let asked: Vec<_> = out
+        .commands
+        .iter()
+        .filter(|c| matches!(c, Command::Route { request: RouteRequest::Position { .. }, .. }))
+        .collect();
+    assert_eq!(asked, [&Command::Route { tenant: "acme".into(), request: RouteRequest::Position { interaction: 7 } }]);
+    // 12th: "position", "1", "2", then the hold music again.
+    endpoint.handle_route(Timestamp::from_millis(5500), RouteNotice::Position { interaction: 7, position: Some(12) });
+    let heard: Vec<u8> =
+        run(&mut endpoint, 5500, 5620).rtp.iter().map(|(_, _, b)| RtpPacket::parse(b).unwrap().payload[0]).collect();
+    assert_eq!(&heard[..3], [0x21, 0x31, 0x32], "{heard:x?}");
+    assert!(heard[3..].iter().all(|&code| code == 0x11), "{heard:x?}");
 }

@@ -864,3 +864,27 @@ fn an_agent_transfers_the_call_to_another_agent_with_refer() {
     let interaction = settled(&server, 1);
     assert_eq!(interaction["agent"], "bob", "{interaction}");
 }
+
+#[test]
+fn a_missing_prompt_stops_the_start_and_names_the_file() {
+    let scratch = Scratch::new();
+    let config = tenant().replace("voice:\n", "voice:\n  announcements: {every: 30s, prompts: position}\n");
+    let config = scratch.file("tenant.yaml", &config);
+    scratch.file("menu.yaml", &FLOW.replace("CRM", "127.0.0.1:9"));
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    std::fs::create_dir_all(scratch.0.join("position")).unwrap();
+    std::fs::write(scratch.0.join("position/position.wav"), tone(500, 500.0)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--database"])
+        .arg(common::sqlite(&scratch))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("voice.announcements"), "{stderr}");
+    assert!(stderr.contains("position/0.wav"), "{stderr}");
+}
