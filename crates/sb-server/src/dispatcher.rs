@@ -54,12 +54,12 @@ pub enum Request {
         interaction: u64,
         reply: oneshot::Sender<Result<Vec<MessageRow>, RequestError>>,
     },
-    /// The customer's satisfaction score for a finished interaction; the customer's
+    /// The customer's satisfaction score for a finished interaction; a web customer's
     /// credential is revoked with it (one answer per conversation).
     Survey {
         interaction: u64,
         score: u8,
-        revoke: String,
+        revoke: Option<String>,
         reply: oneshot::Sender<Result<(), RequestError>>,
     },
     /// Users and credentials, stored with their audit entries, then put in the keyring.
@@ -753,7 +753,9 @@ impl Dispatcher {
                 Request::Survey { interaction, score, revoke, reply } => {
                     let result = self.survey(interaction).map(|()| {
                         records.push(LogRecord { at_ms: ms(now), event: LogEvent::Survey { interaction, score } });
-                        accounts.push(AccountChange::RevokeToken { hash: revoke, at_ms: ms(now) });
+                        if let Some(hash) = revoke {
+                            accounts.push(AccountChange::RevokeToken { hash, at_ms: ms(now) });
+                        }
                     });
                     Pending::Apply(result, reply)
                 }

@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use sb_routing::{Channel, InteractionId, Level, Priority};
 use std::net::ToSocketAddrs as _;
 
+use sb_flow::Action;
 use sb_voice::{Command, Entry, Feedback, Prompt, RouteNotice, RouteRequest, Target};
 use tokio::sync::{mpsc, oneshot};
 
@@ -200,8 +201,9 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
                     let _ = feedback.send(Feedback::Http { call, result });
                 });
             }
-            Command::Outcome { tenant, call, action } => {
-                tracing::info!(%tenant, %call, ?action, "flow outcome");
+            Command::Outcome { tenant, call, caller, interaction, action } => {
+                let Some(handle) = tenants.get(&*tenant) else { continue };
+                outcome(handle, call, caller, interaction, action);
             }
             Command::SaveRecording { tenant, call, interaction, kind, wav, attributes } => {
                 let Some(dir) = link.recordings.get(&*tenant) else { continue };
@@ -220,6 +222,61 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
             }
             Command::OpenMedia { .. } | Command::CloseMedia { .. } => {}
         }
+    }
+}
+
+/// Stores what a flow decided: a survey score on the call's interaction, or a call back as a
+/// new voice interaction in the queue the flow named, with the caller's number in
+/// `callback_number` and the flow's variables, for an agent to call back. Its offers show on
+/// the agents' desktops; no phone rings for it.
+fn outcome(handle: &TenantHandle, call: sb_voice::CallId, caller: String, interaction: Option<u64>, action: Action) {
+    let request = match action {
+        Action::SurveyAnswer { name, score, scale } => {
+            let Some(interaction) = interaction else {
+                tracing::info!(%call, name, score, "a survey answer without an interaction is not stored");
+                return;
+            };
+            tracing::info!(%call, interaction, name, score, scale, "survey answer");
+            let (reply, answer) = oneshot::channel();
+            tokio::spawn(async move {
+                if let Ok(Err(error)) = answer.await {
+                    tracing::warn!(%call, interaction, %error, "the survey answer was not stored");
+                }
+            });
+            Request::Survey { interaction, score, revoke: None, reply }
+        }
+        Action::RequestCallback { queue, mut attributes } => {
+            let Some(queue_id) = handle.directory.queue(&queue) else {
+                tracing::warn!(%call, queue, "call back requested in an unknown queue");
+                return;
+            };
+            attributes.retain(|(name, _)| name != "callback_number");
+            attributes.insert(0, ("callback_number".to_owned(), caller));
+            tracing::info!(%call, queue, "call back requested");
+            let new = NewRequest {
+                channel: Channel::Voice,
+                queue: queue_id,
+                priority: None,
+                requirements: Vec::new(),
+                attributes,
+                customer: None,
+                voice_call: None,
+            };
+            let (reply, answer) = oneshot::channel();
+            tokio::spawn(async move {
+                if let Ok(Err(error)) = answer.await {
+                    tracing::warn!(%call, %error, "the call back was not queued");
+                }
+            });
+            Request::Create { new, reply }
+        }
+        other => {
+            tracing::debug!(%call, ?other, "not an outcome to store");
+            return;
+        }
+    };
+    if handle.requests.send(request).is_err() {
+        tracing::warn!(%call, "the tenant is shutting down; the flow's outcome is lost");
     }
 }
 

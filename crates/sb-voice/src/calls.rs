@@ -142,8 +142,8 @@ pub enum Command {
     /// Fetch `url` for the call's flow and report with [`Endpoint::handle_http_result`].
     Http { call: CallId, url: String, timeout: Duration },
     /// Something the flow decided that is stored, not played: a callback request or a
-    /// survey answer.
-    Outcome { tenant: Arc<str>, call: CallId, action: Action },
+    /// survey answer, with the caller's number and the call's last interaction.
+    Outcome { tenant: Arc<str>, call: CallId, caller: String, interaction: Option<u64>, action: Action },
     /// A recording to keep, as a WAV file.
     SaveRecording {
         tenant: Arc<str>,
@@ -940,7 +940,8 @@ impl Endpoint {
                     state.voicemail = Some(voicemail);
                 }
                 Action::RequestCallback { .. } | Action::SurveyAnswer { .. } => {
-                    self.calls.commands.push_back(Command::Outcome { tenant, call, action });
+                    let (caller, interaction) = (state.caller_name.clone(), state.interaction);
+                    self.calls.commands.push_back(Command::Outcome { tenant, call, caller, interaction, action });
                 }
                 Action::Hangup => {
                     self.hang_up_caller(now, call);

@@ -888,3 +888,91 @@ fn a_missing_prompt_stops_the_start_and_names_the_file() {
     assert!(stderr.contains("voice.announcements"), "{stderr}");
     assert!(stderr.contains("position/0.wav"), "{stderr}");
 }
+
+/// After the agent, a survey; or, with 2, a call back instead of waiting.
+const SURVEY_FLOW: &str = "
+flow: after
+version: 1
+start: menu
+nodes:
+  menu:
+    menu: {prompt: welcome.wav, timeout: 5s, retries: 0}
+    options: {\"1\": phone, \"2\": callback}
+    no_input: bye
+    no_match: bye
+    fallback: bye
+  phone: {queue: phone, after_call: survey}
+  survey:
+    survey: {prompt: welcome.wav, scale: 5, timeout: 5s, into: csat}
+    next: bye
+  callback:
+    callback_offer: {prompt: welcome.wav, accept_digit: \"4\", queue: phone, timeout: 5s}
+    accepted: bye
+    declined: bye
+  bye: {hangup: true}
+";
+
+/// A caller who presses the digits of `pcaps` (sip-tester's captures), `gap_ms` apart, and
+/// is then hung up on.
+fn caller_pressing(pcaps: &[&str], gap_ms: u32) -> String {
+    let presses: String = pcaps
+        .iter()
+        .map(|pcap| format!("  <pause milliseconds=\"{gap_ms}\"/>\n  <nop><action><exec play_pcap_audio=\"{pcap}\"/></action></nop>\n"))
+        .collect();
+    let play = |pcap: &str| format!("  <nop><action><exec play_pcap_audio=\"{pcap}\"/></action></nop>\n");
+    let talk =
+        format!("  <pause milliseconds=\"800\"/>\n{}  <pause milliseconds=\"300\"/>\n{}", play(DTMF_1), play(SPEECH));
+    let scenario = caller(DTMF_1);
+    assert!(scenario.contains(&talk), "the caller scenario changed");
+    scenario.replace(&talk, &presses)
+}
+
+#[test]
+fn a_survey_after_the_agent_and_a_call_back_request_are_stored() {
+    let scratch = Scratch::new();
+    let config = scratch.file("tenant.yaml", &tenant());
+    scratch.file("menu.yaml", SURVEY_FLOW);
+    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("hold.wav", 1000, 330.0)] {
+        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
+    }
+    let database = common::sqlite(&scratch);
+    let server = Server::start_with(&[&config], &database, &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let phone_port = free_port();
+    register(&scratch, &sip, phone_port);
+    assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
+    let agent = spawn(sipp(&scratch, "phone", &phone(1000), &sip, phone_port));
+    // 1: the queue; alice talks for a second; the survey asks, and the caller gives 4.
+    let dtmf_4 = "/usr/share/sip-tester/dtmf_2833_4.pcap";
+    let surveyed = sipp(&scratch, "surveyed", &caller_pressing(&[DTMF_1, dtmf_4], 1500), &sip, 0).output().unwrap();
+    check(&scratch, "phone", agent.wait_with_output().unwrap());
+    check(&scratch, "surveyed", surveyed);
+    // 2 then 4: a call back, queued with the caller's number. (The captures' RTP timestamps
+    // grow with the digit, and an event older than the last one is ignored, so the digits
+    // are pressed in that order.)
+    let presses = ["/usr/share/sip-tester/dtmf_2833_2.pcap", dtmf_4];
+    let called_back = sipp(&scratch, "called-back", &caller_pressing(&presses, 800), &sip, 0).output().unwrap();
+    check(&scratch, "called-back", called_back);
+    let mut store = sb_storage::open(&database).unwrap();
+    let events = store.events("restart-test", 0, 1000).unwrap();
+    let survey = events.iter().find_map(|e| match e.event {
+        sb_storage::LogEvent::Survey { interaction, score } => Some((interaction, score)),
+        _ => None,
+    });
+    assert_eq!(survey, Some((1, 4)), "the survey of interaction 1");
+    let callback = settled_or_waiting(&server, 2);
+    assert_eq!(callback["queue"], "phone", "{callback}");
+    assert_eq!(callback["attributes"]["callback_number"], "4930123", "{callback}");
+}
+
+/// An interaction as the API shows it, once it exists.
+fn settled_or_waiting(server: &Server, id: u64) -> serde_json::Value {
+    for _ in 0..100 {
+        let (status, interaction) = server.call("GET", &format!("/api/v1/interactions/{id}"), None);
+        if status == 200 {
+            return interaction;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("interaction {id} never appeared");
+}

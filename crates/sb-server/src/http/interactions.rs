@@ -478,7 +478,7 @@ pub(super) async fn survey(
     if !(1..=5).contains(&dto.score) {
         return Err(ApiError::invalid("score", format!("the score is from 1 to 5, not {}", dto.score)));
     }
-    let revoke = caller.who.token_hash.clone();
+    let revoke = Some(caller.who.token_hash.clone());
     ask(&caller.tenant, |reply| Request::Survey { interaction: id, score: dto.score, revoke, reply }).await??;
     Ok(StatusCode::NO_CONTENT)
 }
