@@ -50,6 +50,9 @@ pub enum VoiceError {
     Panicked,
 }
 
+/// The receive buffer asked for each media leg's socket, in bytes.
+const MEDIA_RECEIVE_BUFFER: usize = 1 << 20;
+
 /// The largest UDP payload, plus one byte so that an oversized datagram is seen as such.
 const BUFFER: usize = 65_536;
 
@@ -395,6 +398,9 @@ fn open_leg(
     use std::sync::atomic::Ordering::Relaxed;
     let std_socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0))?;
     std_socket.set_nonblocking(true)?;
+    // Room for a second of a busy leg's packets, so that a loop busy for a moment loses
+    // nothing (the system caps it at net.core.rmem_max).
+    let _ = socket2::SockRef::from(&std_socket).set_recv_buffer_size(MEDIA_RECEIVE_BUFFER);
     let socket = UdpSocket::from_std(std_socket)?;
     let addr = socket.local_addr()?;
     let (outgoing, mut to_send) = mpsc::unbounded_channel::<(SocketAddr, Vec<u8>)>();
