@@ -1670,32 +1670,29 @@ fn fnv(text: &str) -> String {
     format!("{hash:x}")
 }
 
-/// The dialog our 200 OK to `invite` creates (RFC 3261 section 12.1.1).
+/// The dialog our 200 OK to `invite` creates (RFC 3261 section 12.1.1): our side is the
+/// 200's To, the target the INVITE's Contact.
 fn uas_dialog(invite: &Request, ok: &Response, peer: (SocketAddr, Transport)) -> Option<Dialog> {
     let target = invite.headers.contact().ok()?.into_iter().next()?.uri;
-    Some(Dialog {
-        call_id: invite.headers.call_id().ok()?.to_owned(),
-        local: ok.headers.get("To")?.to_owned(),
-        remote: invite.headers.get("From")?.to_owned(),
-        target,
-        peer: peer.0,
-        transport: peer.1,
-        cseq: 0,
-    })
+    dialog(invite, (ok.headers.get("To")?, invite.headers.get("From")?), target, peer, 0)
 }
 
-/// The dialog the phone's 2xx to our INVITE creates (RFC 3261 section 12.1.2).
+/// The dialog the phone's 2xx to our INVITE creates (RFC 3261 section 12.1.2): our side is
+/// the INVITE's From, the target the 2xx's Contact (else the INVITE's URI).
 fn uac_dialog(invite: &Request, ok: &Response, peer: (SocketAddr, Transport)) -> Option<Dialog> {
     let target = ok.headers.contact().ok()?.into_iter().next().map(|c: NameAddr| c.uri).unwrap_or(invite.uri.clone());
-    Some(Dialog {
-        call_id: invite.headers.call_id().ok()?.to_owned(),
-        local: invite.headers.get("From")?.to_owned(),
-        remote: ok.headers.get("To")?.to_owned(),
-        target,
-        peer: peer.0,
-        transport: peer.1,
-        cseq: 1,
-    })
+    dialog(invite, (invite.headers.get("From")?, ok.headers.get("To")?), target, peer, 1)
+}
+
+fn dialog(
+    invite: &Request,
+    (local, remote): (&str, &str),
+    target: Uri,
+    (peer, transport): (SocketAddr, Transport),
+    cseq: u32,
+) -> Option<Dialog> {
+    let call_id = invite.headers.call_id().ok()?.to_owned();
+    Some(Dialog { call_id, local: local.to_owned(), remote: remote.to_owned(), target, peer, transport, cseq })
 }
 
 /// The SDP offer in a request's body.

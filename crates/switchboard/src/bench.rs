@@ -37,9 +37,7 @@ pub fn routing(args: RoutingArgs) -> anyhow::Result<()> {
         "agents, queues and skills must be at least 1"
     );
     anyhow::ensure!(args.decisions > 0 && args.naive_decisions > 0, "decisions must be at least 1");
-    if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; build with --release for meaningful figures");
-    }
+    note_debug_build();
     let bench = RoutingBench {
         agents: args.agents,
         skills: args.skills,
@@ -85,9 +83,7 @@ pub struct SimulateArgs {
 
 pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.agents > 0 && args.skills > 0 && args.days > 0, "agents, skills and days must be at least 1");
-    if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; build with --release for meaningful figures");
-    }
+    note_debug_build();
     let bench = sb_bench::simulate::SimulateBench {
         agents: args.agents,
         skills: args.skills,
@@ -133,9 +129,7 @@ pub struct ApiArgs {
 
 pub fn api(args: ApiArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.requests > 0 && args.connections > 0, "requests and connections must be at least 1");
-    if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; build with --release for meaningful figures");
-    }
+    note_debug_build();
     let bench = sb_bench::api::ApiBench {
         requests: args.requests,
         connections: args.connections,
@@ -176,9 +170,7 @@ pub struct SipArgs {
 
 /// Runs `switchboard bench sip` and prints its report.
 pub fn sip(args: SipArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!("note: this is a debug build; build with --release for meaningful figures");
-    }
+    note_debug_build();
     let bench = sb_bench::sip::SipBench {
         agents: args.agents,
         rates: args.rates,
@@ -200,4 +192,11 @@ pub fn sip(args: SipArgs) -> anyhow::Result<()> {
     let report = report.map_err(|e| anyhow::anyhow!(e))?;
     say!("{report}");
     Ok(())
+}
+
+/// Benchmarks of a debug build mean little: say so.
+fn note_debug_build() {
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
 }

@@ -108,11 +108,22 @@ fn crm() -> String {
 
 /// Writes the tenant, its flow and prompts, and starts the server with SIP.
 fn start(scratch: &Scratch) -> (Server, String) {
-    let config = scratch.file("tenant.yaml", &tenant());
-    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
+    start_with(scratch, &tenant(), &FLOW.replace("CRM", &crm()))
+}
+
+/// Writes the prompts every test flow plays.
+fn write_prompts(scratch: &Scratch) {
     for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
         std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
     }
+}
+
+/// Writes `config` as the tenant, `flow` as its menu and the prompts, and starts the server
+/// with SIP; returns it and its SIP address.
+fn start_with(scratch: &Scratch, config: &str, flow: &str) -> (Server, String) {
+    let config = scratch.file("tenant.yaml", config);
+    scratch.file("menu.yaml", flow);
+    write_prompts(scratch);
     let server = Server::start_with(&[&config], &common::sqlite(scratch), &["--sip", "127.0.0.1:0"]);
     let sip = server.sip.clone().expect("the server printed its SIP address");
     (server, sip)
@@ -562,13 +573,9 @@ fn a_forwarded_number_reaches_the_legacy_pbx_through_an_authenticated_trunk() {
     let trunk = format!(
         "  trunks:\n    - {{id: legacy, address: \"127.0.0.1:{pbx_port}\", user: switchboard, password: trunk-secret}}\n  numbers:\n    - {{number: \"5550200\", trunk: legacy}}\n"
     );
-    let config = scratch.file("tenant.yaml", &tenant().replace("  numbers:\n", &trunk));
-    scratch.file("menu.yaml", &FLOW.replace("CRM", "127.0.0.1:9"));
-    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
-        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
-    }
-    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
-    let sip = server.sip.clone().expect("the server printed its SIP address");
+    // The server must outlive the calls.
+    let (_server, sip) =
+        start_with(&scratch, &tenant().replace("  numbers:\n", &trunk), &FLOW.replace("CRM", "127.0.0.1:9"));
     let pbx = spawn(sipp(&scratch, "pbx", LEGACY_PBX, &sip, pbx_port));
     let caller = sipp(&scratch, "forwarded", FORWARDED_CALLER, &sip, 0).output().unwrap();
     let pbx = pbx.wait_with_output().unwrap();
@@ -644,13 +651,7 @@ fn an_agent_who_does_not_answer_goes_not_ready_and_the_call_waits_on() {
         "  - id: phone\n    channels: [voice]\n    offer_timeout: 2s\n",
     );
     assert!(config.contains("offer_timeout: 2s"), "the shared tenant changed: {config}");
-    let config = scratch.file("tenant.yaml", &config);
-    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
-    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
-        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
-    }
-    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
-    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let (server, sip) = start_with(&scratch, &config, &FLOW.replace("CRM", &crm()));
     let phone_port = free_port();
     register(&scratch, &sip, phone_port);
     assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
@@ -841,13 +842,7 @@ fn an_agent_transfers_the_call_to_another_agent_with_refer() {
         "  - id: bob\n    skills: {support: 3}\n    phone: {user: \"1002\", password: builder}\n",
     );
     assert!(config.contains("1002"), "the shared tenant changed: {config}");
-    let config = scratch.file("tenant.yaml", &config);
-    scratch.file("menu.yaml", &FLOW.replace("CRM", &crm()));
-    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
-        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
-    }
-    let server = Server::start_with(&[&config], &common::sqlite(&scratch), &["--sip", "127.0.0.1:0"]);
-    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let (server, sip) = start_with(&scratch, &config, &FLOW.replace("CRM", &crm()));
     let (alice_port, bob_port) = (free_port(), free_port());
     register(&scratch, &sip, alice_port);
     register_as(&scratch, &sip, bob_port, "1002", "builder");
@@ -871,9 +866,7 @@ fn a_missing_prompt_stops_the_start_and_names_the_file() {
     let config = tenant().replace("voice:\n", "voice:\n  announcements: {every: 30s, prompts: position}\n");
     let config = scratch.file("tenant.yaml", &config);
     scratch.file("menu.yaml", &FLOW.replace("CRM", "127.0.0.1:9"));
-    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("menu.wav", 3000, 660.0), ("hold.wav", 1000, 330.0)] {
-        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
-    }
+    write_prompts(&scratch);
     std::fs::create_dir_all(scratch.0.join("position")).unwrap();
     std::fs::write(scratch.0.join("position/position.wav"), tone(500, 500.0)).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -930,14 +923,8 @@ fn caller_pressing(pcaps: &[&str], gap_ms: u32) -> String {
 #[test]
 fn a_survey_after_the_agent_and_a_call_back_request_are_stored() {
     let scratch = Scratch::new();
-    let config = scratch.file("tenant.yaml", &tenant());
-    scratch.file("menu.yaml", SURVEY_FLOW);
-    for (name, millis, hz) in [("welcome.wav", 400, 440.0), ("hold.wav", 1000, 330.0)] {
-        std::fs::write(scratch.0.join(name), tone(millis, hz)).unwrap();
-    }
     let database = common::sqlite(&scratch);
-    let server = Server::start_with(&[&config], &database, &["--sip", "127.0.0.1:0"]);
-    let sip = server.sip.clone().expect("the server printed its SIP address");
+    let (server, sip) = start_with(&scratch, &tenant(), SURVEY_FLOW);
     let phone_port = free_port();
     register(&scratch, &sip, phone_port);
     assert_eq!(server.call("PUT", "/api/v1/agents/alice/presence", Some(r#"{"presence": "available"}"#)).0, 204);
