@@ -285,6 +285,19 @@ enum Ringing {
     Connected,
 }
 
+/// What a leg toward a phone or a trunk starts from.
+struct OutLeg {
+    /// The agent's id, or the trunk's.
+    agent: String,
+    /// The interaction offered (0 toward a trunk).
+    interaction: u64,
+    /// Where its requests go, and over what.
+    to: (SocketAddr, Transport),
+    /// Its request URI.
+    contact: String,
+    trunk: Option<Arc<Trunk>>,
+}
+
 /// The agent's side.
 #[derive(Debug)]
 struct AgentLeg {
@@ -1235,59 +1248,47 @@ impl Endpoint {
             // A new offer replaces a leg that is still going away.
             self.hang_up_agent(now, call);
         }
-        let leg = LegId(self.calls.next());
-        let ssrc = self.calls.ssrc();
-        let tag = format!("{}a{}", self.config.tag_prefix, leg.0);
-        let Some(state) = self.calls.calls.get_mut(&call) else { return };
         tracing::info!(%call, agent, contact = %binding.0, "ringing the agent's phone");
-        state.agent = Some(AgentLeg {
-            agent,
-            interaction,
-            leg,
-            media: MediaLeg::new(ssrc),
-            phone: binding.1,
-            transport: binding.2,
-            contact: binding.0,
-            state: Ringing::Opening,
-            invite: None,
-            tx: None,
-            offer: None,
-            dialog: None,
-            tag,
-            trunk: None,
-            authenticated: false,
-            ringing_sent: false,
-            transferring: false,
-        });
-        self.calls.legs.insert(leg, (call, Side::Agent));
-        self.calls.commands.push_back(Command::OpenMedia { leg });
+        self.open_out_leg(
+            call,
+            OutLeg { agent, interaction, to: (binding.1, binding.2), contact: binding.0, trunk: None },
+        );
     }
 
     /// Starts the leg to `trunk` for a call to a forwarded number: the request URI is the
     /// number dialled at the trunk's host.
     fn forward(&mut self, _now: Timestamp, call: CallId, trunk: Arc<Trunk>) {
-        let leg = LegId(self.calls.next());
-        let ssrc = self.calls.ssrc();
-        let tag = format!("{}t{}", self.config.tag_prefix, leg.0);
-        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let Some(state) = self.calls.calls.get(&call) else { return };
         let host = if trunk.host.contains(':') { format!("[{}]", trunk.host) } else { trunk.host.clone() };
         let contact = format!("sip:{}@{host}:{}", state.entry.number, trunk.address.port());
         tracing::info!(%call, trunk = %trunk.id, to = %trunk.address, "forwarding the call to a trunk");
+        let to = (trunk.address, Transport::Udp);
+        self.open_out_leg(call, OutLeg { agent: trunk.id.clone(), interaction: 0, to, contact, trunk: Some(trunk) });
+    }
+
+    /// Creates the call's leg toward a phone or a trunk and asks the driver for its socket;
+    /// the INVITE goes once the socket is open.
+    fn open_out_leg(&mut self, call: CallId, out: OutLeg) {
+        let leg = LegId(self.calls.next());
+        let ssrc = self.calls.ssrc();
+        let kind = if out.trunk.is_some() { 't' } else { 'a' };
+        let tag = format!("{}{kind}{}", self.config.tag_prefix, leg.0);
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
         state.agent = Some(AgentLeg {
-            agent: trunk.id.clone(),
-            interaction: 0,
+            agent: out.agent,
+            interaction: out.interaction,
             leg,
             media: MediaLeg::new(ssrc),
-            phone: trunk.address,
-            transport: Transport::Udp,
-            contact,
+            phone: out.to.0,
+            transport: out.to.1,
+            contact: out.contact,
             state: Ringing::Opening,
             invite: None,
             tx: None,
             offer: None,
             dialog: None,
             tag,
-            trunk: Some(trunk),
+            trunk: out.trunk,
             authenticated: false,
             ringing_sent: false,
             transferring: false,
