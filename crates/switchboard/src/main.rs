@@ -21,6 +21,7 @@ macro_rules! say_raw {
 mod bench;
 mod config_cmd;
 mod flow;
+mod migrate;
 mod progress;
 mod simulate;
 mod wfm;
@@ -66,9 +67,20 @@ enum Command {
     /// Forecast interval volumes and handle times from history, with weekly and daily
     /// seasonality; reports accuracy on a held-back week and writes CSV and an SVG chart.
     Forecast(wfm::ForecastArgs),
+    /// Move a legacy contact center onto Switchboard: import its configuration.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Print performance figures measured on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateCommand {
+    /// Turn a legacy system's configuration into a Switchboard tenant file, with a
+    /// translation report of what mapped, what was approximated and what was left out.
+    #[command(subcommand)]
+    Import(migrate::ImportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +140,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Staff(args) => wfm::staff(args),
         Command::Forecast(args) => wfm::forecast(args),
+        Command::Migrate(MigrateCommand::Import(command)) => migrate::import(command),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

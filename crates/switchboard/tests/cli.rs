@@ -195,3 +195,40 @@ fn flow_run_walks_a_call_through_the_menu() {
     assert_eq!(code, 1);
     assert!(out.contains("--digits: 'x' is not a key"), "{out}");
 }
+
+#[test]
+fn migrate_import_asterisk_writes_a_tenant_that_loads_and_never_overwrites() {
+    let dir = scratch("migrate");
+    let out = dir.join("acme.yaml");
+    let report = dir.join("report.txt");
+    let queues = "crates/sb-migrate/test_data/asterisk/queues.conf";
+    let args = |force: bool| {
+        let mut args = vec!["migrate", "import", "asterisk", "--queues", queues, "--tenant-id", "acme"];
+        args.extend([
+            "--time-zone",
+            "Europe/Berlin",
+            "-o",
+            out.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        if force {
+            args.push("--force");
+        }
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| switchboard(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, printed) = run(args(false));
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("9 mapped, 7 approximated, 11 not translated, 5 rejected"), "{printed}");
+    assert!(printed.contains("queues.conf:34: line: expected \"key = value\""), "{printed}");
+    let (code, checked) = switchboard(&["config", "check", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{checked}");
+    assert!(checked.contains("2 queues, 4 agents"), "{checked}");
+    assert!(std::fs::read_to_string(&report).unwrap().contains("approximated (7):"));
+    // A second run does not replace what the first wrote, unless told to.
+    let (code, refused) = run(args(false));
+    assert_eq!(code, 1, "{refused}");
+    assert!(refused.contains("exists; pass --force"), "{refused}");
+    assert_eq!(run(args(true)).0, 0);
+}
