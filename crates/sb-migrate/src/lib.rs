@@ -5,9 +5,12 @@
 //! Importers are pure functions of the files' text: nothing here reads files or the clock,
 //! so every importer is tested on fixtures with snapshots of its tenant file and report.
 //!
-//! So far: Asterisk `queues.conf` ([`asterisk`]).
+//! So far: Asterisk `queues.conf` ([`asterisk`]) and `queue_log` ([`queue_log`]), and the
+//! baseline KPIs of imported history ([`history`]).
 
 pub mod asterisk;
+pub mod history;
+pub mod queue_log;
 mod report;
 mod yaml;
 

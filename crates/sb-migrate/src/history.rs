@@ -1,0 +1,242 @@
+//! Legacy history: the contacts a legacy center handled, whatever system logged them, and
+//! the baseline KPIs computed from them.
+//!
+//! A [`LegacyContact`] is one stay in one queue: when the caller arrived, how long they
+//! waited, and how it ended (answered, with the talk time; abandoned; or sent out of the
+//! queue by a timeout, a key or an empty queue). Importers turn each system's logs into
+//! these; [`baseline`] computes the KPIs per queue and interval from them.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// How a stay in a queue ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// An agent answered.
+    Answered,
+    /// The caller hung up while waiting.
+    Abandoned,
+    /// The queue sent the caller on: a timeout, a key, an empty queue.
+    Exited,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Exited => "exited",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Outcome> {
+        Some(match name {
+            "answered" => Outcome::Answered,
+            "abandoned" => Outcome::Abandoned,
+            "exited" => Outcome::Exited,
+            _ => return None,
+        })
+    }
+}
+
+/// One stay of a caller in one queue of the legacy center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyContact {
+    /// Unique within its source: re-importing the same log adds nothing.
+    pub id: String,
+    pub queue: String,
+    /// The caller's number, when the log has it.
+    pub caller: Option<String>,
+    /// The number dialled, when the log has it.
+    pub dnis: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub arrived_ms: i64,
+    /// Until answered, or until the caller left.
+    pub wait_ms: i64,
+    /// Answered: the conversation's length.
+    pub talk_ms: Option<i64>,
+    pub agent: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// The KPIs of one queue over one interval (contacts counted by arrival).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kpis {
+    pub queue: String,
+    /// The interval's start, ms since the epoch; `None` for the whole period.
+    pub interval_ms: Option<i64>,
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Answered within the threshold, as a share of offered minus short abandons.
+    pub service_level: Option<f64>,
+    /// Mean wait of the answered, in seconds.
+    pub asa_s: Option<f64>,
+    /// Mean talk time of the answered, in seconds.
+    pub aht_s: Option<f64>,
+    /// Callers not back in any queue within a day, as a share of the contacts whose caller is
+    /// known; `None` without caller numbers.
+    pub fcr: Option<f64>,
+}
+
+/// How the KPIs are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Definitions {
+    /// The interval length, in milliseconds.
+    pub interval_ms: i64,
+    /// Service-level threshold: answered within this many milliseconds.
+    pub within_ms: i64,
+    /// Abandons quicker than this are left out of the service level's denominator.
+    pub short_abandon_ms: i64,
+    /// A caller back within this long was not resolved the first time.
+    pub repeat_window_ms: i64,
+}
+
+impl Default for Definitions {
+    fn default() -> Definitions {
+        Definitions {
+            interval_ms: 30 * 60_000,
+            within_ms: 20_000,
+            short_abandon_ms: 5_000,
+            repeat_window_ms: 86_400_000,
+        }
+    }
+}
+
+impl Definitions {
+    /// The definitions in words, for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "offered: contacts arriving in the interval; service level: answered within {}s / (offered - abandons within {}s); \
+             ASA: mean wait of the answered; AHT: mean talk time of the answered (queue logs hold no after-call work); \
+             FCR: contacts whose caller did not enter any queue again within {}h, over contacts with a caller number",
+            self.within_ms / 1000,
+            self.short_abandon_ms / 1000,
+            self.repeat_window_ms / 3_600_000
+        )
+    }
+}
+
+/// KPIs per queue and interval (ordered by queue, then interval), then one total per queue
+/// (with `interval_ms` `None`).
+pub fn baseline(contacts: &[LegacyContact], definitions: &Definitions) -> Vec<Kpis> {
+    let resolved = first_contact_resolution(contacts, definitions.repeat_window_ms);
+    let mut groups: BTreeMap<(String, Option<i64>), Vec<(usize, &LegacyContact)>> = BTreeMap::new();
+    for (i, c) in contacts.iter().enumerate() {
+        let interval = c.arrived_ms.div_euclid(definitions.interval_ms) * definitions.interval_ms;
+        groups.entry((c.queue.clone(), Some(interval))).or_default().push((i, c));
+        groups.entry((c.queue.clone(), None)).or_default().push((i, c));
+    }
+    let mut out: Vec<Kpis> = groups
+        .into_iter()
+        .map(|((queue, interval_ms), members)| kpis(queue, interval_ms, &members, &resolved, definitions))
+        .collect();
+    // Per queue: its intervals in order, then its total.
+    out.sort_by(|a, b| {
+        a.queue.cmp(&b.queue).then(a.interval_ms.unwrap_or(i64::MAX).cmp(&b.interval_ms.unwrap_or(i64::MAX)))
+    });
+    out
+}
+
+fn kpis(
+    queue: String,
+    interval_ms: Option<i64>,
+    members: &[(usize, &LegacyContact)],
+    resolved: &[Option<bool>],
+    d: &Definitions,
+) -> Kpis {
+    let offered = members.len() as u64;
+    let answered: Vec<&LegacyContact> =
+        members.iter().map(|(_, c)| *c).filter(|c| c.outcome == Outcome::Answered).collect();
+    let abandoned = members.iter().filter(|(_, c)| c.outcome == Outcome::Abandoned).count() as u64;
+    let short =
+        members.iter().filter(|(_, c)| c.outcome == Outcome::Abandoned && c.wait_ms < d.short_abandon_ms).count()
+            as u64;
+    let within = answered.iter().filter(|c| c.wait_ms <= d.within_ms).count() as u64;
+    let mean = |values: Vec<i64>| -> Option<f64> {
+        (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64 / 1000.0)
+    };
+    let known: Vec<bool> = members.iter().filter_map(|(i, _)| resolved[*i]).collect();
+    Kpis {
+        queue,
+        interval_ms,
+        offered,
+        answered: answered.len() as u64,
+        abandoned,
+        service_level: (offered > short).then(|| within as f64 / (offered - short) as f64),
+        asa_s: mean(answered.iter().map(|c| c.wait_ms).collect()),
+        aht_s: mean(answered.iter().filter_map(|c| c.talk_ms).collect()),
+        fcr: (!known.is_empty()).then(|| known.iter().filter(|r| **r).count() as f64 / known.len() as f64),
+    }
+}
+
+/// For each contact: whether its caller stayed away for the window afterwards (`None` when
+/// the caller is unknown).
+fn first_contact_resolution(contacts: &[LegacyContact], window_ms: i64) -> Vec<Option<bool>> {
+    let mut by_caller: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
+    for (i, c) in contacts.iter().enumerate() {
+        if let Some(caller) = c.caller.as_deref().filter(|c| !c.is_empty()) {
+            by_caller.entry(caller).or_default().push((c.arrived_ms, i));
+        }
+    }
+    let mut resolved = vec![None; contacts.len()];
+    for arrivals in by_caller.values_mut() {
+        arrivals.sort_unstable();
+        for (k, &(at, i)) in arrivals.iter().enumerate() {
+            let back = arrivals.get(k + 1).is_some_and(|&(next, _)| next - at <= window_ms);
+            resolved[i] = Some(!back);
+        }
+    }
+    resolved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(
+        queue: &str,
+        at_s: i64,
+        wait_s: i64,
+        outcome: Outcome,
+        talk_s: Option<i64>,
+        caller: Option<&str>,
+    ) -> LegacyContact {
+        LegacyContact {
+            id: format!("{queue}-{at_s}"),
+            queue: queue.into(),
+            caller: caller.map(str::to_owned),
+            dnis: None,
+            arrived_ms: at_s * 1000,
+            wait_ms: wait_s * 1000,
+            talk_ms: talk_s.map(|t| t * 1000),
+            agent: None,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn kpis_follow_their_definitions() {
+        use Outcome::*;
+        let contacts = [
+            contact("q", 0, 10, Answered, Some(100), Some("a")),
+            contact("q", 60, 30, Answered, Some(200), Some("b")),
+            contact("q", 120, 3, Abandoned, None, Some("a")),
+            contact("q", 180, 40, Abandoned, None, None),
+            contact("q", 2000, 5, Exited, None, Some("c")),
+        ];
+        let d = Definitions { interval_ms: 1_800_000, ..Definitions::default() };
+        let k = baseline(&contacts, &d);
+        assert_eq!(k.len(), 3, "two intervals and the total");
+        let first = &k[0];
+        assert_eq!((first.interval_ms, first.offered, first.answered, first.abandoned), (Some(0), 4, 2, 2));
+        // One answered within 20 s, out of 4 offered less 1 short abandon.
+        assert_eq!(first.service_level, Some(1.0 / 3.0));
+        assert_eq!(first.asa_s, Some(20.0));
+        assert_eq!(first.aht_s, Some(150.0));
+        // a called again 120 s later (not resolved), then not again; b resolved.
+        assert_eq!(first.fcr, Some(2.0 / 3.0));
+        let total = &k[2];
+        assert_eq!((total.interval_ms, total.offered), (None, 5));
+        assert_eq!(total.fcr, Some(3.0 / 4.0));
+    }
+}
