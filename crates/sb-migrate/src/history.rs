@@ -116,11 +116,14 @@ impl Definitions {
     }
 }
 
+/// The contacts of one queue and interval, with their places in the input.
+type Members<'a> = Vec<(usize, &'a LegacyContact)>;
+
 /// KPIs per queue and interval (ordered by queue, then interval), then one total per queue
 /// (with `interval_ms` `None`).
 pub fn baseline(contacts: &[LegacyContact], definitions: &Definitions) -> Vec<Kpis> {
     let resolved = first_contact_resolution(contacts, definitions.repeat_window_ms);
-    let mut groups: BTreeMap<(String, Option<i64>), Vec<(usize, &LegacyContact)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Option<i64>), Members> = BTreeMap::new();
     for (i, c) in contacts.iter().enumerate() {
         let interval = c.arrived_ms.div_euclid(definitions.interval_ms) * definitions.interval_ms;
         groups.entry((c.queue.clone(), Some(interval))).or_default().push((i, c));

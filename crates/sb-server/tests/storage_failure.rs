@@ -41,6 +41,12 @@ impl Store for Flaky {
     fn interaction(&mut self, tenant: &str, id: u64) -> Result<Option<InteractionRow>, StoreError> {
         self.inner.interaction(tenant, id)
     }
+    fn put_legacy(&mut self, tenant: &str, source: &str, rows: &[sb_storage::LegacyRow]) -> Result<u64, StoreError> {
+        self.inner.put_legacy(tenant, source, rows)
+    }
+    fn legacy(&mut self, tenant: &str) -> Result<Vec<sb_storage::LegacyRow>, StoreError> {
+        self.inner.legacy(tenant)
+    }
     fn kind(&self) -> &'static str {
         "flaky"
     }

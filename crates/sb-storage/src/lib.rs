@@ -380,6 +380,27 @@ pub trait Store: Send {
     fn events(&mut self, tenant: &str, after_seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// One interaction's row, ended or not.
     fn interaction(&mut self, tenant: &str, id: u64) -> Result<Option<InteractionRow>, StoreError>;
+    /// Stores a legacy center's contacts from `source` in one transaction; those already
+    /// stored (the same source and id) stay as they are, so an import run again, or resumed
+    /// after an interruption, adds nothing twice. Returns how many were new.
+    fn put_legacy(&mut self, tenant: &str, source: &str, rows: &[LegacyRow]) -> Result<u64, StoreError>;
+    /// The tenant's legacy contacts, by arrival.
+    fn legacy(&mut self, tenant: &str) -> Result<Vec<LegacyRow>, StoreError>;
     /// A short name of the backend for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+}
+
+/// One stay in a queue of a legacy center, as stored (see `sb_migrate::history`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegacyRow {
+    pub id: String,
+    pub queue: String,
+    pub caller: Option<String>,
+    pub dnis: Option<String>,
+    pub arrived_ms: i64,
+    pub wait_ms: i64,
+    pub talk_ms: Option<i64>,
+    pub agent: Option<String>,
+    /// `answered`, `abandoned` or `exited`.
+    pub outcome: String,
 }

@@ -104,6 +104,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // Version 3: skills set at run time, over the configuration's.
     "ALTER TABLE agents ADD COLUMN skills TEXT;",
+    // Version 4: a legacy center's history, imported for the baseline and the replay.
+    "CREATE TABLE legacy_contacts (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        caller TEXT,
+        dnis TEXT,
+        arrived_ms INTEGER NOT NULL,
+        wait_ms INTEGER NOT NULL,
+        talk_ms INTEGER,
+        agent TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (tenant, source, id)
+    ) STRICT;
+    CREATE INDEX legacy_by_arrival ON legacy_contacts (tenant, arrived_ms);",
 ];
 
 /// A connection to an SQLite file.

@@ -511,6 +511,60 @@ impl<B: Backend> Store for SqlStore<B> {
             .collect()
     }
 
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, storage = self.db.kind(), rows = rows.len()))]
+    fn put_legacy(&mut self, tenant: &str, source: &str, rows: &[crate::LegacyRow]) -> Result<u64, StoreError> {
+        self.transaction(TxMode::Write, |db| {
+            let mut new = 0;
+            for row in rows {
+                new += db.execute(
+                    "INSERT INTO legacy_contacts
+                        (tenant, source, id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                    &[
+                        tenant.into(),
+                        source.into(),
+                        row.id.as_str().into(),
+                        row.queue.as_str().into(),
+                        row.caller.as_deref().into(),
+                        row.dnis.as_deref().into(),
+                        row.arrived_ms.into(),
+                        row.wait_ms.into(),
+                        row.talk_ms.into(),
+                        row.agent.as_deref().into(),
+                        row.outcome.as_str().into(),
+                    ],
+                )?;
+            }
+            Ok(new)
+        })
+    }
+
+    fn legacy(&mut self, tenant: &str) -> Result<Vec<crate::LegacyRow>, StoreError> {
+        let rows = self.db.query(
+            "SELECT id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome FROM legacy_contacts
+            WHERE tenant = $1 ORDER BY arrived_ms, source, id",
+            &[tenant.into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let read = || -> Result<crate::LegacyRow, String> {
+                    Ok(crate::LegacyRow {
+                        id: row.text(0)?.to_string(),
+                        queue: row.text(1)?.to_string(),
+                        caller: row.opt_text(2)?.map(str::to_string),
+                        dnis: row.opt_text(3)?.map(str::to_string),
+                        arrived_ms: row.int(4)?,
+                        wait_ms: row.int(5)?,
+                        talk_ms: row.opt_int(6)?,
+                        agent: row.opt_text(7)?.map(str::to_string),
+                        outcome: row.text(8)?.to_string(),
+                    })
+                };
+                read().map_err(|reason| corrupt_table("legacy_contacts", reason))
+            })
+            .collect()
+    }
+
     #[tracing::instrument(skip_all, fields(tenant = %tenant, interaction = interaction, storage = self.db.kind()))]
     fn messages(&mut self, tenant: &str, interaction: u64) -> Result<Vec<MessageRow>, StoreError> {
         let Some(id) = id_value(interaction) else { return Ok(Vec::new()) };

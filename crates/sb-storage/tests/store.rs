@@ -153,6 +153,7 @@ on_both_backends!(
     every_record_survives_dropping_the_store,
     messages_follow_their_interaction,
     accounts_and_audit_are_stored_with_their_batch,
+    legacy_contacts_are_stored_once,
 );
 
 const T: &str = "acme";
@@ -928,4 +929,30 @@ fn accounts_and_audit_are_stored_with_their_batch(db: &TestDb) {
         Batch { accounts: &[AccountChange::PutToken(token("aa", "root", None))], ..Batch::default() },
     );
     assert!(again.is_err());
+}
+
+fn legacy_contacts_are_stored_once(db: &TestDb) {
+    let row = |id: &str, at: i64| sb_storage::LegacyRow {
+        id: id.into(),
+        queue: "support".into(),
+        caller: Some("4930111".into()),
+        dnis: None,
+        arrived_ms: at,
+        wait_ms: 12_000,
+        talk_ms: Some(180_000),
+        agent: None,
+        outcome: "answered".into(),
+    };
+    let mut store = db.open();
+    assert_eq!(store.put_legacy(T, "queue_log", &[row("c2", 2000), row("c1", 1000)]).unwrap(), 2);
+    // The same import again, and a resumed one with one more contact: only that one is new.
+    assert_eq!(store.put_legacy(T, "queue_log", &[row("c1", 1000), row("c2", 2000)]).unwrap(), 0);
+    assert_eq!(store.put_legacy(T, "queue_log", &[row("c2", 2000), row("c3", 3000)]).unwrap(), 1);
+    // Another source may use the same ids; another tenant sees none of it.
+    assert_eq!(store.put_legacy(T, "cucm", &[row("c1", 500)]).unwrap(), 1);
+    assert!(store.legacy("other").unwrap().is_empty());
+    drop(store);
+    let ids: Vec<String> = db.open().legacy(T).unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["c1", "c1", "c2", "c3"], "by arrival");
+    assert_eq!(db.open().legacy(T).unwrap()[1], row("c1", 1000));
 }

@@ -67,7 +67,8 @@ enum Command {
     /// Forecast interval volumes and handle times from history, with weekly and daily
     /// seasonality; reports accuracy on a held-back week and writes CSV and an SVG chart.
     Forecast(wfm::ForecastArgs),
-    /// Move a legacy contact center onto Switchboard: import its configuration.
+    /// Move a legacy contact center onto Switchboard: import its configuration and history,
+    /// and compute its baseline.
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Print performance figures measured on this machine.
@@ -81,6 +82,13 @@ enum MigrateCommand {
     /// translation report of what mapped, what was approximated and what was left out.
     #[command(subcommand)]
     Import(migrate::ImportCommand),
+    /// Import a legacy system's call history into the tenant's store, for the baseline and
+    /// the replay; resumable and idempotent.
+    #[command(subcommand)]
+    History(migrate::HistoryCommand),
+    /// The legacy center's KPIs per queue and interval (offered, answered, abandoned,
+    /// service level, ASA, AHT, FCR) from the imported history, as a table, CSV and a chart.
+    Baseline(migrate::BaselineArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +149,8 @@ fn main() -> ExitCode {
         Command::Staff(args) => wfm::staff(args),
         Command::Forecast(args) => wfm::forecast(args),
         Command::Migrate(MigrateCommand::Import(command)) => migrate::import(command),
+        Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
+        Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

@@ -232,3 +232,34 @@ fn migrate_import_asterisk_writes_a_tenant_that_loads_and_never_overwrites() {
     assert!(refused.contains("exists; pass --force"), "{refused}");
     assert_eq!(run(args(true)).0, 0);
 }
+
+#[test]
+fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
+    let dir = scratch("history");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let log = "crates/sb-migrate/test_data/asterisk/queue_log";
+    let import =
+        || switchboard(&["migrate", "history", "asterisk", "--queue-log", log, "-d", &database, "--tenant", "acme"]);
+    let (code, first) = import();
+    assert_eq!(code, 0, "{first}");
+    assert!(first.contains("23 lines, 5 stays in queues (5 new, 0 already stored)"), "{first}");
+    assert!(first.contains("queue_log:21: line: the time \"yesterday\" is not seconds since 1970"), "{first}");
+    let (code, again) = import();
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("5 stays in queues (0 new, 5 already stored)"), "{again}");
+    let out = dir.join("baseline");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "acme", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    let support = table.lines().find(|l| l.starts_with("support")).unwrap_or_default();
+    let columns: Vec<&str> = support.split_whitespace().collect();
+    assert_eq!(columns, ["support", "4", "3", "1", "75.0%", "11s", "180s", "75.0%"], "{table}");
+    assert!(table.contains("definitions: offered: contacts arriving in the interval"), "{table}");
+    let csv = std::fs::read_to_string(out.join("baseline.csv")).unwrap();
+    assert!(csv.contains("support,total,4,3,1,0.7500,10.6667,180.0000,0.7500"), "{csv}");
+    assert!(std::fs::read_to_string(out.join("baseline.svg")).unwrap().contains("<svg"));
+    // Without history the baseline says what to do.
+    let (code, empty) = switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "other"]);
+    assert_eq!(code, 1);
+    assert!(empty.contains("run `switchboard migrate history` first"), "{empty}");
+}
