@@ -89,6 +89,9 @@ enum MigrateCommand {
     /// The legacy center's KPIs per queue and interval (offered, answered, abandoned,
     /// service level, ASA, AHT, FCR) from the imported history, as a table, CSV and a chart.
     Baseline(migrate::BaselineArgs),
+    /// Replay the imported legacy calls through the new configuration in the simulator, at
+    /// the recorded load and under stress, and compare the KPIs queue by queue.
+    Replay(migrate::ReplayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +154,7 @@ fn main() -> ExitCode {
         Command::Migrate(MigrateCommand::Import(command)) => migrate::import(command),
         Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
         Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
+        Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

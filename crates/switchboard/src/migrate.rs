@@ -315,3 +315,262 @@ fn baseline_chart(
     };
     sb_charts::render(path, &panels, x(end) + 1.0, &label)
 }
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The new configuration (the tenant file), whose queues have the legacy queues' ids.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: PathBuf,
+    /// The store the history was imported into.
+    #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
+    database: String,
+    /// The tenant whose history is replayed; the configuration's id when left out.
+    #[arg(long, value_name = "ID")]
+    tenant: Option<String>,
+    /// Load multipliers to replay at: 1 is the recorded traffic, 1.5 adds half as many calls
+    /// again (copies of recorded calls, moved within their half hour).
+    #[arg(long, value_delimiter = ',', default_value = "1,1.5,2")]
+    stress: Vec<f64>,
+    /// Seed of the copies' times and of the simulated handle times and patience.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write replay.csv and replay.svg.
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+}
+
+/// One queue's figures in the comparison.
+struct Figures {
+    offered: u64,
+    service_level: Option<f64>,
+    asa_s: Option<f64>,
+    abandon_rate: Option<f64>,
+}
+
+/// Runs `switchboard migrate replay`.
+pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    use sb_migrate::history::{self, Outcome};
+    anyhow::ensure!(
+        !args.stress.is_empty() && args.stress.iter().all(|m| *m > 0.0 && *m <= 10.0),
+        "--stress takes multipliers from 0 to 10, such as 1,1.5,2"
+    );
+    let config = sb_config::load(&args.config).map_err(|e| anyhow::anyhow!("{}", e.report))?;
+    let tenant_id = args.tenant.clone().unwrap_or_else(|| config.tenant.id.as_str().to_owned());
+    let mut store =
+        sb_storage::open(&args.database).with_context(|| format!("opening the database {}", args.database))?;
+    let rows = store.legacy(&tenant_id).context("reading the imported history")?;
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "tenant {tenant_id} has no imported history; run `switchboard migrate history` first"
+    );
+    let tenant = crate::simulate::sim_tenant(&config);
+    // The legacy calls of each queue the new configuration has.
+    let mut by_queue: Vec<Vec<history::LegacyContact>> = vec![Vec::new(); tenant.queue_names.len()];
+    let mut unknown: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for r in rows {
+        let Some(outcome) = Outcome::parse(&r.outcome) else { continue };
+        match tenant.queue_names.iter().position(|q| *q == r.queue) {
+            Some(q) => by_queue[q].push(history::LegacyContact {
+                id: r.id,
+                queue: r.queue,
+                caller: r.caller,
+                dnis: r.dnis,
+                arrived_ms: r.arrived_ms,
+                wait_ms: r.wait_ms,
+                talk_ms: r.talk_ms,
+                agent: r.agent,
+                outcome,
+            }),
+            None => *unknown.entry(r.queue).or_default() += 1,
+        }
+    }
+    for (queue, count) in &unknown {
+        println!("left out: {count} legacy calls of queue {queue:?}, which the new configuration does not have");
+    }
+    let interval_ms: i64 = 30 * 60_000;
+    let first = by_queue
+        .iter()
+        .flatten()
+        .map(|c| c.arrived_ms)
+        .min()
+        .context("no legacy call is in a queue of the new configuration")?;
+    let start = first.div_euclid(interval_ms) * interval_ms;
+    let last = by_queue.iter().flatten().map(|c| c.arrived_ms).max().unwrap_or(start);
+    let intervals = u32::try_from((last - start) / interval_ms + 1).unwrap_or(u32::MAX);
+    // The legacy side, with each queue's own service-level threshold.
+    let legacy: Vec<Option<Figures>> = by_queue
+        .iter()
+        .enumerate()
+        .map(|(q, contacts)| {
+            let definitions = history::Definitions {
+                interval_ms,
+                within_ms: tenant.service_within[q].as_millis() as i64,
+                ..history::Definitions::default()
+            };
+            let total = history::baseline(contacts, &definitions).into_iter().find(|k| k.interval_ms.is_none())?;
+            Some(Figures {
+                offered: total.offered,
+                service_level: total.service_level,
+                asa_s: total.asa_s,
+                abandon_rate: (total.offered > 0).then(|| total.abandoned as f64 / total.offered as f64),
+            })
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for &m in &args.stress {
+        let scenario = replay_scenario(&by_queue, start, interval_ms, intervals, m, args.seed);
+        let result = sb_sim::run(&tenant, &scenario, args.seed);
+        let figures: Vec<Figures> = (0..tenant.queue_names.len())
+            .map(|q| {
+                let c = result.queue_total(q);
+                Figures {
+                    offered: c.offered,
+                    service_level: c.service_level(),
+                    asa_s: c.asa(),
+                    abandon_rate: c.abandon_rate(),
+                }
+            })
+            .collect();
+        runs.push((m, figures));
+    }
+    let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let secs = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}s"));
+    let mut csv = String::from("queue,run,offered,service_level,asa_s,abandon_rate\n");
+    println!("{:<16} {:<12} {:>8} {:>8} {:>7} {:>9}", "queue", "run", "offered", "SL", "ASA", "abandoned");
+    for (q, name) in tenant.queue_names.iter().enumerate() {
+        let Some(old) = &legacy[q] else { continue };
+        let lines =
+            std::iter::once(("legacy".to_owned(), old)).chain(runs.iter().map(|(m, f)| (format!("new @{m}x"), &f[q])));
+        for (run, f) in lines {
+            println!(
+                "{name:<16} {run:<12} {:>8} {:>8} {:>7} {:>9}",
+                f.offered,
+                pct(f.service_level),
+                secs(f.asa_s),
+                pct(f.abandon_rate)
+            );
+            let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
+            csv.push_str(&format!(
+                "{name},{run},{},{},{},{}\n",
+                f.offered,
+                opt(f.service_level),
+                opt(f.asa_s),
+                opt(f.abandon_rate)
+            ));
+        }
+    }
+    println!(
+        "the new configuration's agents are all logged in for the whole replay; handle times are drawn from the legacy talk times, \
+         patience from an exponential fitted to the legacy waits and abandons; service level is each queue's own threshold"
+    );
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let csv_path = args.out.join("replay.csv");
+    std::fs::write(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
+    let svg = args.out.join("replay.svg");
+    replay_chart(&svg, &tenant.queue_names, &legacy, &runs)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    println!("{} and {}", csv_path.display(), svg.display());
+    Ok(())
+}
+
+/// The legacy arrivals of each queue as a simulation scenario at load `multiplier`: every
+/// recorded call, plus copies of randomly chosen ones moved by up to a quarter hour; talk
+/// times drawn from the answered calls', patience exponential with the mean that the waits
+/// and abandons give (total waiting time over abandons, which counts the callers who were
+/// answered before they gave up).
+fn replay_scenario(
+    by_queue: &[Vec<sb_migrate::history::LegacyContact>],
+    start: i64,
+    interval_ms: i64,
+    intervals: u32,
+    multiplier: f64,
+    seed: u64,
+) -> sb_sim::Scenario {
+    use sb_migrate::history::Outcome;
+    use std::time::Duration;
+    let mut rng = sb_sim::Rng::new(seed ^ multiplier.to_bits());
+    let streams = by_queue
+        .iter()
+        .enumerate()
+        .filter(|(_, contacts)| !contacts.is_empty())
+        .map(|(q, contacts)| {
+            let mut offsets: Vec<Duration> = Vec::new();
+            for c in contacts {
+                let at = (c.arrived_ms - start).max(0);
+                let copies = multiplier.floor() as u32 + u32::from(rng.uniform() < multiplier.fract());
+                for copy in 0..copies {
+                    let shift = if copy == 0 { 0 } else { ((rng.uniform() - 0.5) * interval_ms as f64 / 2.0) as i64 };
+                    offsets.push(Duration::from_millis((at + shift).max(0) as u64));
+                }
+            }
+            offsets.sort_unstable();
+            let talk: Vec<Duration> =
+                contacts.iter().filter_map(|c| c.talk_ms).map(|t| Duration::from_millis(t.max(0) as u64)).collect();
+            let abandons = contacts.iter().filter(|c| c.outcome == Outcome::Abandoned).count() as u64;
+            let waited: i64 = contacts.iter().map(|c| c.wait_ms.max(0)).sum();
+            sb_sim::Stream {
+                queue: sb_routing::QueueId(q as u16),
+                channel: sb_routing::Channel::Voice,
+                requirements: Vec::new(),
+                arrivals: sb_sim::Arrivals::Replay { offsets },
+                handle: if talk.is_empty() {
+                    sb_sim::Dist::Fixed(Duration::from_secs(180))
+                } else {
+                    sb_sim::Dist::Empirical(talk)
+                },
+                patience: (abandons > 0).then(|| sb_sim::Dist::Exponential {
+                    mean: Duration::from_millis((waited as u64 / abandons).max(1)),
+                }),
+            }
+        })
+        .collect();
+    sb_sim::Scenario {
+        interval: Duration::from_millis(interval_ms as u64),
+        intervals,
+        short_abandon: Duration::from_secs(5),
+        streams,
+        shifts: Vec::new(),
+        drain: Duration::from_secs(4 * 3600),
+    }
+}
+
+/// Service level per queue: the legacy figure, then the new configuration at each load.
+fn replay_chart(
+    path: &Path,
+    queues: &[String],
+    legacy: &[Option<Figures>],
+    runs: &[(f64, Vec<Figures>)],
+) -> Result<(), String> {
+    let series = queues
+        .iter()
+        .enumerate()
+        .filter(|(q, _)| legacy[*q].is_some())
+        .flat_map(|(q, name)| {
+            let color = sb_charts::PALETTE[q % sb_charts::PALETTE.len()];
+            let old = legacy[q].as_ref().and_then(|f| f.service_level).map(|sl| sl * 100.0);
+            let new: Vec<(f64, f64)> = runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, f))| Some((i as f64 + 1.0, f[q].service_level? * 100.0)))
+                .collect();
+            let mut out = vec![sb_charts::Series { name: format!("{name} (new)"), points: new, color, faint: false }];
+            if let Some(old) = old {
+                let points = vec![(0.0, old), (runs.len() as f64 + 1.0, old)];
+                out.push(sb_charts::Series { name: format!("{name} (legacy)"), points, color, faint: true });
+            }
+            out
+        })
+        .collect();
+    let panel = sb_charts::Panel {
+        caption: "Service level: legacy (faint) and the new configuration at each load".into(),
+        y_label: "%".into(),
+        y_max: Some(100.0),
+        series,
+    };
+    let labels: Vec<String> = runs.iter().map(|(m, _)| format!("{m}x")).collect();
+    let label = move |v: f64| {
+        let i = v.round() as usize;
+        if i == 0 { "legacy".to_owned() } else { labels.get(i - 1).cloned().unwrap_or_default() }
+    };
+    sb_charts::render(path, &[panel], runs.len() as f64 + 1.0, &label)
+}

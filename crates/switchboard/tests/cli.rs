@@ -263,3 +263,54 @@ fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     assert_eq!(code, 1);
     assert!(empty.contains("run `switchboard migrate history` first"), "{empty}");
 }
+
+#[test]
+fn migrate_replay_compares_the_legacy_queue_with_the_new_configuration_under_stress() {
+    let dir = scratch("replay");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let tenant = dir.join("acme.yaml");
+    let queues = "crates/sb-migrate/test_data/asterisk/queues.conf";
+    let (code, out) = switchboard(&[
+        "migrate",
+        "import",
+        "asterisk",
+        "--queues",
+        queues,
+        "--tenant-id",
+        "acme",
+        "-o",
+        tenant.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let log = "crates/sb-migrate/test_data/asterisk/queue_log";
+    let (code, out) =
+        switchboard(&["migrate", "history", "asterisk", "--queue-log", log, "-d", &database, "--tenant", "acme"]);
+    assert_eq!(code, 0, "{out}");
+    let out_dir = dir.join("replay");
+    let (code, table) = switchboard(&[
+        "migrate",
+        "replay",
+        "-c",
+        tenant.to_str().unwrap(),
+        "-d",
+        &database,
+        "--stress",
+        "1,2",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{table}");
+    // The legacy "sales" queue is not in the new configuration (it became "sales-team").
+    assert!(table.contains("left out: 1 legacy calls of queue \"sales\""), "{table}");
+    let row = |run: &str| -> Vec<String> {
+        let line = table.lines().find(|l| l.starts_with("support") && l.contains(run)).unwrap_or_default();
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // Legacy: 4 calls, 3 answered within the queue's 60 s, 1 abandoned.
+    assert_eq!(row("legacy"), ["support", "legacy", "4", "75.0%", "11s", "25.0%"], "{table}");
+    assert_eq!(row("new @1x")[3], "4", "{table}");
+    assert_eq!(row("new @2x")[3], "8", "twice the calls: {table}");
+    let csv = std::fs::read_to_string(out_dir.join("replay.csv")).unwrap();
+    assert!(csv.starts_with("queue,run,offered,service_level,asa_s,abandon_rate\nsupport,legacy,4,0.7500"), "{csv}");
+    assert!(std::fs::read_to_string(out_dir.join("replay.svg")).unwrap().contains("<svg"));
+}
