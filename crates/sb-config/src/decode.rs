@@ -172,7 +172,10 @@ pub(crate) struct Decoder<'s> {
 
 const TOP_FIELDS: &[&str] =
     &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
-const VOICE_FIELDS: &[&str] = &["music_on_hold", "numbers", "record_calls", "recordings", "trunks", "announcements"];
+const VOICE_FIELDS: &[&str] =
+    &["music_on_hold", "numbers", "record_calls", "recordings", "trunks", "announcements", "split"];
+const SPLIT_FIELDS: &[&str] = &["trunk", "rules"];
+const SPLIT_RULE_FIELDS: &[&str] = &["caller", "number", "percent", "to"];
 const ANNOUNCEMENT_FIELDS: &[&str] = &["every", "prompts"];
 const NUMBER_FIELDS: &[&str] = &["number", "flow", "trunk"];
 const TRUNK_FIELDS: &[&str] = &["id", "address", "user", "password"];
@@ -283,6 +286,9 @@ impl Decoder<'_> {
         if let Some(node) = f.get("trunks") {
             voice.trunks = self.trunks(node);
         }
+        if let Some(node) = f.get("split") {
+            voice.split = self.split(node, &voice.trunks);
+        }
         if let Some(node) = f.get("announcements") {
             let expected = "a mapping such as {every: 30s, prompts: prompts/position}";
             if let Some(f) = self.fields(node, "voice.announcements", expected, ANNOUNCEMENT_FIELDS) {
@@ -355,6 +361,59 @@ impl Decoder<'_> {
             }
         }
         voice
+    }
+
+    /// `{trunk, rules: [{caller | number | percent, to: legacy | switchboard}]}`.
+    fn split(&mut self, node: &Node, trunks: &[crate::model::Trunk]) -> Option<crate::model::Split> {
+        use crate::model::{SplitMatch, SplitRule};
+        let expected = "a mapping such as {trunk: legacy-pbx, rules: [{percent: 10, to: switchboard}]}";
+        let f = self.fields(node, "voice.split", expected, SPLIT_FIELDS)?;
+        let trunk = self.required(&f, "trunk").and_then(|node| self.trunk_reference(node, "voice.split.trunk", trunks));
+        let mut rules = Vec::new();
+        let items = self.required(&f, "rules").and_then(|node| self.list(node, "voice.split.rules", "a list of rules"));
+        for (i, item) in items.unwrap_or_default().iter().enumerate() {
+            let path = index("voice.split.rules", i);
+            let expected = "a mapping such as {caller: \"+4930\", to: legacy} or {percent: 10, to: switchboard}";
+            let Some(f) = self.fields(item, &path, expected, SPLIT_RULE_FIELDS) else { continue };
+            let matchers: Vec<&str> =
+                ["caller", "number", "percent"].into_iter().filter(|k| f.get(k).is_some()).collect();
+            let matcher = match matchers.as_slice() {
+                ["caller"] => f
+                    .get("caller")
+                    .and_then(|n| self.text(n, &join(&path, "caller"), "a number prefix"))
+                    .map(|t| SplitMatch::Caller(t.to_owned())),
+                ["number"] => f
+                    .get("number")
+                    .and_then(|n| self.text(n, &join(&path, "number"), "a number"))
+                    .map(|t| SplitMatch::Number(t.to_owned())),
+                ["percent"] => f
+                    .get("percent")
+                    .and_then(|n| self.ranged(n, &join(&path, "percent"), "a share of the calls", 0, 100))
+                    .map(|p| SplitMatch::Percent(p as u8)),
+                _ => {
+                    let message = "a rule matches on exactly one of caller, number or percent".to_owned();
+                    self.sink.error(item.pos, &path, message);
+                    None
+                }
+            };
+            let to = self.required(&f, "to").and_then(|node| {
+                let text = self.text(node, &join(&path, "to"), "legacy or switchboard")?;
+                match text {
+                    "legacy" => Some(true),
+                    "switchboard" => Some(false),
+                    other => {
+                        let message = format!("{other:?} is not where calls go; write legacy or switchboard");
+                        self.sink.error(node.pos, &join(&path, "to"), message);
+                        None
+                    }
+                }
+            });
+            if let (Some(matcher), Some(to_legacy)) = (matcher, to) {
+                rules.push(SplitRule { matcher, to_legacy });
+            }
+        }
+        let crate::model::Destination::Trunk(trunk) = trunk? else { return None };
+        Some(crate::model::Split { trunk, rules })
     }
 
     /// `[{id, address, user, password}]`: the SIP trunks calls can be forwarded to.

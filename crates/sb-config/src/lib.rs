@@ -34,7 +34,8 @@ pub use hours::{ClockTime, TimeRange, WeeklyHours};
 pub use model::{
     AGENT_CAPACITY, Agent, AgentIx, Alerts, Announcements, BusinessHours, Capacity, Channel, ChannelCosts, Destination,
     HoursIx, Number, Phone, Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx,
-    SkillLevel, Slug, SlugError, Stage, Step, Strategy, Tenant, TenantConfig, Trunk, Voice, Webhook,
+    SkillLevel, Slug, SlugError, Split, SplitMatch, SplitRule, Stage, Step, Strategy, Tenant, TenantConfig, Trunk,
+    Voice, Webhook,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 pub use suggest::{closest, did_you_mean};

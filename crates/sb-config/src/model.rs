@@ -551,6 +551,37 @@ pub struct Voice {
     pub trunks: Vec<Trunk>,
     /// Telling callers in a queue their position, now and then.
     pub announcements: Option<Announcements>,
+    /// During a migration: which new calls go to the legacy center instead.
+    pub split: Option<Split>,
+}
+
+/// Traffic split during a migration: each new call to a flow number is matched against the
+/// rules in order; the first that matches sends it to Switchboard or to the legacy trunk.
+/// A call no rule matches stays with Switchboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The trunk to the legacy PBX.
+    pub trunk: String,
+    pub rules: Vec<SplitRule>,
+}
+
+/// One rule of a [`Split`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitRule {
+    pub matcher: SplitMatch,
+    /// `true`: the legacy PBX; `false`: Switchboard.
+    pub to_legacy: bool,
+}
+
+/// What a split rule matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitMatch {
+    /// Callers whose number starts with this.
+    Caller(String),
+    /// Calls to this number (DNIS).
+    Number(String),
+    /// This share of the calls that reach the rule, in percent (every call when 100).
+    Percent(u8),
 }
 
 /// Position announcements: every `every`, a caller waiting in a queue hears
@@ -632,6 +663,7 @@ impl Default for Voice {
             recordings: "recordings".to_owned(),
             trunks: Vec::new(),
             announcements: None,
+            split: None,
         }
     }
 }

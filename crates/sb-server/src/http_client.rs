@@ -22,6 +22,17 @@ pub struct Answer {
 /// Sends `method` to `url` with an optional JSON body, and reads the answer, all within
 /// `timeout`. Errors say what failed, for logs and for the flow's record.
 pub fn request(method: &str, url: &Webhook, json: Option<&str>, timeout: Duration) -> Result<Answer, String> {
+    request_as(method, url, json, None, timeout)
+}
+
+/// [`request`] with a bearer token, as Switchboard's own API takes it.
+pub fn request_as(
+    method: &str,
+    url: &Webhook,
+    json: Option<&str>,
+    token: Option<&str>,
+    timeout: Duration,
+) -> Result<Answer, String> {
     let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
     let addr = (url.host.as_str(), url.port)
@@ -32,10 +43,13 @@ pub fn request(method: &str, url: &Webhook, json: Option<&str>, timeout: Duratio
     let mut stream = TcpStream::connect_timeout(&addr, left()).map_err(|e| format!("connecting to {addr}: {e}"))?;
     stream.set_write_timeout(Some(left())).map_err(|e| e.to_string())?;
     let body = json.unwrap_or("");
-    let content = match json {
+    let mut content = match json {
         Some(_) => format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()),
         None => String::new(),
     };
+    if let Some(token) = token {
+        content.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
     let head = format!(
         "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: switchboard\r\nAccept: application/json\r\n{content}Connection: close\r\n\r\n",
         url.path, url.host

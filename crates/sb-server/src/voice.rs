@@ -46,6 +46,7 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
         };
         let known = sb_flow::KnownNames::from_config(config);
         let mut trunks: HashMap<&str, Arc<sb_voice::Trunk>> = HashMap::new();
+        let mut split: Option<Arc<sb_voice::Split>> = None;
         for trunk in &config.voice.trunks {
             let address = (trunk.host.as_str(), trunk.port)
                 .to_socket_addrs()
@@ -61,6 +62,20 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                 credentials: trunk.credentials.clone(),
             };
             trunks.insert(trunk.id.as_str(), Arc::new(target));
+        }
+        if let Some(s) = &config.voice.split {
+            // The configuration checked the reference.
+            let trunk = trunks.get(s.trunk.as_str()).with_context(|| format!("unknown trunk {}", s.trunk))?;
+            let rules = s
+                .rules
+                .iter()
+                .map(|r| match &r.matcher {
+                    sb_config::SplitMatch::Caller(prefix) => sb_voice::SplitRule::Caller(prefix.clone(), r.to_legacy),
+                    sb_config::SplitMatch::Number(number) => sb_voice::SplitRule::Number(number.clone(), r.to_legacy),
+                    sb_config::SplitMatch::Percent(p) => sb_voice::SplitRule::Percent(*p, r.to_legacy),
+                })
+                .collect();
+            split = Some(Arc::new(sb_voice::Split { trunk: Arc::clone(trunk), rules }));
         }
         for number in &config.voice.numbers {
             if let Some(other) = entries.iter().find(|e| e.number == number.number) {
@@ -83,6 +98,7 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                     (Target::Trunk(Arc::clone(trunk)), HashMap::new())
                 }
             };
+            let split = split.clone();
             entries.push(Arc::new(Entry {
                 number: number.number.clone(),
                 tenant: Arc::clone(&tenant),
@@ -91,6 +107,7 @@ pub fn entries(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> anyho
                 music_on_hold: music_on_hold.clone(),
                 record_calls: config.voice.record_calls,
                 announcements: announcements.clone(),
+                split,
             }));
         }
     }

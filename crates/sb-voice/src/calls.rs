@@ -69,6 +69,28 @@ pub struct Entry {
     pub record_calls: bool,
     /// Position announcements for callers in a queue.
     pub announcements: Option<Announcements>,
+    /// During a migration, the tenant's traffic split toward the legacy PBX.
+    pub split: Option<Arc<Split>>,
+}
+
+/// A tenant's traffic split during a migration (see `sb_config::Split`): each new call to a
+/// flow number goes to the legacy trunk or stays, by the first rule that matches.
+#[derive(Debug)]
+pub struct Split {
+    pub trunk: Arc<Trunk>,
+    pub rules: Vec<SplitRule>,
+}
+
+/// One rule of a [`Split`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitRule {
+    /// Callers whose number starts with the prefix; `true` sends them to the legacy PBX.
+    Caller(String, bool),
+    /// Calls to the number.
+    Number(String, bool),
+    /// This share of the calls reaching the rule, in percent, spread evenly: with 10, the
+    /// 10th, 20th, 30th... call.
+    Percent(u8, bool),
 }
 
 /// What callers waiting in a queue hear every `every`: `before`, their position digit by
@@ -342,6 +364,8 @@ pub(crate) struct CallState {
     caller_name: String,
     /// For a call to a trunk: our SDP answer, sent to the caller when the trunk answers.
     pending_answer: Option<Vec<u8>>,
+    /// Sent to the legacy PBX by the tenant's traffic split.
+    forward: Option<Arc<Trunk>>,
     /// When to ask for the next position announcement, while queued.
     next_announcement: Option<Timestamp>,
     /// Whether the caller hears an announcement (hold music resumes after it).
@@ -372,6 +396,9 @@ pub(crate) struct Calls {
     server: HashMap<TransactionId, CallId>,
     interactions: HashMap<u64, CallId>,
     timers: BinaryHeap<Reverse<(Timestamp, CallId)>>,
+    /// Per tenant: how many calls reached each percent rule, and whether every call goes to
+    /// the legacy PBX (a rollback).
+    splits: HashMap<Arc<str>, SplitState>,
     pub commands: std::collections::VecDeque<Command>,
     pub rtp: std::collections::VecDeque<RtpTransmit>,
     next_id: u64,
@@ -386,10 +413,54 @@ pub struct RtpTransmit {
     pub bytes: Vec<u8>,
 }
 
+/// A tenant's split as it runs.
+#[derive(Debug, Default)]
+struct SplitState {
+    reached: HashMap<usize, u64>,
+    rolled_back: bool,
+}
+
 impl Calls {
+    /// Where the tenant's split sends a new call from `caller` to `entry`: the legacy trunk,
+    /// or `None` for Switchboard.
+    fn split(&mut self, entry: &Entry, caller: &str) -> Option<Arc<Trunk>> {
+        let split = entry.split.as_ref()?;
+        if !matches!(entry.target, Target::Flow { .. }) {
+            return None;
+        }
+        let state = self.splits.entry(Arc::clone(&entry.tenant)).or_default();
+        if state.rolled_back {
+            return Some(Arc::clone(&split.trunk));
+        }
+        for (i, rule) in split.rules.iter().enumerate() {
+            let to_legacy = match rule {
+                SplitRule::Caller(prefix, legacy) if caller.starts_with(prefix.as_str()) => *legacy,
+                SplitRule::Number(number, legacy) if *number == entry.number => *legacy,
+                SplitRule::Percent(percent, legacy) => {
+                    let n = state.reached.entry(i).or_default();
+                    *n += 1;
+                    let share = |n: u64| n * u64::from(*percent) / 100;
+                    if share(*n) == share(*n - 1) {
+                        continue;
+                    }
+                    *legacy
+                }
+                _ => continue,
+            };
+            return to_legacy.then(|| Arc::clone(&split.trunk));
+        }
+        None
+    }
+
     pub fn new(entries: &[Arc<Entry>], seed: u64) -> Calls {
         let entries = entries.iter().map(|e| (e.number.clone(), Arc::clone(e))).collect();
         Calls { entries, ssrc_seed: seed, ..Calls::default() }
+    }
+
+    pub(crate) fn set_rollback(&mut self, tenant: &str, rolled_back: bool) {
+        let key: Arc<str> = tenant.into();
+        self.splits.entry(key).or_default().rolled_back = rolled_back;
+        tracing::info!(tenant, rolled_back, "traffic split changed");
     }
 
     pub fn has_numbers(&self) -> bool {
@@ -467,9 +538,12 @@ impl Endpoint {
         let tag = format!("{}c{}", self.config.tag_prefix, call.0);
         let caller_name = request.headers.from().ok().and_then(|f| f.uri.user().map(str::to_owned)).unwrap_or_default();
         let info = sb_flow::CallInfo { caller: caller_name.clone(), dialed: number };
-        let flow = match &entry.target {
-            Target::Flow { flow, schedules } => Some(sb_flow::Call::new(Arc::clone(flow), info, Arc::clone(schedules))),
-            Target::Trunk(_) => None,
+        let forward = self.calls.split(&entry, &caller_name);
+        let flow = match (&entry.target, &forward) {
+            (Target::Flow { flow, schedules }, None) => {
+                Some(sb_flow::Call::new(Arc::clone(flow), info, Arc::clone(schedules)))
+            }
+            _ => None,
         };
         let ssrc = self.calls.ssrc();
         tracing::info!(%call, %from, tenant = %entry.tenant, number = %entry.number, caller = %caller_name, "call arrives");
@@ -495,6 +569,7 @@ impl Endpoint {
             scheduled: None,
             caller_name,
             pending_answer: None,
+            forward,
             next_announcement: None,
             announcing: false,
             recorder: None,
@@ -564,9 +639,12 @@ impl Endpoint {
             }
         };
         state.caller.negotiate(negotiated);
-        if let Target::Trunk(trunk) = &state.entry.target {
+        let trunk = match (&state.forward, &state.entry.target) {
+            (Some(trunk), _) | (None, Target::Trunk(trunk)) => Some(Arc::clone(trunk)),
+            (None, Target::Flow { .. }) => None,
+        };
+        if let Some(trunk) = trunk {
             // The caller is answered when the trunk answers.
-            let trunk = Arc::clone(trunk);
             state.pending_answer = Some(answer.to_bytes());
             self.forward(now, call, trunk);
             return;

@@ -208,6 +208,13 @@ impl Endpoint {
         self.calls.rtp.pop_front()
     }
 
+    /// Rolls a tenant's migration back (`true`: every new call to its flow numbers goes to
+    /// the legacy trunk of its split) or resumes the split's rules (`false`). Calls under way
+    /// are not touched.
+    pub fn set_rollback(&mut self, tenant: &str, rolled_back: bool) {
+        self.calls.set_rollback(tenant, rolled_back);
+    }
+
     /// How many calls are up.
     pub fn calls(&self) -> usize {
         self.calls.len()

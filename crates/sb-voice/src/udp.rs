@@ -71,7 +71,15 @@ pub struct Services {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Feedback {
     Route(RouteNotice),
-    Http { call: CallId, result: Result<Vec<(String, String)>, String> },
+    Http {
+        call: CallId,
+        result: Result<Vec<(String, String)>, String>,
+    },
+    /// A tenant's migration rolled back (every new call to the legacy PBX) or resumed.
+    Rollback {
+        tenant: String,
+        rolled_back: bool,
+    },
 }
 
 /// A datagram received on a media leg's socket.
@@ -370,6 +378,7 @@ fn give(endpoint: &mut Endpoint, now: Timestamp, answer: Feedback) {
     match answer {
         Feedback::Route(notice) => endpoint.handle_route(now, notice),
         Feedback::Http { call, result } => endpoint.handle_http_result(now, call, result),
+        Feedback::Rollback { tenant, rolled_back } => endpoint.set_rollback(&tenant, rolled_back),
     }
 }
 

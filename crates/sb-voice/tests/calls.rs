@@ -67,6 +67,7 @@ fn endpoint_with(announcements: Option<sb_voice::Announcements>) -> Endpoint {
         music_on_hold: Some(Prompt::new(&Wav::G711 { law: Law::MuLaw, samples: vec![0x11; 480] })),
         record_calls: true,
         announcements,
+        split: None,
     };
     let phones = vec![PhoneAccount {
         realm: "acme".into(),
@@ -475,6 +476,7 @@ fn forwarding() -> Endpoint {
         music_on_hold: None,
         record_calls: false,
         announcements: None,
+        split: None,
     };
     Endpoint::new(EndpointConfig {
         entries: vec![Arc::new(entry)],
@@ -694,4 +696,65 @@ fn callers_on_hold_hear_their_position_then_the_music_again() {
         run(&mut endpoint, 5500, 5620).rtp.iter().map(|(_, _, b)| RtpPacket::parse(b).unwrap().payload[0]).collect();
     assert_eq!(&heard[..3], [0x21, 0x31, 0x32], "{heard:x?}");
     assert!(heard[3..].iter().all(|&code| code == 0x11), "{heard:x?}");
+}
+
+#[test]
+fn the_split_sends_calls_to_the_legacy_trunk_by_caller_and_share_until_a_rollback_sends_all() {
+    let trunk =
+        Arc::new(Trunk { id: "legacy".into(), address: addr(TRUNK), host: "192.0.2.50".into(), credentials: None });
+    let split = sb_voice::Split {
+        trunk,
+        rules: vec![sb_voice::SplitRule::Caller("4930".into(), true), sb_voice::SplitRule::Percent(50, true)],
+    };
+    let mut endpoint = endpoint_with_split(split);
+    // Where a call from `caller` goes: the trunk's INVITE, or our 200 OK (the flow).
+    let route = |endpoint: &mut Endpoint, caller: &str, n: u64| -> String {
+        let invite = invite("5550100")
+            .replace("4930123", caller)
+            .replace("call-1@", &format!("call-{n}@"))
+            .replace("z9hG4bK-call-1", &format!("z9hG4bK-call-{n}"));
+        endpoint.handle_datagram(Timestamp::from_millis(n), invite.as_bytes(), addr(CALLER));
+        let leg = opened(&drain(endpoint));
+        endpoint.media_opened(Timestamp::from_millis(n), leg, addr("192.0.2.1:30000"));
+        let out = drain(endpoint);
+        let trunk_leg = out.commands.iter().find_map(|c| match c {
+            Command::OpenMedia { leg } => Some(*leg),
+            _ => None,
+        });
+        if let Some(trunk_leg) = trunk_leg {
+            endpoint.media_opened(Timestamp::from_millis(n), trunk_leg, addr("192.0.2.1:30002"));
+            return first_lines(&drain(endpoint))[0].to_owned();
+        }
+        first_lines(&out)[0].to_owned()
+    };
+    let to_trunk = "INVITE sip:5550100@192.0.2.50:5060 SIP/2.0";
+    assert_eq!(route(&mut endpoint, "4930999", 1), to_trunk, "the caller rule");
+    assert_eq!(route(&mut endpoint, "5551234", 2), "SIP/2.0 200 OK", "the first call reaching the 50% rule stays");
+    assert_eq!(route(&mut endpoint, "5551234", 3), to_trunk, "the second goes");
+    endpoint.set_rollback("acme", true);
+    assert_eq!(route(&mut endpoint, "5551234", 4), to_trunk, "rolled back");
+    endpoint.set_rollback("acme", false);
+    assert_eq!(route(&mut endpoint, "5551234", 5), "SIP/2.0 200 OK", "resumed");
+}
+
+fn endpoint_with_split(split: sb_voice::Split) -> Endpoint {
+    let (flow, _) = sb_flow::parse("main.yaml", FLOW, &sb_flow::KnownNames::default()).unwrap();
+    let mut prompts = HashMap::new();
+    prompts.insert("welcome.wav".to_owned(), beep(0x21));
+    prompts.insert("menu.wav".to_owned(), beep(0x22));
+    let entry = Entry {
+        number: "5550100".into(),
+        tenant: "acme".into(),
+        target: Target::Flow { flow: Arc::new(flow), schedules: Arc::new(|_: &str, _: Timestamp| true) },
+        prompts: Arc::new(prompts),
+        music_on_hold: None,
+        record_calls: false,
+        announcements: None,
+        split: Some(Arc::new(split)),
+    };
+    Endpoint::new(EndpointConfig {
+        entries: vec![Arc::new(entry)],
+        local: addr("192.0.2.1:5060"),
+        ..EndpointConfig::default()
+    })
 }

@@ -92,6 +92,11 @@ enum MigrateCommand {
     /// Replay the imported legacy calls through the new configuration in the simulator, at
     /// the recorded load and under stress, and compare the KPIs queue by queue.
     Replay(migrate::ReplayArgs),
+    /// Send every new call to the legacy PBX at once, on a running server (the split's
+    /// trunk), recording who did it and why. Calls under way are not touched.
+    Rollback(migrate::RollbackArgs),
+    /// Undo a rollback: new calls follow the traffic split's rules again.
+    Resume(migrate::RollbackArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +160,8 @@ fn main() -> ExitCode {
         Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
         Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
         Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),
+        Command::Migrate(MigrateCommand::Rollback(args)) => migrate::rollback(args, true),
+        Command::Migrate(MigrateCommand::Resume(args)) => migrate::rollback(args, false),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

@@ -963,3 +963,132 @@ fn settled_or_waiting(server: &Server, id: u64) -> serde_json::Value {
     }
     panic!("interaction {id} never appeared");
 }
+
+/// A legacy PBX that answers `calls` calls without asking for credentials and hangs up on
+/// each after half a second.
+const ANSWERING_PBX: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="legacy PBX">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="tag=([^;>]*)" search_in="hdr" header="From:" assign_to="from,theirs"/></action>
+  </recv>
+  <Reference variables="from"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag02[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:pbx@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=pbx 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="500"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:switchboard@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:pbx@[local_ip]>;tag=[pid]SIPpTag02[call_number]
+      To: <sip:switchboard@[remote_ip]>;tag=[$theirs]
+      [last_Call-ID:]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200"/>
+</scenario>
+"#;
+
+/// A caller of 5550100 who is answered (by Switchboard's flow or by the legacy PBX) and
+/// hung up on.
+const ANSWERED_CALLER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:5550100@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:5550100@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:4930123@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+"#;
+
+#[test]
+fn a_tenth_of_the_calls_go_to_the_legacy_pbx_until_a_rollback_sends_them_all() {
+    let scratch = Scratch::new();
+    let pbx_port = free_port();
+    let voice = format!(
+        "  trunks:\n    - {{id: legacy, address: \"127.0.0.1:{pbx_port}\"}}\n  split:\n    trunk: legacy\n    rules:\n      - {{percent: 10, to: legacy}}\n  numbers:\n"
+    );
+    let greeting = "flow: greeting\nversion: 1\nstart: hello\nnodes:\n  hello: {play: welcome.wav, next: bye}\n  bye: {hangup: true}\n";
+    let (server, sip) = start_with(&scratch, &tenant().replace("  numbers:\n", &voice), greeting);
+    let caller = format!("{ANSWERED_CALLER}{WAIT_FOR_BYE}</scenario>\n");
+    // 20 calls: the 10th and the 20th go to the legacy PBX, which takes exactly 2.
+    let mut pbx = sipp(&scratch, "pbx", ANSWERING_PBX, &sip, pbx_port);
+    pbx.args(["-m", "2"]);
+    let pbx = spawn(pbx);
+    let mut callers = sipp(&scratch, "callers", &caller, &sip, 0);
+    callers.args(["-m", "20", "-r", "10", "-l", "1"]);
+    check(&scratch, "callers", callers.output().unwrap());
+    check(&scratch, "pbx", pbx.wait_with_output().unwrap());
+    // Roll back: every new call goes to the PBX; recorded in the audit log.
+    let token = server.token.clone().expect("the administrator's session");
+    let url = format!("http://{}", server.addr);
+    let rollback = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["migrate", "rollback", "--server", &url, "--reason", "pilot agents cannot log in"])
+        .env("SWITCHBOARD_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(rollback.status.success(), "{}", String::from_utf8_lossy(&rollback.stderr));
+    let mut pbx = sipp(&scratch, "pbx-all", ANSWERING_PBX, &sip, pbx_port);
+    pbx.args(["-m", "3"]);
+    let pbx = spawn(pbx);
+    let mut callers = sipp(&scratch, "callers-after", &caller, &sip, 0);
+    callers.args(["-m", "3", "-r", "10", "-l", "1"]);
+    check(&scratch, "callers-after", callers.output().unwrap());
+    check(&scratch, "pbx-all", pbx.wait_with_output().unwrap());
+    let (_, audit) = server.call("GET", "/api/v1/audit", None);
+    let entry = audit.as_array().unwrap().iter().find(|e| e["action"] == "migration.rollback").cloned();
+    let entry = entry.unwrap_or_else(|| panic!("no rollback in the audit log: {audit}"));
+    assert_eq!(
+        (entry["actor"].as_str(), entry["detail"].as_str()),
+        (Some("admin"), Some("pilot agents cannot log in"))
+    );
+}

@@ -15,6 +15,7 @@ mod accounts;
 mod chat;
 mod interactions;
 mod live;
+mod migration;
 mod pages;
 mod people;
 
@@ -70,6 +71,8 @@ pub struct AppState {
     pub keyring: SharedKeyring,
     /// Limits on sign-in failures and chats opened without a credential.
     pub limits: Arc<std::sync::Mutex<crate::throttle::Limits>>,
+    /// The SIP endpoint, when the server answers calls: told of rollbacks.
+    pub voice: Option<tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tokens", get(accounts::list_tokens).post(accounts::create_token))
         .route("/api/v1/tokens/{id}", axum::routing::delete(accounts::revoke_token))
         .route("/api/v1/audit", get(accounts::audit))
+        .route("/api/v1/migration/rollback", axum::routing::put(migration::rollback))
         .route("/api/v1/interactions", post(interactions::create))
         .route("/api/v1/interactions/{id}", get(interactions::get_one))
         .route("/api/v1/interactions/{id}/accept", post(interactions::accept))
@@ -130,10 +134,11 @@ pub fn router(state: AppState) -> Router {
         interactions::create, interactions::get_one, interactions::accept, interactions::reject,
         interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::transfer, interactions::messages,
         interactions::post_message, interactions::survey, people::queues, people::waiting, people::agents,
-        people::set_presence, people::work, people::set_skills, live::events, chat::widget_info, chat::start),
+        people::set_presence, people::work, people::set_skills, live::events, chat::widget_info, chat::start,
+        migration::rollback),
     modifiers(&BearerAuth),
     tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "events"), (name = "accounts"),
-        (name = "chat"), (name = "health"))
+        (name = "chat"), (name = "migration"), (name = "health"))
 )]
 pub struct ApiDoc;
 
