@@ -38,6 +38,9 @@ function render() {
       el("td", { class: "num available" }, q.agents_available), el("td", { class: "num busy" }, q.agents_busy),
       el("td", { class: "num" }, q.agents_wrap_up), el("td", { class: "num" }, q.agents_not_ready));
   }));
+  // Rebuilding the table under a supervisor typing skills would take the field away from
+  // them (and their keystrokes with it): the agents wait until the field is left.
+  if (document.activeElement && document.activeElement.matches("input[data-skills]")) return;
   $("agents").replaceChildren(...agents.map((a) => {
     const select = el("select", { "aria-label": "Presence of " + a.agent, "data-agent": a.agent, onchange: (e) => setPresence(a.agent, e.target.value) },
       el("option", { value: "" }, "…"), el("option", { value: "available" }, "Available"),

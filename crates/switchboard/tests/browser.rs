@@ -304,7 +304,16 @@ fn a_chat_between_a_customer_and_an_agent_with_the_supervisor_watching() {
         "const e = document.querySelector(\"input[data-skills='alice']\"); return !!e && e.value === 'support:4'",
         json!([]),
     );
-    let (_, agents) = server.call("GET", "/api/v1/agents", None);
+    // The field shows what was typed at once; the save lands a moment later.
+    let mut agents = serde_json::Value::Null;
+    for _ in 0..50 {
+        agents = server.call("GET", "/api/v1/agents", None).1;
+        let alice = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap();
+        if alice["skills"] == json!({"support": 4}) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let alice = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap();
     assert_eq!(alice["skills"], json!({"support": 4}), "{agents}");
 
