@@ -151,6 +151,21 @@ pub fn history(command: HistoryCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A stored legacy stay, or `None` if its outcome is not one this version knows.
+fn contact_of(r: sb_storage::LegacyRow) -> Option<sb_migrate::history::LegacyContact> {
+    Some(sb_migrate::history::LegacyContact {
+        outcome: sb_migrate::history::Outcome::parse(&r.outcome)?,
+        id: r.id,
+        queue: r.queue,
+        caller: r.caller,
+        dnis: r.dnis,
+        arrived_ms: r.arrived_ms,
+        wait_ms: r.wait_ms,
+        talk_ms: r.talk_ms,
+        agent: r.agent,
+    })
+}
+
 fn row_of(c: &sb_migrate::history::LegacyContact) -> sb_storage::LegacyRow {
     sb_storage::LegacyRow {
         id: c.id.clone(),
@@ -195,22 +210,7 @@ pub fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
         "tenant {} has no imported history; run `switchboard migrate history` first",
         args.tenant
     );
-    let contacts: Vec<sb_migrate::history::LegacyContact> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(sb_migrate::history::LegacyContact {
-                outcome: sb_migrate::history::Outcome::parse(&r.outcome)?,
-                id: r.id,
-                queue: r.queue,
-                caller: r.caller,
-                dnis: r.dnis,
-                arrived_ms: r.arrived_ms,
-                wait_ms: r.wait_ms,
-                talk_ms: r.talk_ms,
-                agent: r.agent,
-            })
-        })
-        .collect();
+    let contacts: Vec<sb_migrate::history::LegacyContact> = rows.into_iter().filter_map(contact_of).collect();
     let definitions = sb_migrate::history::Definitions {
         interval_ms: i64::from(args.interval_minutes) * 60_000,
         within_ms: i64::from(args.within_seconds) * 1000,
@@ -349,7 +349,7 @@ struct Figures {
 
 /// Runs `switchboard migrate replay`.
 pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
-    use sb_migrate::history::{self, Outcome};
+    use sb_migrate::history;
     anyhow::ensure!(
         !args.stress.is_empty() && args.stress.iter().all(|m| *m > 0.0 && *m <= 10.0),
         "--stress takes multipliers from 0 to 10, such as 1,1.5,2"
@@ -367,21 +367,10 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     // The legacy calls of each queue the new configuration has.
     let mut by_queue: Vec<Vec<history::LegacyContact>> = vec![Vec::new(); tenant.queue_names.len()];
     let mut unknown: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for r in rows {
-        let Some(outcome) = Outcome::parse(&r.outcome) else { continue };
-        match tenant.queue_names.iter().position(|q| *q == r.queue) {
-            Some(q) => by_queue[q].push(history::LegacyContact {
-                id: r.id,
-                queue: r.queue,
-                caller: r.caller,
-                dnis: r.dnis,
-                arrived_ms: r.arrived_ms,
-                wait_ms: r.wait_ms,
-                talk_ms: r.talk_ms,
-                agent: r.agent,
-                outcome,
-            }),
-            None => *unknown.entry(r.queue).or_default() += 1,
+    for contact in rows.into_iter().filter_map(contact_of) {
+        match tenant.queue_names.iter().position(|q| *q == contact.queue) {
+            Some(q) => by_queue[q].push(contact),
+            None => *unknown.entry(contact.queue).or_default() += 1,
         }
     }
     for (queue, count) in &unknown {
