@@ -16,7 +16,7 @@ mod postgres_backend;
 mod sqlite_backend;
 mod store;
 
-pub use store::open;
+pub use store::{backup_sqlite, open, verify_sqlite};
 
 /// The JSON encoding of an event, exactly as the log stores it (with its `kind`); the live
 /// event stream sends the same, so consumers read one format.

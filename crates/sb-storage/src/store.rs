@@ -31,6 +31,52 @@ pub fn open(address: &str) -> Result<Box<dyn Store>, StoreError> {
     }
 }
 
+/// Writes a consistent copy of the SQLite database at `address` to `dest` (a new file), while
+/// other connections may be writing (`VACUUM INTO`, one transaction). PostgreSQL databases are
+/// copied with the server's own tools (`pg_dump`), which this refuses to stand in for.
+pub fn backup_sqlite(address: &str, dest: &Path) -> Result<(), StoreError> {
+    match parse_address(address)? {
+        Address::Sqlite(path) => {
+            let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let dest = dest.to_str().ok_or_else(|| StoreError::BadAddress(dest.display().to_string()))?;
+            conn.execute("VACUUM INTO ?1", [dest])?;
+            Ok(())
+        }
+        Address::Postgres(_) => Err(StoreError::BadAddress(format!(
+            "{address}: back PostgreSQL up with pg_dump; this backs up SQLite files"
+        ))),
+    }
+}
+
+/// Checks an SQLite file: SQLite's own integrity check, then Switchboard's schema (opening
+/// it as a store) and every tenant's state (reading it back as on a restart). Returns the
+/// tenants found.
+pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(|e| e.to_string())?;
+    if check != "ok" {
+        return Err(format!("SQLite's integrity check failed: {check}"));
+    }
+    let mut statement = conn
+        .prepare("SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM legacy_contacts")
+        .map_err(|e| e.to_string())?;
+    let tenants: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    drop(statement);
+    drop(conn);
+    let address = format!("sqlite:{}", path.display());
+    let mut store = open(&address).map_err(|e| e.to_string())?;
+    for tenant in &tenants {
+        store.snapshot(tenant).map_err(|e| format!("tenant {tenant}: {e}"))?;
+        store.legacy(tenant).map_err(|e| format!("tenant {tenant}: {e}"))?;
+    }
+    Ok(tenants)
+}
+
 /// Where a database is, as understood from an address.
 #[derive(Debug, PartialEq, Eq)]
 enum Address<'a> {

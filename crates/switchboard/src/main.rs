@@ -97,6 +97,11 @@ enum MigrateCommand {
     Rollback(migrate::RollbackArgs),
     /// Undo a rollback: new calls follow the traffic split's rules again.
     Resume(migrate::RollbackArgs),
+    /// Back up before the cutover: a consistent copy of the SQLite database and the
+    /// recordings, with a manifest of every file's SHA-256 and size.
+    Backup(migrate::BackupArgs),
+    /// Check a backup: every file against the manifest, and the database copy restoring.
+    Verify(migrate::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +167,8 @@ fn main() -> ExitCode {
         Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),
         Command::Migrate(MigrateCommand::Rollback(args)) => migrate::rollback(args, true),
         Command::Migrate(MigrateCommand::Resume(args)) => migrate::rollback(args, false),
+        Command::Migrate(MigrateCommand::Backup(args)) => migrate::backup(args),
+        Command::Migrate(MigrateCommand::Verify(args)) => return exit(migrate::verify(args)),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

@@ -601,3 +601,144 @@ pub fn rollback(args: RollbackArgs, rolled_back: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The SQLite database to back up (while the server runs, if need be).
+    #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
+    database: String,
+    /// A directory of recordings to copy too (a tenant's voice.recordings).
+    #[arg(long, value_name = "DIR")]
+    recordings: Option<PathBuf>,
+    /// The backup's directory; it must not exist yet.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// The manifest's name inside a backup.
+const MANIFEST: &str = "MANIFEST.sha256";
+
+/// Runs `switchboard migrate backup`: a consistent copy of the database, the recordings, and
+/// a manifest of every file's SHA-256 and size.
+pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(!args.out.exists(), "{} exists; a backup goes to a new directory", args.out.display());
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let database = args.out.join("database.sqlite");
+    sb_storage::backup_sqlite(&args.database, &database).with_context(|| format!("copying {}", args.database))?;
+    let mut files = vec![PathBuf::from("database.sqlite")];
+    if let Some(dir) = &args.recordings {
+        let mut found = Vec::new();
+        walk(dir, dir, &mut found).with_context(|| format!("reading {}", dir.display()))?;
+        let mut bars = crate::progress::PhaseBars::default();
+        bars.phase("copying recordings", found.len() as u64);
+        for relative in found {
+            let to = args.out.join("recordings").join(&relative);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::copy(dir.join(&relative), &to).with_context(|| format!("copying {}", relative.display()))?;
+            files.push(Path::new("recordings").join(relative));
+            bars.advance(1);
+        }
+        bars.finish();
+    }
+    let mut manifest = String::new();
+    let mut bytes = 0u64;
+    for relative in &files {
+        let (digest, size) = sha256_of(&args.out.join(relative))?;
+        bytes += size;
+        manifest.push_str(&format!("{digest}  {size}  {}\n", relative.display()));
+    }
+    std::fs::write(args.out.join(MANIFEST), manifest).context("writing the manifest")?;
+    println!("{}: {} files, {bytes} bytes, with {MANIFEST}", args.out.display(), files.len());
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A directory written by `switchboard migrate backup`.
+    #[arg(value_name = "DIR")]
+    backup: PathBuf,
+}
+
+/// Runs `switchboard migrate verify`: every file of the manifest is there with its size and
+/// SHA-256, and the database copy restores (SQLite's integrity check, then every tenant's
+/// state read back as on a restart, from a scratch copy so that the backup stays untouched).
+pub fn verify(args: VerifyArgs) -> anyhow::Result<std::process::ExitCode> {
+    let manifest_path = args.backup.join(MANIFEST);
+    let manifest =
+        std::fs::read_to_string(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (i, line) in manifest.lines().enumerate() {
+        let mut parts = line.splitn(3, "  ");
+        let (Some(digest), Some(size), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            problems.push(format!("{}:{}: not \"SHA256  SIZE  PATH\"", manifest_path.display(), i + 1));
+            continue;
+        };
+        let path = args.backup.join(name);
+        match sha256_of(&path) {
+            Err(e) => problems.push(format!("{name}: {e:#}")),
+            Ok((actual, actual_size)) if actual != digest || actual_size.to_string() != size => {
+                problems.push(format!(
+                    "{name}: SHA-256 {actual} and {actual_size} bytes, the manifest says {digest} and {size}"
+                ));
+            }
+            Ok(_) => checked += 1,
+        }
+    }
+    let scratch = std::env::temp_dir().join(format!("switchboard-verify-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&scratch);
+    let restored = std::fs::copy(args.backup.join("database.sqlite"), &scratch)
+        .map_err(|e| e.to_string())
+        .and_then(|_| sb_storage::verify_sqlite(&scratch));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+    }
+    match restored {
+        Ok(tenants) => println!(
+            "database.sqlite restores: tenants {}",
+            if tenants.is_empty() { "none".to_owned() } else { tenants.join(", ") }
+        ),
+        Err(e) => problems.push(format!("database.sqlite does not restore: {e}")),
+    }
+    for problem in &problems {
+        println!("FAILED {problem}");
+    }
+    println!("{}: {checked} files as in the manifest, {} problems", args.backup.display(), problems.len());
+    Ok(if problems.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+}
+
+/// Every file under `dir`, relative to `root`, in name order.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            out.push(relative.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// A file's SHA-256 (hex) and size, read in chunks.
+fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer).with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), size))
+}

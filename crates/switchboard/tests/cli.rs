@@ -314,3 +314,55 @@ fn migrate_replay_compares_the_legacy_queue_with_the_new_configuration_under_str
     assert!(csv.starts_with("queue,run,offered,service_level,asa_s,abandon_rate\nsupport,legacy,4,0.7500"), "{csv}");
     assert!(std::fs::read_to_string(out_dir.join("replay.svg")).unwrap().contains("<svg"));
 }
+
+#[test]
+fn a_backup_restores_and_a_corrupted_file_is_found() {
+    let dir = scratch("backup");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let log = "crates/sb-migrate/test_data/asterisk/queue_log";
+    let (code, out) =
+        switchboard(&["migrate", "history", "asterisk", "--queue-log", log, "-d", &database, "--tenant", "acme"]);
+    assert_eq!(code, 0, "{out}");
+    let recordings = dir.join("recordings");
+    std::fs::create_dir_all(recordings.join("2026")).unwrap();
+    std::fs::write(recordings.join("conversation-1.wav"), b"RIFF one").unwrap();
+    std::fs::write(recordings.join("2026/voicemail-2.wav"), b"RIFF two").unwrap();
+    let backup = dir.join("backup");
+    let (code, out) = switchboard(&[
+        "migrate",
+        "backup",
+        "-d",
+        &database,
+        "--recordings",
+        recordings.to_str().unwrap(),
+        "-o",
+        backup.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 files"), "{out}");
+    let verify = || switchboard(&["migrate", "verify", backup.to_str().unwrap()]);
+    let (code, out) = verify();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("database.sqlite restores: tenants acme"), "{out}");
+    assert!(out.contains("3 files as in the manifest, 0 problems"), "{out}");
+    // A recording changed after the backup is found, by name.
+    std::fs::write(backup.join("recordings/2026/voicemail-2.wav"), b"RIFF tw0").unwrap();
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED recordings/2026/voicemail-2.wav: SHA-256"), "{out}");
+    // So is a damaged database, which also no longer restores.
+    let db = backup.join("database.sqlite");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for page in bytes.chunks_mut(4096) {
+        page[100..200].fill(0xA5);
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED database.sqlite: SHA-256"), "{out}");
+    assert!(out.contains("FAILED database.sqlite does not restore"), "{out}");
+    // A backup never overwrites one.
+    let (code, out) = switchboard(&["migrate", "backup", "-d", &database, "-o", backup.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("exists; a backup goes to a new directory"), "{out}");
+}
