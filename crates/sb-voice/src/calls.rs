@@ -201,6 +201,14 @@ struct Voicemail {
     deadline: Option<Timestamp>,
 }
 
+impl Voicemail {
+    /// The caller speaks now, for at most `max_ms`.
+    fn record(&mut self, now: Timestamp) {
+        self.recorder = Some(Recorder::new(now, self.max_ms));
+        self.deadline = Some(now.after_millis(self.max_ms));
+    }
+}
+
 /// A request to a tenant's routing engine on behalf of a call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouteRequest {
@@ -491,6 +499,14 @@ impl Calls {
 }
 
 impl CallState {
+    /// Puts the caller on hold: the music on hold, looped, or silence.
+    fn hold(&mut self, now: Timestamp) {
+        match self.entry.music_on_hold.clone() {
+            Some(music) => self.caller.play(now, &music, true),
+            None => self.caller.stop(),
+        }
+    }
+
     fn deadline(&self) -> Option<Timestamp> {
         let agent = self.agent.as_ref().and_then(|a| a.media.poll_timeout());
         let ok = self.inbound.ok.as_ref().map(|(_, at, _)| *at);
@@ -580,7 +596,18 @@ impl Endpoint {
         self.calls.server.insert(id, call);
         // The transaction layer sends 100 Trying if the answer takes more than 200 ms.
         self.calls.commands.push_back(Command::OpenMedia { leg });
-        let _ = now;
+    }
+
+    /// Refuses the caller's INVITE with `status` and a Warning saying why, with the call's To
+    /// tag (the one a 180 from a trunk already carried).
+    fn refuse_caller(&mut self, now: Timestamp, call: CallId, status: StatusCode, why: &str) {
+        let Some(state) = self.calls.calls.get(&call) else { return };
+        tracing::info!(%call, %status, why, "call refused");
+        let mut response = Response::for_request_with_tag(&state.inbound.invite, status, &state.inbound.tag);
+        push(&mut response.headers, "Server", &self.config.agent);
+        push(&mut response.headers, "Warning", &self.warning(why));
+        let tx = state.inbound.tx;
+        self.send(now, tx, response);
     }
 
     /// Answers a request with `status` and a Warning saying why.
@@ -614,9 +641,7 @@ impl Endpoint {
         tracing::warn!(%call, %leg, why, "media leg not opened");
         match side {
             Side::Caller => {
-                let Some(state) = self.calls.calls.get(&call) else { return };
-                let (invite, tx) = (state.inbound.invite.clone(), state.inbound.tx);
-                self.refuse(now, tx, &invite, StatusCode::SERVICE_UNAVAILABLE, "no media port available");
+                self.refuse_caller(now, call, StatusCode::SERVICE_UNAVAILABLE, "no media port available");
                 self.end_call(now, call);
             }
             // The offer runs out and goes to someone else.
@@ -632,8 +657,7 @@ impl Endpoint {
         let (answer, negotiated) = match sb_media::sdp::answer(&state.inbound.offer, &config) {
             Ok(done) => done,
             Err(error) => {
-                let (invite, tx) = (state.inbound.invite.clone(), state.inbound.tx);
-                self.refuse(now, tx, &invite, StatusCode::NOT_ACCEPTABLE_HERE, &error.to_string());
+                self.refuse_caller(now, call, StatusCode::NOT_ACCEPTABLE_HERE, &error.to_string());
                 self.end_call(now, call);
                 return;
             }
@@ -657,17 +681,23 @@ impl Endpoint {
         self.run_flow(now, call);
     }
 
-    /// Sends the caller our 200 OK with `sdp`, and resends it until the ACK.
-    fn send_ok(&mut self, now: Timestamp, call: CallId, sdp: Vec<u8>) {
-        let contact = self.contact();
-        let Some(state) = self.calls.calls.get_mut(&call) else { return };
-        let invite = &state.inbound.invite;
-        let mut ok = Response::for_request_with_tag(invite, StatusCode::OK, &state.inbound.tag);
-        push(&mut ok.headers, "Contact", &contact);
+    /// A 200 OK to an INVITE or re-INVITE with our `sdp`, our Contact and Server.
+    fn ok_with_sdp(&self, request: &Request, tag: &str, sdp: Vec<u8>) -> Response {
+        let mut ok = Response::for_request_with_tag(request, StatusCode::OK, tag);
+        push(&mut ok.headers, "Contact", &self.contact());
         push(&mut ok.headers, "Allow", crate::endpoint::ALLOW);
         push(&mut ok.headers, "Server", &self.config.agent);
         push(&mut ok.headers, "Content-Type", "application/sdp");
         ok.body = sdp;
+        ok
+    }
+
+    /// Sends the caller our 200 OK with `sdp`, and resends it until the ACK.
+    fn send_ok(&mut self, now: Timestamp, call: CallId, sdp: Vec<u8>) {
+        let Some(state) = self.calls.calls.get(&call) else { return };
+        let ok = self.ok_with_sdp(&state.inbound.invite, &state.inbound.tag, sdp);
+        let Some(state) = self.calls.calls.get_mut(&call) else { return };
+        let invite = &state.inbound.invite;
         let peer = (state.inbound.from, state.inbound.transport);
         state.inbound.dialog = uas_dialog(invite, &ok, peer);
         if let Some(dialog) = &state.inbound.dialog {
@@ -724,8 +754,6 @@ impl Endpoint {
     /// A re-INVITE: a hold (`sendonly`, `c=0.0.0.0`), a resume, or a new address. Answered
     /// from the same port, with the direction the offer allows.
     fn reinvite(&mut self, now: Timestamp, id: TransactionId, request: &Request, call: CallId, side: Side) {
-        let contact = self.contact();
-        let agent = self.config.agent.clone();
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let media = match side {
             Side::Caller => &mut state.caller,
@@ -749,11 +777,7 @@ impl Endpoint {
                 media.negotiate(negotiated);
                 let held = negotiated.direction == Direction::RecvOnly || negotiated.direction == Direction::Inactive;
                 tracing::info!(%call, ?side, held, "re-INVITE answered");
-                let mut ok = Response::for_request_with_tag(request, StatusCode::OK, &tag);
-                push(&mut ok.headers, "Contact", &contact);
-                push(&mut ok.headers, "Server", &agent);
-                push(&mut ok.headers, "Content-Type", "application/sdp");
-                ok.body = answer.to_bytes();
+                let ok = self.ok_with_sdp(request, &tag, answer.to_bytes());
                 self.send(now, id, ok);
             }
             Err(why) => self.refuse(now, id, request, StatusCode::NOT_ACCEPTABLE_HERE, &why),
@@ -765,16 +789,12 @@ impl Endpoint {
     /// while the routing engine decides; a NOTIFY then tells the phone the outcome. Callers
     /// and trunks may not transfer.
     fn refer(&mut self, now: Timestamp, id: TransactionId, request: &Request, call: CallId, side: Side) {
+        // `get` finds the compact form `r` too.
         let target = request
             .headers
             .get("Refer-To")
-            .or_else(|| request.headers.get("r"))
-            .and_then(|value| {
-                let value = value.trim();
-                let uri = value.trim_start_matches('<').split('>').next().unwrap_or(value);
-                Uri::parse(uri).ok()
-            })
-            .and_then(|uri| uri.user().map(str::to_owned));
+            .and_then(|value| NameAddr::parse(value).ok())
+            .and_then(|refer_to| refer_to.uri.user().map(str::to_owned));
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let tenant = Arc::clone(&state.entry.tenant);
         let agent = state
@@ -807,7 +827,6 @@ impl Endpoint {
     /// The engine's answer to a transfer: tell the phone (NOTIFY with a sipfrag), and on
     /// success release its leg and put the caller back on hold.
     fn transferred(&mut self, now: Timestamp, call: CallId, result: Result<(), String>) {
-        let sent_by = self.config.local.to_string();
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         let Some(agent) = state.agent.as_mut().filter(|a| a.transferring) else { return };
         agent.transferring = false;
@@ -816,13 +835,12 @@ impl Endpoint {
             Err(_) => "SIP/2.0 403 Forbidden\r\n",
         };
         if let Some(dialog) = &mut agent.dialog {
-            let mut notify = self.config.in_dialog_request(Method::Notify, dialog, &sent_by);
+            let (mut notify, peer) = self.config.in_dialog_request(Method::Notify, dialog);
             push(&mut notify.headers, "Event", "refer");
             push(&mut notify.headers, "Subscription-State", "terminated;reason=noresource");
             push(&mut notify.headers, "Content-Type", "message/sipfrag;version=2.0");
             notify.body = frag.as_bytes().to_vec();
-            let peer = (dialog.peer, dialog.transport);
-            self.send_request(now, notify, peer, None);
+            self.send_request(now, notify, peer);
         }
         match result {
             Ok(()) => {
@@ -831,10 +849,7 @@ impl Endpoint {
                 self.hang_up_agent(now, call);
                 if let Some(state) = self.calls.calls.get_mut(&call) {
                     state.caller.bridge = None;
-                    match state.entry.music_on_hold.clone() {
-                        Some(music) => state.caller.play(now, &music, true),
-                        None => state.caller.stop(),
-                    }
+                    state.hold(now);
                 }
             }
             Err(why) => tracing::info!(%call, why, "transfer refused; the agent keeps the call"),
@@ -934,15 +949,15 @@ impl Endpoint {
         match agent.state {
             Ringing::Connected => {
                 if let Some(dialog) = &mut agent.dialog {
-                    let bye = self.config.in_dialog_request(Method::Bye, dialog, &self.config.local.to_string());
-                    self.send_request(now, bye, (dialog.peer, dialog.transport), None);
+                    let (bye, peer) = self.config.in_dialog_request(Method::Bye, dialog);
+                    self.send_request(now, bye, peer);
                 }
             }
             Ringing::Invited => {
                 if let Some(invite) = &agent.invite
                     && let Ok(cancel) = Request::cancel_for(invite)
                 {
-                    self.send_request(now, cancel, (agent.phone, agent.transport), None);
+                    self.send_request(now, cancel, (agent.phone, agent.transport));
                 }
             }
             Ringing::Opening | Ringing::Cancelling => {}
@@ -950,14 +965,24 @@ impl Endpoint {
         self.forget_agent(&agent);
     }
 
-    fn send_request(&mut self, now: Timestamp, request: Request, to: (SocketAddr, Transport), call: Option<CallId>) {
-        match self.layer.send_request(now, request, to.0, to.1) {
+    /// Sends a request whose answer nobody waits for (BYE, CANCEL, NOTIFY).
+    fn send_request(&mut self, now: Timestamp, request: Request, to: (SocketAddr, Transport)) {
+        if let Err(error) = self.layer.send_request(now, request, to.0, to.1) {
+            tracing::warn!(%error, "request not sent");
+        }
+    }
+
+    /// Sends the call's INVITE toward a phone or a trunk and keeps its transaction, whose
+    /// responses [`Endpoint::call_response`] reads.
+    fn send_invite(&mut self, now: Timestamp, call: CallId, invite: Request, to: (SocketAddr, Transport)) {
+        match self.layer.send_request(now, invite, to.0, to.1) {
             Ok(tx) => {
-                if let Some(call) = call {
-                    self.calls.client.insert(tx, call);
+                if let Some(agent) = self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
+                    agent.tx = Some(tx);
                 }
+                self.calls.client.insert(tx, call);
             }
-            Err(error) => tracing::warn!(%error, "request not sent"),
+            Err(error) => tracing::warn!(%call, %error, "INVITE not sent"),
         }
     }
 
@@ -1005,11 +1030,7 @@ impl Endpoint {
                 Action::Enqueue { queue, priority, skills, attributes } => {
                     state.queued = true;
                     state.next_announcement = state.entry.announcements.as_ref().map(|a| now.after(a.every));
-                    if let Some(music) = state.entry.music_on_hold.clone() {
-                        state.caller.play(now, &music, true);
-                    } else {
-                        state.caller.stop();
-                    }
+                    state.hold(now);
                     let skills = skills.into_iter().map(|(s, p)| (s, p.get())).collect();
                     let request =
                         RouteRequest::Enqueue { call, queue, priority: priority.map(|p| p.get()), skills, attributes };
@@ -1023,10 +1044,7 @@ impl Endpoint {
                             let prompt = prompt.clone();
                             state.caller.play(now, &prompt, false);
                         }
-                        None => {
-                            voicemail.recorder = Some(Recorder::new(now, max_ms));
-                            voicemail.deadline = Some(now.after_millis(max_ms));
-                        }
+                        None => voicemail.record(now),
                     }
                     state.voicemail = Some(voicemail);
                 }
@@ -1048,9 +1066,8 @@ impl Endpoint {
         self.save_conversation(call);
         let Some(state) = self.calls.calls.get_mut(&call) else { return };
         if let Some(dialog) = &mut state.inbound.dialog {
-            let bye = self.config.in_dialog_request(Method::Bye, dialog, &self.config.local.to_string());
-            let peer = (dialog.peer, dialog.transport);
-            self.send_request(now, bye, peer, None);
+            let (bye, peer) = self.config.in_dialog_request(Method::Bye, dialog);
+            self.send_request(now, bye, peer);
         }
         self.hang_up_agent(now, call);
         self.end_call(now, call);
@@ -1154,16 +1171,11 @@ impl Endpoint {
         if ended && state.announcing {
             // The announcement is over: back to the hold music.
             state.announcing = false;
-            if let Some(music) = state.entry.music_on_hold.clone() {
-                state.caller.play(now, &music, true);
-            }
+            state.hold(now);
         } else if ended {
             match &mut state.voicemail {
                 // The voicemail's prompt is over: the caller speaks now.
-                Some(voicemail) if voicemail.recorder.is_none() => {
-                    voicemail.recorder = Some(Recorder::new(now, voicemail.max_ms));
-                    voicemail.deadline = Some(now.after_millis(voicemail.max_ms));
-                }
+                Some(voicemail) if voicemail.recorder.is_none() => voicemail.record(now),
                 _ => {
                     if let Some(flow) = &mut state.flow {
                         flow.handle_play_finished(now);
@@ -1381,11 +1393,7 @@ impl Endpoint {
         if state.inbound.dialog.is_some() {
             return;
         }
-        let (invite, tx) = (state.inbound.invite.clone(), state.inbound.tx);
-        tracing::info!(%call, %status, why, "the forwarded call failed");
-        let mut response = Response::for_request_with_tag(&invite, status, &state.inbound.tag.clone());
-        push(&mut response.headers, "Warning", &self.warning(why));
-        self.send(now, tx, response);
+        self.refuse_caller(now, call, status, why);
         self.drop_agent(call);
         self.end_call(now, call);
     }
@@ -1422,24 +1430,13 @@ impl Endpoint {
             ("Contact", format!("<sip:switchboard@{sip}>")),
             ("Content-Type", "application/sdp".to_owned()),
         ];
-        let mut headers = sb_sip::Headers::new();
-        for (name, value) in fields {
-            push(&mut headers, name, &value);
-        }
-        let invite = Request { method: Method::Invite, uri: target, headers, body: offer.to_bytes() };
+        let invite =
+            Request { method: Method::Invite, uri: target, headers: headers_of(&fields), body: offer.to_bytes() };
         agent.offer = Some(offer);
         agent.invite = Some(invite.clone());
         agent.state = Ringing::Invited;
-        let phone = agent.phone;
-        match self.layer.send_request(now, invite, phone, agent.transport) {
-            Ok(tx) => {
-                if let Some(agent) = &mut self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
-                    agent.tx = Some(tx);
-                }
-                self.calls.client.insert(tx, call);
-            }
-            Err(error) => tracing::warn!(%call, %error, "INVITE to the agent not sent"),
-        }
+        let to = (agent.phone, agent.transport);
+        self.send_invite(now, call, invite, to);
     }
 
     /// The engine withdrew the offer: cancel the ringing phone.
@@ -1457,7 +1454,7 @@ impl Endpoint {
                     && let Ok(cancel) = Request::cancel_for(invite)
                 {
                     let phone = (agent.phone, agent.transport);
-                    self.send_request(now, cancel, phone, None);
+                    self.send_request(now, cancel, phone);
                 }
             }
             Ringing::Opening => self.drop_agent(call),
@@ -1569,8 +1566,8 @@ impl Endpoint {
         }
         if agent.state == Ringing::Cancelling {
             // Answered as we cancelled: hang up at once.
-            let bye = self.config.in_dialog_request(Method::Bye, &mut dialog, &self.config.local.to_string());
-            self.send_request(now, bye, peer, None);
+            let (bye, peer) = self.config.in_dialog_request(Method::Bye, &mut dialog);
+            self.send_request(now, bye, peer);
             self.drop_agent(call);
             return true;
         }
@@ -1670,15 +1667,8 @@ impl Endpoint {
         if let Some(old) = agent.tx.take() {
             self.calls.client.remove(&old);
         }
-        match self.layer.send_request(now, retry, trunk.address, agent.transport) {
-            Ok(tx) => {
-                if let Some(agent) = self.calls.calls.get_mut(&call).and_then(|s| s.agent.as_mut()) {
-                    agent.tx = Some(tx);
-                }
-                self.calls.client.insert(tx, call);
-            }
-            Err(error) => tracing::warn!(%call, %error, "authenticated INVITE not sent"),
-        }
+        let to = (trunk.address, agent.transport);
+        self.send_invite(now, call, retry, to);
     }
 
     /// Moves the transaction layer's output to ours.
@@ -1695,45 +1685,45 @@ impl Endpoint {
 
 impl crate::endpoint::EndpointConfig {
     /// A request in `dialog` (BYE, say), with the next CSeq.
-    fn in_dialog_request(&self, method: Method, dialog: &mut Dialog, sent_by: &str) -> Request {
+    fn in_dialog_request(&self, method: Method, dialog: &mut Dialog) -> (Request, (SocketAddr, Transport)) {
         dialog.cseq += 1;
-        let branch = format!("z9hG4bK{}{}x{}", self.tag_prefix, dialog.call_id.len(), dialog.cseq);
-        let branch = format!("{branch}{}", fnv(&dialog.call_id));
+        let branch =
+            format!("z9hG4bK{}{}x{}{}", self.tag_prefix, dialog.call_id.len(), dialog.cseq, fnv(&dialog.call_id));
+        let request = self.dialog_request(method, dialog, dialog.cseq, &branch);
+        (request, (dialog.peer, dialog.transport))
+    }
+
+    /// A request in `dialog` without a body: its From, To and Call-ID, our Via with
+    /// `branch`, and CSeq `seq`.
+    fn dialog_request(&self, method: Method, dialog: &Dialog, seq: u32, branch: &str) -> Request {
         let fields = [
-            ("Via", format!("SIP/2.0/UDP {sent_by};branch={branch}")),
+            ("Via", format!("SIP/2.0/UDP {};branch={branch}", self.local)),
             ("Max-Forwards", "70".to_owned()),
             ("From", dialog.local.clone()),
             ("To", dialog.remote.clone()),
             ("Call-ID", dialog.call_id.clone()),
-            ("CSeq", format!("{} {method}", dialog.cseq)),
+            ("CSeq", format!("{seq} {method}")),
+            ("Content-Length", "0".to_owned()),
         ];
-        let mut headers = sb_sip::Headers::new();
-        for (name, value) in fields {
-            push(&mut headers, name, &value);
-        }
-        push(&mut headers, "Content-Length", "0");
-        Request { method, uri: dialog.target.clone(), headers, body: Vec::new() }
+        Request { method, uri: dialog.target.clone(), headers: headers_of(&fields), body: Vec::new() }
     }
 
     /// The ACK for a 2xx to our INVITE (RFC 3261 section 13.2.2.4): a new branch, the
     /// INVITE's CSeq number.
     fn ack_for_2xx(&self, invite: &Request, dialog: &Dialog) -> Request {
         let seq = invite.headers.cseq().map_or(1, |c| c.seq);
-        let fields = [
-            ("Via", format!("SIP/2.0/UDP {};branch=z9hG4bK{}ack{}", self.local, self.tag_prefix, fnv(&dialog.call_id))),
-            ("Max-Forwards", "70".to_owned()),
-            ("From", dialog.local.clone()),
-            ("To", dialog.remote.clone()),
-            ("Call-ID", dialog.call_id.clone()),
-            ("CSeq", format!("{seq} ACK")),
-        ];
-        let mut headers = sb_sip::Headers::new();
-        for (name, value) in fields {
-            push(&mut headers, name, &value);
-        }
-        push(&mut headers, "Content-Length", "0");
-        Request { method: Method::Ack, uri: dialog.target.clone(), headers, body: Vec::new() }
+        let branch = format!("z9hG4bK{}ack{}", self.tag_prefix, fnv(&dialog.call_id));
+        self.dialog_request(Method::Ack, dialog, seq, &branch)
     }
+}
+
+/// Header fields we build, in order; our values hold no control characters.
+fn headers_of(fields: &[(&str, String)]) -> sb_sip::Headers {
+    let mut headers = sb_sip::Headers::new();
+    for (name, value) in fields {
+        push(&mut headers, name, value);
+    }
+    headers
 }
 
 /// Replaces a field we build; our values hold no control characters.
