@@ -157,10 +157,21 @@ impl Browser<'_> {
         self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Replaces the field's text with `text`. Clearing takes the focus away, and a live page
+    /// may rebuild the field in that moment (the supervisor's agent table does): the keys
+    /// then went to a field no longer shown, so the new one gets them.
     fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css);
-        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})));
-        self.command("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+        for _ in 0..10 {
+            let id = self.element(css);
+            self.command("POST", &format!("/element/{id}/clear"), Some(json!({})));
+            self.command("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+            let shown =
+                self.script("const e = document.querySelector(arguments[0]); return e && e.value", json!([css]));
+            if shown == text {
+                return;
+            }
+        }
+        panic!("{css} never kept the text {text:?}");
     }
 
     /// Waits until the element's text contains `text`.
