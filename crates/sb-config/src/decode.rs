@@ -1156,7 +1156,7 @@ pub(crate) fn with_article(noun: &str) -> String {
 }
 
 /// Parses an ISO date, `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Result<Date, String> {
+pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
     let bad_form = || format!("invalid date {text:?}: expected YYYY-MM-DD, such as \"2026-12-25\"");
     let parts: Vec<&str> = text.split('-').collect();
     let [year, month, day] = parts[..] else {

@@ -21,6 +21,7 @@ mod diagnostic;
 mod duration;
 mod hours;
 mod model;
+mod plan;
 mod scenario;
 mod suggest;
 mod validate;
@@ -36,6 +37,10 @@ pub use model::{
     HoursIx, Number, Phone, Priority, Proficiency, Queue, QueueIx, ReasonCode, ReasonIx, ServiceLevel, Skill, SkillIx,
     SkillLevel, Slug, SlugError, Split, SplitMatch, SplitRule, Stage, Step, Strategy, Tenant, TenantConfig, Trunk,
     Voice, Webhook,
+};
+pub use plan::{
+    Condition, Gate, Kpi, MigrationPlan, Phase, ReadinessItem, ReadinessStep, StepStatus, Target, load_plan,
+    parse_condition, parse_plan,
 };
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 pub use suggest::{closest, did_you_mean};
