@@ -794,7 +794,7 @@ impl Dispatcher {
                 Request::Work { agent, reply } => Pending::Work(agent, reply),
             });
         }
-        let batch = Batch { records: &records, accounts: &accounts, audit: &audit };
+        let batch = Batch { records: &records, accounts: &accounts, audit: &audit, ..Batch::default() };
         let failure = if batch.is_empty() {
             None
         } else {

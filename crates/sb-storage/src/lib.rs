@@ -336,18 +336,38 @@ pub struct MessageRow {
     pub text: String,
 }
 
-/// Everything one transaction stores: log records, account changes and audit entries.
+/// Everything one transaction stores: log records, account changes, audit entries and a
+/// new migration state.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Batch<'a> {
     pub records: &'a [LogRecord],
     pub accounts: &'a [AccountChange],
     pub audit: &'a [AuditRecord],
+    pub migration: Option<&'a MigrationRecord>,
 }
 
 impl Batch<'_> {
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.accounts.is_empty() && self.audit.is_empty()
+        self.records.is_empty() && self.accounts.is_empty() && self.audit.is_empty() && self.migration.is_none()
     }
+}
+
+/// Where a tenant's migration cutover stands; it survives restarts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationRecord {
+    /// The plan's phase the cutover is in; `None` before the first phase.
+    pub phase: Option<String>,
+    /// The phase's share of new calls that Switchboard answers, in percent.
+    pub switchboard_percent: Option<u8>,
+    /// When the phase started.
+    pub phase_since_ms: Option<i64>,
+    /// Every new call goes to the legacy PBX.
+    pub rolled_back: bool,
+    /// Configuration changes (users, agents' skills) are refused.
+    pub frozen: bool,
+    pub changed_at_ms: i64,
+    /// Who made the last change (as in the audit log).
+    pub actor: String,
 }
 
 /// A tenant's users and its credentials still valid at some time.
@@ -386,6 +406,10 @@ pub trait Store: Send {
     fn put_legacy(&mut self, tenant: &str, source: &str, rows: &[LegacyRow]) -> Result<u64, StoreError>;
     /// The tenant's legacy contacts, by arrival.
     fn legacy(&mut self, tenant: &str) -> Result<Vec<LegacyRow>, StoreError>;
+    /// Interactions created at `since_ms` or later, ended or not, by id.
+    fn interactions_since(&mut self, tenant: &str, since_ms: i64) -> Result<Vec<InteractionRow>, StoreError>;
+    /// Where the tenant's migration stands; `None` if it never started.
+    fn migration(&mut self, tenant: &str) -> Result<Option<MigrationRecord>, StoreError>;
     /// A short name of the backend for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 }

@@ -121,6 +121,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, source, id)
     );
     CREATE INDEX legacy_by_arrival ON legacy_contacts (tenant, arrived_ms);",
+    // Version 5: where a migration's cutover stands (one row a tenant).
+    "CREATE TABLE migration (
+        tenant TEXT PRIMARY KEY,
+        phase TEXT,
+        switchboard_percent BIGINT,
+        phase_since_ms BIGINT,
+        rolled_back BIGINT NOT NULL,
+        frozen BIGINT NOT NULL,
+        changed_at_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL
+    );",
 ];
 
 /// A connection to a PostgreSQL database.

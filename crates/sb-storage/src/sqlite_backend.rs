@@ -120,6 +120,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, source, id)
     ) STRICT;
     CREATE INDEX legacy_by_arrival ON legacy_contacts (tenant, arrived_ms);",
+    // Version 5: where a migration's cutover stands (one row a tenant).
+    "CREATE TABLE migration (
+        tenant TEXT PRIMARY KEY,
+        phase TEXT,
+        switchboard_percent INTEGER,
+        phase_since_ms INTEGER,
+        rolled_back INTEGER NOT NULL,
+        frozen INTEGER NOT NULL,
+        changed_at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// A connection to an SQLite file.

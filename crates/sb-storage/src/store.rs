@@ -443,6 +443,29 @@ fn change_account<B: Backend>(db: &mut B, tenant: &str, change: &AccountChange) 
     Ok(())
 }
 
+fn put_migration<B: Backend>(db: &mut B, tenant: &str, m: &crate::MigrationRecord) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO migration
+            (tenant, phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (tenant) DO UPDATE SET phase = excluded.phase,
+            switchboard_percent = excluded.switchboard_percent, phase_since_ms = excluded.phase_since_ms,
+            rolled_back = excluded.rolled_back, frozen = excluded.frozen,
+            changed_at_ms = excluded.changed_at_ms, actor = excluded.actor",
+        &[
+            tenant.into(),
+            m.phase.as_deref().into(),
+            m.switchboard_percent.map(i64::from).into(),
+            m.phase_since_ms.into(),
+            i64::from(m.rolled_back).into(),
+            i64::from(m.frozen).into(),
+            m.changed_at_ms.into(),
+            m.actor.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
 fn insert_audit<B: Backend>(db: &mut B, tenant: &str, a: &AuditRecord) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO audit (tenant, at_ms, actor, source, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -496,7 +519,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.transaction(TxMode::Write, |db| {
             batch.records.iter().try_for_each(|record| append_record(db, tenant, record))?;
             batch.accounts.iter().try_for_each(|change| change_account(db, tenant, change))?;
-            batch.audit.iter().try_for_each(|entry| insert_audit(db, tenant, entry))
+            batch.audit.iter().try_for_each(|entry| insert_audit(db, tenant, entry))?;
+            batch.migration.map_or(Ok(()), |m| put_migration(db, tenant, m))
         })
     }
 
@@ -609,6 +633,43 @@ impl<B: Backend> Store for SqlStore<B> {
                 read().map_err(|reason| corrupt_table("legacy_contacts", reason))
             })
             .collect()
+    }
+
+    fn interactions_since(&mut self, tenant: &str, since_ms: i64) -> Result<Vec<InteractionRow>, StoreError> {
+        let rows = self.db.query(
+            &format!(
+                "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE tenant = $1 AND created_at_ms >= $2 ORDER BY id"
+            ),
+            &[tenant.into(), since_ms.into()],
+        )?;
+        rows.iter()
+            .map(interaction_row)
+            .collect::<Result<_, _>>()
+            .map_err(|reason| corrupt_table("interactions", reason))
+    }
+
+    fn migration(&mut self, tenant: &str) -> Result<Option<crate::MigrationRecord>, StoreError> {
+        let rows = self.db.query(
+            "SELECT phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor
+            FROM migration WHERE tenant = $1",
+            &[tenant.into()],
+        )?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let read = || -> Result<crate::MigrationRecord, String> {
+            let percent = row.opt_int(1)?;
+            Ok(crate::MigrationRecord {
+                phase: row.opt_text(0)?.map(str::to_string),
+                switchboard_percent: percent
+                    .map(|p| u8::try_from(p).ok().filter(|p| *p <= 100).ok_or(format!("share {p} out of range")))
+                    .transpose()?,
+                phase_since_ms: row.opt_int(2)?,
+                rolled_back: row.int(3)? != 0,
+                frozen: row.int(4)? != 0,
+                changed_at_ms: row.int(5)?,
+                actor: row.text(6)?.to_string(),
+            })
+        };
+        read().map(Some).map_err(|reason| corrupt_table("migration", reason))
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, interaction = interaction, storage = self.db.kind()))]

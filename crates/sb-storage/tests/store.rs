@@ -154,6 +154,7 @@ on_both_backends!(
     messages_follow_their_interaction,
     accounts_and_audit_are_stored_with_their_batch,
     legacy_contacts_are_stored_once,
+    migration_state_and_interactions_since,
 );
 
 const T: &str = "acme";
@@ -864,7 +865,9 @@ fn accounts_and_audit_are_stored_with_their_batch(db: &TestDb) {
         AccountChange::PutToken(token("cc", "alice", Some(50_000))),
     ];
     let entries = [audit("user.create", "user:root"), audit("user.create", "user:alice")];
-    store.commit(T, Batch { records: &[created(1_000, 1)], accounts: &changes, audit: &entries }).unwrap();
+    store
+        .commit(T, Batch { records: &[created(1_000, 1)], accounts: &changes, audit: &entries, ..Batch::default() })
+        .unwrap();
     // Another tenant's users and tokens are its own.
     store
         .commit("globex", Batch { accounts: &[AccountChange::PutUser(user("root", "agent"))], ..Batch::default() })
@@ -918,9 +921,19 @@ fn accounts_and_audit_are_stored_with_their_batch(db: &TestDb) {
             records: &[at(3_000, LogEvent::Abandoned { interaction: 99, waited_ms: 1 })],
             accounts: &[AccountChange::PutUser(user("mallory", "admin"))],
             audit: &[audit("user.create", "user:mallory")],
+            migration: Some(&sb_storage::MigrationRecord {
+                phase: None,
+                switchboard_percent: None,
+                phase_since_ms: None,
+                rolled_back: true,
+                frozen: false,
+                changed_at_ms: 3_000,
+                actor: "mallory".into(),
+            }),
         },
     );
     assert!(failing.is_err());
+    assert_eq!(store.migration(T).unwrap(), None, "nor its migration state");
     assert_eq!(store.accounts(T, 10_000).unwrap().users.len(), 2);
     assert_eq!(store.audit(T, None, 10).unwrap().len(), 3);
     // A token hash is unique across the database.
@@ -955,4 +968,44 @@ fn legacy_contacts_are_stored_once(db: &TestDb) {
     let ids: Vec<String> = db.open().legacy(T).unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(ids, ["c1", "c1", "c2", "c3"], "by arrival");
     assert_eq!(db.open().legacy(T).unwrap()[1], row("c1", 1000));
+}
+
+fn migration_state_and_interactions_since(db: &TestDb) {
+    let mut store = db.open();
+    assert_eq!(store.migration(T).unwrap(), None);
+    let pilot = sb_storage::MigrationRecord {
+        phase: Some("pilot".into()),
+        switchboard_percent: Some(10),
+        phase_since_ms: Some(5_000),
+        rolled_back: false,
+        frozen: true,
+        changed_at_ms: 5_000,
+        actor: "root".into(),
+    };
+    store.commit(T, Batch { migration: Some(&pilot), ..Batch::default() }).unwrap();
+    let rolled_back = sb_storage::MigrationRecord { rolled_back: true, changed_at_ms: 9_000, ..pilot.clone() };
+    store.commit(T, Batch { migration: Some(&rolled_back), ..Batch::default() }).unwrap();
+    assert_eq!(store.migration("other").unwrap(), None);
+    drop(store);
+    let mut store = db.open();
+    assert_eq!(store.migration(T).unwrap(), Some(rolled_back), "the last state, after reopening");
+    store
+        .append(
+            T,
+            &[
+                created(1_000, 1),
+                created(2_000, 2),
+                at(2_500, LogEvent::Accepted { interaction: 2, agent: "dave".into() }),
+                at(3_000, LogEvent::Completed { interaction: 2, agent: "dave".into(), wrap_up_until_ms: None }),
+                created(4_000, 3),
+            ],
+        )
+        .unwrap();
+    let since: Vec<(u64, Option<i64>, Option<i64>)> = store
+        .interactions_since(T, 2_000)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.record.id, r.connected_at_ms, r.ended_at_ms))
+        .collect();
+    assert_eq!(since, [(2, Some(2_500), Some(3_000)), (3, None, None)]);
 }
