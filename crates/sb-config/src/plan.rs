@@ -61,6 +61,12 @@ pub struct Gate {
     pub conditions: Vec<Condition>,
 }
 
+impl Gate {
+    pub fn new(days: u32, min_calls: u32, conditions: Vec<Condition>) -> Gate {
+        Gate { days, min_calls, conditions }
+    }
+}
+
 /// One condition of a gate, such as `service_level >= baseline - 2`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {

@@ -9,6 +9,7 @@
 //! baseline KPIs of imported history ([`history`]).
 
 pub mod asterisk;
+pub mod cutover;
 pub mod history;
 pub mod queue_log;
 mod report;
