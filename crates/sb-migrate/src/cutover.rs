@@ -13,7 +13,8 @@ use crate::history::{self, Definitions, Kpis, LegacyContact};
 
 /// The KPIs of a set of stays, all queues together; `None` when there are none.
 pub fn overall(contacts: &[LegacyContact], within_ms: i64) -> Option<Kpis> {
-    let together: Vec<LegacyContact> = contacts.iter().map(|c| LegacyContact { queue: "all".into(), ..c.clone() }).collect();
+    let together: Vec<LegacyContact> =
+        contacts.iter().map(|c| LegacyContact { queue: "all".into(), ..c.clone() }).collect();
     let definitions = Definitions { within_ms, interval_ms: 86_400_000, ..Definitions::default() };
     history::baseline(&together, &definitions).into_iter().find(|k| k.interval_ms.is_none())
 }
@@ -136,7 +137,9 @@ pub fn evaluate(gate: &Gate, baseline: Option<&Kpis>, days: &[Day]) -> Verdict {
                 let why = match (check.measured, check.threshold) {
                     (_, None) => "the baseline has no such figure".to_owned(),
                     (None, _) => "nothing was measured".to_owned(),
-                    (Some(_), Some(t)) => format!("measured {}, needs {}", show(kpi, check.measured), show(kpi, Some(t))),
+                    (Some(_), Some(t)) => {
+                        format!("measured {}, needs {}", show(kpi, check.measured), show(kpi, Some(t)))
+                    }
                 };
                 reasons.push(format!("{}: {} fails: {why}", day.date, check.condition.text));
             }
@@ -179,7 +182,8 @@ mod tests {
     #[test]
     fn whole_days_only() {
         // The phase started on the 1st at 10:00; it is the 4th, 09:00: the 2nd and 3rd are whole.
-        let calls = [call(1, 11, 5, Outcome::Answered), call(2, 9, 5, Outcome::Answered), call(3, 9, 50, Outcome::Answered)];
+        let calls =
+            [call(1, 11, 5, Outcome::Answered), call(2, 9, 5, Outcome::Answered), call(3, 9, 50, Outcome::Answered)];
         let days = whole_days(&calls, &TimeZone::UTC, ms(1, 10), ms(4, 9), 20_000);
         let dates: Vec<String> = days.iter().map(|d| d.date.to_string()).collect();
         assert_eq!(dates, ["2026-12-02", "2026-12-03"]);
@@ -196,7 +200,11 @@ mod tests {
     #[test]
     fn a_gate_passes_only_when_every_recent_day_meets_every_condition() {
         let baseline = overall(
-            &[call(1, 9, 5, Outcome::Answered), call(1, 10, 30, Outcome::Answered), call(1, 11, 30, Outcome::Abandoned)],
+            &[
+                call(1, 9, 5, Outcome::Answered),
+                call(1, 10, 30, Outcome::Answered),
+                call(1, 11, 30, Outcome::Abandoned),
+            ],
             20_000,
         );
         // Baseline: service level 1 of 3 = 33.3%, abandon rate 33.3%.
@@ -219,7 +227,13 @@ mod tests {
         // A bad day among the last two.
         let v = verdict([good(2), bad(3)].concat(), ms(4, 0));
         assert!(!v.passed);
-        assert!(v.reasons.iter().any(|r| r == "2026-12-03: service_level >= baseline - 2 fails: measured 0.0%, needs 31.3%"), "{:?}", v.reasons);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r == "2026-12-03: service_level >= baseline - 2 fails: measured 0.0%, needs 31.3%"),
+            "{:?}",
+            v.reasons
+        );
         assert!(v.reasons.iter().any(|r| r.starts_with("2026-12-03: abandon_rate <= baseline fails: measured 50.0%")));
         // A bad day before the last two does not count.
         let v = verdict([bad(2), good(3), good(4)].concat(), ms(5, 0));

@@ -96,6 +96,28 @@ pub enum Request {
         agent: AgentId,
         reply: oneshot::Sender<Vec<InteractionView>>,
     },
+    /// A change to the migration's state, stored with its audit entry, then told to the
+    /// SIP endpoint. The answer is the new state.
+    Migration {
+        change: MigrationChange,
+        audit: AuditRecord,
+        reply: oneshot::Sender<Result<sb_storage::MigrationRecord, RequestError>>,
+    },
+    /// Where the migration stands (`None`: never started).
+    MigrationState {
+        reply: oneshot::Sender<Option<sb_storage::MigrationRecord>>,
+    },
+}
+
+/// A change to where a tenant's migration stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationChange {
+    /// Enters a cutover phase: Switchboard answers this share of new calls.
+    Phase { phase: String, switchboard_percent: u8 },
+    /// `true`: every new call goes to the legacy PBX; `false`: the phase's share again.
+    Rollback(bool),
+    /// `true`: changes to users and agents' skills are refused.
+    Freeze(bool),
 }
 
 /// A new interaction as the API accepted it (names already resolved).
@@ -130,6 +152,9 @@ pub enum RequestError {
     NotFound(u64),
     #[error("{0}")]
     Conflict(String),
+    /// A configuration change while the migration is frozen.
+    #[error("{0}")]
+    Frozen(String),
     #[error("storage failed; nothing of this request was kept: {0}")]
     Storage(String),
 }
@@ -251,6 +276,11 @@ enum Pending {
     Waiting(Vec<u64>, oneshot::Sender<Vec<u64>>),
     Agents(oneshot::Sender<Vec<AgentView>>),
     Work(AgentId, oneshot::Sender<Vec<InteractionView>>),
+    Migration(
+        Result<sb_storage::MigrationRecord, RequestError>,
+        oneshot::Sender<Result<sb_storage::MigrationRecord, RequestError>>,
+    ),
+    MigrationState(oneshot::Sender<Option<sb_storage::MigrationRecord>>),
 }
 
 /// What a restart did with the interactions it found.
@@ -283,6 +313,8 @@ pub struct Dispatcher {
     voice: Option<tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>>,
     /// Interactions the SIP endpoint placed and that are not over.
     voice_interactions: std::collections::HashSet<u64>,
+    /// Where the migration stands, as stored.
+    migration: Option<sb_storage::MigrationRecord>,
 }
 
 /// A stored event as the live stream sends it: its JSON text, and what it concerns, for
@@ -370,9 +402,11 @@ impl Dispatcher {
             live,
             voice: None,
             voice_interactions: std::collections::HashSet::new(),
+            migration: None,
         };
         let summary = d.restore()?;
         d.load_accounts()?;
+        d.migration = d.store.migration(&d.directory.tenant)?;
         Ok((d, summary))
     }
 
@@ -596,6 +630,61 @@ impl Dispatcher {
     /// those offers end.
     pub fn link_voice(&mut self, feedback: tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>) {
         self.voice = Some(feedback);
+        // A rollback or a phase stored before a restart holds after it.
+        if self.migration.is_some() {
+            self.tell_migration();
+        }
+    }
+
+    /// Tells the SIP endpoint where the migration stands.
+    fn tell_migration(&self) {
+        let (Some(voice), Some(m)) = (&self.voice, &self.migration) else { return };
+        let migration = sb_voice::Migration { rolled_back: m.rolled_back, switchboard_percent: m.switchboard_percent };
+        let _ = voice.send(sb_voice::Feedback::Migration { tenant: self.tenant.to_string(), migration });
+    }
+
+    /// The migration's state after `change` by `actor` at `now`.
+    fn migrated(
+        current: Option<&sb_storage::MigrationRecord>,
+        change: MigrationChange,
+        actor: &str,
+        now: i64,
+    ) -> Result<sb_storage::MigrationRecord, RequestError> {
+        let mut next = current.cloned().unwrap_or(sb_storage::MigrationRecord {
+            phase: None,
+            switchboard_percent: None,
+            phase_since_ms: None,
+            rolled_back: false,
+            frozen: false,
+            changed_at_ms: now,
+            actor: actor.to_owned(),
+        });
+        match change {
+            MigrationChange::Phase { phase, switchboard_percent } => {
+                if next.phase.as_deref() == Some(phase.as_str()) {
+                    return Err(RequestError::Conflict(format!("the migration is in phase {phase:?} already")));
+                }
+                next.phase = Some(phase);
+                next.switchboard_percent = Some(switchboard_percent);
+                next.phase_since_ms = Some(now);
+            }
+            MigrationChange::Rollback(rolled_back) => next.rolled_back = rolled_back,
+            MigrationChange::Freeze(frozen) => next.frozen = frozen,
+        }
+        next.changed_at_ms = now;
+        next.actor = actor.to_owned();
+        Ok(next)
+    }
+
+    /// Refuses a configuration change while the migration is frozen.
+    fn unfrozen(migration: Option<&sb_storage::MigrationRecord>) -> Result<(), RequestError> {
+        match migration {
+            Some(m) if m.frozen => Err(RequestError::Frozen(format!(
+                "configuration changes are frozen for the migration (by {}); `switchboard migrate unfreeze` lifts it",
+                m.actor
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Tells the SIP endpoint what the engine decided about the calls it placed.
@@ -721,6 +810,8 @@ impl Dispatcher {
         // Users changed by earlier requests of this batch, not yet in the keyring.
         let mut batch_users: std::collections::HashMap<String, Option<sb_storage::UserRecord>> =
             std::collections::HashMap::new();
+        // The migration's state after this batch's changes, if any.
+        let mut migration: Option<sb_storage::MigrationRecord> = None;
         self.engine.handle_timeout(now);
         self.drain(&mut records);
         let mut answers = Vec::with_capacity(batch.len());
@@ -734,7 +825,11 @@ impl Dispatcher {
                         Command::SetSkills { agent, skills } => Some((*agent, skills.clone())),
                         _ => None,
                     };
-                    let result = self.engine.handle(now, command).map_err(RequestError::from);
+                    let result = match skills {
+                        Some(_) => Self::unfrozen(migration.as_ref().or(self.migration.as_ref())),
+                        None => Ok(()),
+                    };
+                    let result = result.and_then(|()| self.engine.handle(now, command).map_err(RequestError::from));
                     if let (Ok(()), Some((agent, skills))) = (&result, skills) {
                         self.skills[agent.index()] = skills;
                     }
@@ -767,11 +862,17 @@ impl Dispatcher {
                     };
                     let stale = expected.iter().find(|(name, seen)| current(name) != *seen).map(|(n, _)| n.clone());
                     drop(keyring);
-                    let result = match stale {
-                        Some(name) => Err(RequestError::Conflict(format!(
+                    let changes_users = changes.iter().any(|c| matches!(c, AccountChange::PutUser(_)));
+                    let frozen = match changes_users {
+                        true => Self::unfrozen(migration.as_ref().or(self.migration.as_ref())),
+                        false => Ok(()),
+                    };
+                    let result = match (stale, frozen) {
+                        (_, Err(e)) => Err(e),
+                        (Some(name), _) => Err(RequestError::Conflict(format!(
                             "user {name:?} was changed meanwhile; reload and retry"
                         ))),
-                        None => {
+                        (None, Ok(())) => {
                             for change in &changes {
                                 if let AccountChange::PutUser(u) = change {
                                     batch_users.insert(u.username.clone(), Some(u.clone()));
@@ -792,15 +893,29 @@ impl Dispatcher {
                 }
                 Request::Agents { reply } => Pending::Agents(reply),
                 Request::Work { agent, reply } => Pending::Work(agent, reply),
+                Request::Migration { change, audit: entry, reply } => {
+                    let current = migration.as_ref().or(self.migration.as_ref());
+                    let result = Self::migrated(current, change, &entry.actor, ms(now));
+                    if let Ok(next) = &result {
+                        migration = Some(next.clone());
+                        audit.push(entry);
+                    }
+                    Pending::Migration(result, reply)
+                }
+                Request::MigrationState { reply } => Pending::MigrationState(reply),
             });
         }
-        let batch = Batch { records: &records, accounts: &accounts, audit: &audit, ..Batch::default() };
+        let batch = Batch { records: &records, accounts: &accounts, audit: &audit, migration: migration.as_ref() };
         let failure = if batch.is_empty() {
             None
         } else {
             match self.store.commit(&self.tenant, batch) {
                 Ok(()) => {
                     self.apply_accounts(&accounts);
+                    if migration.is_some() {
+                        self.migration = migration;
+                        self.tell_migration();
+                    }
                     self.publish(&records);
                     records.iter().for_each(|r| self.count(r));
                     None
@@ -856,6 +971,12 @@ impl Dispatcher {
                 Pending::Work(agent, reply) => {
                     let ids = self.engine.agent_work(agent).to_vec();
                     let _ = reply.send(ids.into_iter().filter_map(|id| self.view(id.0).ok()).collect());
+                }
+                Pending::Migration(result, reply) => {
+                    let _ = reply.send(stored(&failure).and(result));
+                }
+                Pending::MigrationState(reply) => {
+                    let _ = reply.send(self.migration.clone());
                 }
             }
         }

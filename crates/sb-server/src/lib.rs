@@ -232,17 +232,11 @@ pub fn spawn_with(
         };
         handles.insert(directory.tenant.clone(), handle);
     }
-    let voice_feedback = voice.as_ref().map(|link| link.feedback.clone());
     if let Some(link) = voice {
         // The bridge ends when the SIP endpoint, the sender of its commands, stops.
         drop(voice::spawn_bridge(handles.clone(), link)?);
     }
-    let state = http::AppState {
-        voice: voice_feedback,
-        tenants: Arc::new(handles),
-        keyring,
-        limits: Arc::new(std::sync::Mutex::new(limits)),
-    };
+    let state = http::AppState { tenants: Arc::new(handles), keyring, limits: Arc::new(std::sync::Mutex::new(limits)) };
     let (bound_tx, bound_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     let http = std::thread::Builder::new()

@@ -47,6 +47,16 @@ impl Store for Flaky {
     fn legacy(&mut self, tenant: &str) -> Result<Vec<sb_storage::LegacyRow>, StoreError> {
         self.inner.legacy(tenant)
     }
+    fn interactions_since(
+        &mut self,
+        tenant: &str,
+        since_ms: i64,
+    ) -> Result<Vec<sb_storage::InteractionRow>, StoreError> {
+        self.inner.interactions_since(tenant, since_ms)
+    }
+    fn migration(&mut self, tenant: &str) -> Result<Option<sb_storage::MigrationRecord>, StoreError> {
+        self.inner.migration(tenant)
+    }
     fn kind(&self) -> &'static str {
         "flaky"
     }

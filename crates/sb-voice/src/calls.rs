@@ -426,6 +426,21 @@ pub struct RtpTransmit {
 struct SplitState {
     reached: HashMap<usize, u64>,
     rolled_back: bool,
+    /// The cutover phase's share of new calls Switchboard answers, in percent: it replaces
+    /// the percent rules of the tenant file.
+    switchboard_percent: Option<u8>,
+    /// Calls the phase's share was applied to.
+    shared: u64,
+}
+
+/// Where a tenant's migration stands, as the server tells the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Migration {
+    /// Every new call goes to the legacy PBX.
+    pub rolled_back: bool,
+    /// The cutover phase's share of new calls that Switchboard answers, in percent;
+    /// `None`: the percent rules of the tenant's split apply.
+    pub switchboard_percent: Option<u8>,
 }
 
 impl Calls {
@@ -440,15 +455,17 @@ impl Calls {
         if state.rolled_back {
             return Some(Arc::clone(&split.trunk));
         }
+        // Spread evenly: with 10, the 10th, 20th, 30th... call of `n` gets the share.
+        let gets_share = |n: u64, percent: u8| n * u64::from(percent) / 100 != (n - 1) * u64::from(percent) / 100;
         for (i, rule) in split.rules.iter().enumerate() {
             let to_legacy = match rule {
                 SplitRule::Caller(prefix, legacy) if caller.starts_with(prefix.as_str()) => *legacy,
                 SplitRule::Number(number, legacy) if *number == entry.number => *legacy,
+                SplitRule::Percent(..) if state.switchboard_percent.is_some() => continue,
                 SplitRule::Percent(percent, legacy) => {
                     let n = state.reached.entry(i).or_default();
                     *n += 1;
-                    let share = |n: u64| n * u64::from(*percent) / 100;
-                    if share(*n) == share(*n - 1) {
+                    if !gets_share(*n, *percent) {
                         continue;
                     }
                     *legacy
@@ -457,7 +474,9 @@ impl Calls {
             };
             return to_legacy.then(|| Arc::clone(&split.trunk));
         }
-        None
+        let percent = state.switchboard_percent?;
+        state.shared += 1;
+        (!gets_share(state.shared, percent)).then(|| Arc::clone(&split.trunk))
     }
 
     pub fn new(entries: &[Arc<Entry>], seed: u64) -> Calls {
@@ -465,10 +484,20 @@ impl Calls {
         Calls { entries, ssrc_seed: seed, ..Calls::default() }
     }
 
-    pub(crate) fn set_rollback(&mut self, tenant: &str, rolled_back: bool) {
+    pub(crate) fn set_migration(&mut self, tenant: &str, migration: Migration) {
         let key: Arc<str> = tenant.into();
-        self.splits.entry(key).or_default().rolled_back = rolled_back;
-        tracing::info!(tenant, rolled_back, "traffic split changed");
+        let state = self.splits.entry(key).or_default();
+        state.rolled_back = migration.rolled_back;
+        if state.switchboard_percent != migration.switchboard_percent {
+            state.switchboard_percent = migration.switchboard_percent;
+            state.shared = 0;
+        }
+        tracing::info!(
+            tenant,
+            rolled_back = migration.rolled_back,
+            switchboard_percent = migration.switchboard_percent,
+            "traffic split changed"
+        );
     }
 
     pub fn has_numbers(&self) -> bool {

@@ -208,11 +208,12 @@ impl Endpoint {
         self.calls.rtp.pop_front()
     }
 
-    /// Rolls a tenant's migration back (`true`: every new call to its flow numbers goes to
-    /// the legacy trunk of its split) or resumes the split's rules (`false`). Calls under way
-    /// are not touched.
-    pub fn set_rollback(&mut self, tenant: &str, rolled_back: bool) {
-        self.calls.set_rollback(tenant, rolled_back);
+    /// Sets where a tenant's migration stands: rolled back (every new call to its flow
+    /// numbers goes to the legacy trunk of its split), or in a cutover phase that gives
+    /// Switchboard a share of the new calls in place of the split's percent rules. Calls
+    /// under way are not touched.
+    pub fn set_migration(&mut self, tenant: &str, migration: crate::calls::Migration) {
+        self.calls.set_migration(tenant, migration);
     }
 
     /// How many calls are up.

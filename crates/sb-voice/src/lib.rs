@@ -18,8 +18,8 @@ pub mod registrar;
 pub mod udp;
 
 pub use calls::{
-    Announcements, CallId, Command, Entry, LegId, RecordingKind, RouteNotice, RouteRequest, RtpTransmit, Split,
-    SplitRule, Target, Trunk,
+    Announcements, CallId, Command, Entry, LegId, Migration, RecordingKind, RouteNotice, RouteRequest, RtpTransmit,
+    Split, SplitRule, Target, Trunk,
 };
 pub use endpoint::{Datagram, Endpoint, EndpointConfig, Stats};
 pub use media::Prompt;

@@ -75,10 +75,11 @@ pub enum Feedback {
         call: CallId,
         result: Result<Vec<(String, String)>, String>,
     },
-    /// A tenant's migration rolled back (every new call to the legacy PBX) or resumed.
-    Rollback {
+    /// Where a tenant's migration stands: rolled back (every new call to the legacy PBX),
+    /// in a cutover phase, or back to the split's rules.
+    Migration {
         tenant: String,
-        rolled_back: bool,
+        migration: crate::Migration,
     },
 }
 
@@ -378,7 +379,7 @@ fn give(endpoint: &mut Endpoint, now: Timestamp, answer: Feedback) {
     match answer {
         Feedback::Route(notice) => endpoint.handle_route(now, notice),
         Feedback::Http { call, result } => endpoint.handle_http_result(now, call, result),
-        Feedback::Rollback { tenant, rolled_back } => endpoint.set_rollback(&tenant, rolled_back),
+        Feedback::Migration { tenant, migration } => endpoint.set_migration(&tenant, migration),
     }
 }
 

@@ -731,10 +731,20 @@ fn the_split_sends_calls_to_the_legacy_trunk_by_caller_and_share_until_a_rollbac
     assert_eq!(route(&mut endpoint, "4930999", 1), to_trunk, "the caller rule");
     assert_eq!(route(&mut endpoint, "5551234", 2), "SIP/2.0 200 OK", "the first call reaching the 50% rule stays");
     assert_eq!(route(&mut endpoint, "5551234", 3), to_trunk, "the second goes");
-    endpoint.set_rollback("acme", true);
+    let rolled_back = sb_voice::Migration { rolled_back: true, switchboard_percent: None };
+    endpoint.set_migration("acme", rolled_back);
     assert_eq!(route(&mut endpoint, "5551234", 4), to_trunk, "rolled back");
-    endpoint.set_rollback("acme", false);
+    endpoint.set_migration("acme", sb_voice::Migration::default());
     assert_eq!(route(&mut endpoint, "5551234", 5), "SIP/2.0 200 OK", "resumed");
+    // A cutover phase giving Switchboard 25%: the caller rule still holds; of the other
+    // calls, the 4th and the 8th stay with Switchboard, and the rest go.
+    endpoint.set_migration("acme", sb_voice::Migration { rolled_back: false, switchboard_percent: Some(25) });
+    assert_eq!(route(&mut endpoint, "4930999", 6), to_trunk, "the caller rule");
+    let stayed: Vec<u64> = (7..15).filter(|n| route(&mut endpoint, "5551234", *n) == "SIP/2.0 200 OK").collect();
+    assert_eq!(stayed, [10, 14]);
+    // Rolled back within the phase, then resumed: the phase's share again.
+    endpoint.set_migration("acme", sb_voice::Migration { rolled_back: true, switchboard_percent: Some(25) });
+    assert_eq!(route(&mut endpoint, "5551234", 15), to_trunk, "rolled back");
 }
 
 fn endpoint_with_split(split: sb_voice::Split) -> Endpoint {

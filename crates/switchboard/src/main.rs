@@ -20,6 +20,7 @@ macro_rules! say_raw {
 
 mod bench;
 mod config_cmd;
+mod cutover;
 mod flow;
 mod migrate;
 mod progress;
@@ -92,11 +93,22 @@ enum MigrateCommand {
     /// Replay the imported legacy calls through the new configuration in the simulator, at
     /// the recorded load and under stress, and compare the KPIs queue by queue.
     Replay(migrate::ReplayArgs),
+    /// Where the cutover stands: the phase and its share of the calls, Switchboard's KPIs
+    /// day by day against the baseline, the gate's verdict and the readiness checklist.
+    Status(cutover::StatusArgs),
+    /// Start the plan's next phase on the running server, if the current phase's gate has
+    /// passed and no readiness step blocks it; exit status 1, with the reasons, if not.
+    Advance(cutover::AdvanceArgs),
     /// Send every new call to the legacy PBX at once, on a running server (the split's
-    /// trunk), recording who did it and why. Calls under way are not touched.
-    Rollback(migrate::RollbackArgs),
-    /// Undo a rollback: new calls follow the traffic split's rules again.
-    Resume(migrate::RollbackArgs),
+    /// trunk), recording who did it and why. Calls under way are not touched; it holds
+    /// across restarts.
+    Rollback(cutover::ReasonArgs),
+    /// Undo a rollback: new calls follow the phase's share (or the split's rules) again.
+    Resume(cutover::ReasonArgs),
+    /// Freeze changes to users and agents' skills on the running server for the cutover.
+    Freeze(cutover::ReasonArgs),
+    /// Lift the freeze.
+    Unfreeze(cutover::ReasonArgs),
     /// Back up before the cutover: a consistent copy of the SQLite database and the
     /// recordings, with a manifest of every file's SHA-256 and size.
     Backup(migrate::BackupArgs),
@@ -165,8 +177,12 @@ fn main() -> ExitCode {
         Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
         Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
         Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),
-        Command::Migrate(MigrateCommand::Rollback(args)) => migrate::rollback(args, true),
-        Command::Migrate(MigrateCommand::Resume(args)) => migrate::rollback(args, false),
+        Command::Migrate(MigrateCommand::Status(args)) => cutover::status(args),
+        Command::Migrate(MigrateCommand::Advance(args)) => return exit(cutover::advance(args)),
+        Command::Migrate(MigrateCommand::Rollback(args)) => cutover::rollback(args, true),
+        Command::Migrate(MigrateCommand::Resume(args)) => cutover::rollback(args, false),
+        Command::Migrate(MigrateCommand::Freeze(args)) => cutover::freeze(args, true),
+        Command::Migrate(MigrateCommand::Unfreeze(args)) => cutover::freeze(args, false),
         Command::Migrate(MigrateCommand::Backup(args)) => migrate::backup(args),
         Command::Migrate(MigrateCommand::Verify(args)) => return exit(migrate::verify(args)),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),

@@ -152,7 +152,7 @@ pub fn history(command: HistoryCommand) -> anyhow::Result<()> {
 }
 
 /// A stored legacy stay, or `None` if its outcome is not one this version knows.
-fn contact_of(r: sb_storage::LegacyRow) -> Option<sb_migrate::history::LegacyContact> {
+pub(crate) fn contact_of(r: sb_storage::LegacyRow) -> Option<sb_migrate::history::LegacyContact> {
     Some(sb_migrate::history::LegacyContact {
         outcome: sb_migrate::history::Outcome::parse(&r.outcome)?,
         id: r.id,
@@ -562,44 +562,6 @@ fn replay_chart(
         if i == 0 { "legacy".to_owned() } else { labels.get(i - 1).cloned().unwrap_or_default() }
     };
     sb_charts::render(path, &[panel], runs.len() as f64 + 1.0, &label)
-}
-
-#[derive(Debug, Args)]
-pub struct RollbackArgs {
-    /// The running server's HTTP address.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    server: String,
-    /// An administrator's API token; SWITCHBOARD_TOKEN in the environment is read when this
-    /// is left out (and keeps the token out of the process list).
-    #[arg(long)]
-    token: Option<String>,
-    /// Why, for the audit log.
-    #[arg(long)]
-    reason: String,
-}
-
-/// Runs `switchboard migrate rollback` (`rolled_back`) or `resume`.
-pub fn rollback(args: RollbackArgs, rolled_back: bool) -> anyhow::Result<()> {
-    let base =
-        sb_config::Webhook::parse(args.server.trim_end_matches('/')).map_err(|e| anyhow::anyhow!("--server: {e}"))?;
-    let url = sb_config::Webhook { path: "/api/v1/migration/rollback".into(), ..base };
-    let token = args
-        .token
-        .or_else(|| std::env::var("SWITCHBOARD_TOKEN").ok())
-        .context("give an administrator's API token with --token or SWITCHBOARD_TOKEN")?;
-    let body = serde_json::json!({"rolled_back": rolled_back, "reason": args.reason}).to_string();
-    let answer =
-        sb_server::http_client::request_as("PUT", &url, Some(&body), Some(&token), std::time::Duration::from_secs(10))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.server))?;
-    if answer.status != 204 {
-        anyhow::bail!("{} answered {}: {}", args.server, answer.status, String::from_utf8_lossy(&answer.body));
-    }
-    if rolled_back {
-        println!("rolled back: every new call goes to the legacy PBX (recorded in the audit log)");
-    } else {
-        println!("resumed: new calls follow the split's rules again (recorded in the audit log)");
-    }
-    Ok(())
 }
 
 #[derive(Debug, Args)]

@@ -146,7 +146,10 @@ fn the_openapi_document_describes_every_route() {
         ("put", "/api/v1/agents/{agent}/skills"),
         ("get", "/api/v1/chat/{tenant}"),
         ("post", "/api/v1/chat/{tenant}"),
+        ("get", "/api/v1/migration"),
         ("put", "/api/v1/migration/rollback"),
+        ("put", "/api/v1/migration/phase"),
+        ("put", "/api/v1/migration/freeze"),
     ];
     for (method, path) in routes {
         let operation = &doc["paths"][path][method];
@@ -166,7 +169,7 @@ fn the_openapi_document_describes_every_route() {
         let (got, _) = server.call_raw(&method.to_uppercase(), &concrete, Some(b"{}"));
         assert_ne!(got, 405, "{method} {concrete}");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 28, "no undocumented extra paths");
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 31, "no undocumented extra paths");
     // Public calls say so; the rest need the bearer credential.
     assert_eq!(doc["paths"]["/api/v1/login"]["post"]["security"], serde_json::json!([{}]));
     assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_null(), "the document-wide requirement applies");

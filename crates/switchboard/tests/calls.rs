@@ -1050,45 +1050,173 @@ const ANSWERED_CALLER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]></send>
 "#;
 
+/// Runs the binary in the repository's root and returns its exit code and output.
+fn switchboard(args: &[&str], token: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    if let Some(token) = token {
+        command.env("SWITCHBOARD_TOKEN", token);
+    }
+    let out = command.output().expect("the binary runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The migration plan of the end-to-end test: a pilot where the legacy PBX keeps a tenth of
+/// the calls, whose gate needs a whole day, then all calls; one readiness step blocks the
+/// second phase.
+const PLAN: &str = "tenant: acme
+queues: [support]
+phases:
+  - id: pilot
+    switchboard_percent: 90
+    gate:
+      days: 1
+      require: [\"service_level >= baseline - 2\"]
+  - id: full
+    switchboard_percent: 100
+readiness:
+  - {step: team_alignment, owner: Sam, status: done}
+  - {step: infrastructure_evaluation, owner: Lee, status: done, blocks: pilot}
+  - {step: integrations, owner: Lee, status: done}
+  - {step: regulatory, owner: Priya, status: done}
+  - {step: agent_readiness, owner: Dana, status: done}
+  - {step: implementation_and_testing, owner: Lee, status: done, blocks: pilot}
+  - {step: launch_and_optimisation, owner: Dana, status: todo, blocks: full}
+";
+
+/// The migration end to end: an Asterisk center's queues.conf and queue_log imported, its
+/// baseline and a replay, then the cutover on a running server: the pilot phase started by
+/// `migrate advance` sends a tenth of the sipp calls to a sipp legacy PBX, the next advance
+/// is refused (gate and readiness), a freeze refuses user changes, and a rollback sends every
+/// new call to the PBX, also after a restart.
 #[test]
-fn a_tenth_of_the_calls_go_to_the_legacy_pbx_until_a_rollback_sends_them_all() {
+fn a_migrated_center_cuts_over_by_phases_and_rolls_back_to_the_legacy_pbx() {
     let scratch = Scratch::new();
+    let path = |name: &str| scratch.0.join(name).display().to_string();
+    let database = common::sqlite(&scratch);
+    // Import the legacy center: configuration, then history; baseline and replay.
+    let (code, out) = switchboard(
+        &["migrate", "import", "asterisk", "--queues", "crates/sb-migrate/test_data/asterisk/queues.conf"]
+            .into_iter()
+            .chain(["--tenant-id", "acme", "-o", &path("imported.yaml")])
+            .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let log = "crates/sb-migrate/test_data/asterisk/queue_log";
+    let (code, out) =
+        switchboard(&["migrate", "history", "asterisk", "--queue-log", log, "-d", &database, "--tenant", "acme"], None);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "acme", "-o", &path("b")], None);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = switchboard(
+        &["migrate", "replay", "-c", &path("imported.yaml"), "-d", &database, "--stress", "1,2", "-o", &path("r")],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    // The imported tenant answers 5550100 with a greeting; its split names the legacy PBX.
     let pbx_port = free_port();
     let voice = format!(
-        "  trunks:\n    - {{id: legacy, address: \"127.0.0.1:{pbx_port}\"}}\n  split:\n    trunk: legacy\n    rules:\n      - {{percent: 10, to: legacy}}\n  numbers:\n"
+        "voice:\n  trunks:\n    - {{id: legacy, address: \"127.0.0.1:{pbx_port}\"}}\n  split:\n    trunk: legacy\n    rules:\n      - {{percent: 50, to: legacy}}\n  numbers:\n    - {{number: \"5550100\", flow: menu.yaml}}\n"
     );
+    let imported = std::fs::read_to_string(path("imported.yaml")).unwrap();
     let greeting = "flow: greeting\nversion: 1\nstart: hello\nnodes:\n  hello: {play: welcome.wav, next: bye}\n  bye: {hangup: true}\n";
-    let (server, sip) = start_with(&scratch, &tenant().replace("  numbers:\n", &voice), greeting);
-    let caller = format!("{ANSWERED_CALLER}{WAIT_FOR_BYE}</scenario>\n");
-    // 20 calls: the 10th and the 20th go to the legacy PBX, which takes exactly 2.
-    let mut pbx = sipp(&scratch, "pbx", ANSWERING_PBX, &sip, pbx_port);
-    pbx.args(["-m", "2"]);
-    let pbx = spawn(pbx);
-    let mut callers = sipp(&scratch, "callers", &caller, &sip, 0);
-    callers.args(["-m", "20", "-r", "10", "-l", "1"]);
-    check(&scratch, "callers", callers.output().unwrap());
-    check(&scratch, "pbx", pbx.wait_with_output().unwrap());
-    // Roll back: every new call goes to the PBX; recorded in the audit log.
+    let config = scratch.file("tenant.yaml", &format!("{imported}{voice}"));
+    scratch.file("menu.yaml", greeting);
+    write_prompts(&scratch);
+    let plan = scratch.file("plan.yaml", PLAN).display().to_string();
+    let server = Server::start_with(&[&config], &database, &["--sip", "127.0.0.1:0"]);
+    let sip = server.sip.clone().expect("the server printed its SIP address");
     let token = server.token.clone().expect("the administrator's session");
     let url = format!("http://{}", server.addr);
-    let rollback = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["migrate", "rollback", "--server", &url, "--reason", "pilot agents cannot log in"])
-        .env("SWITCHBOARD_TOKEN", &token)
-        .output()
-        .unwrap();
-    assert!(rollback.status.success(), "{}", String::from_utf8_lossy(&rollback.stderr));
-    let mut pbx = sipp(&scratch, "pbx-all", ANSWERING_PBX, &sip, pbx_port);
-    pbx.args(["-m", "3"]);
-    let pbx = spawn(pbx);
-    let mut callers = sipp(&scratch, "callers-after", &caller, &sip, 0);
-    callers.args(["-m", "3", "-r", "10", "-l", "1"]);
-    check(&scratch, "callers-after", callers.output().unwrap());
-    check(&scratch, "pbx-all", pbx.wait_with_output().unwrap());
+    let config = config.display().to_string();
+    let cutover = |command: &str, extra: &[&str]| {
+        let args = ["migrate", command, "--plan", &plan, "-c", &config, "-d", &database, "--server", &url];
+        switchboard(&args.iter().copied().chain(extra.iter().copied()).collect::<Vec<_>>(), Some(&token))
+    };
+    let (code, status) = cutover("status", &["-o", &path("status")]);
+    assert_eq!(code, 0, "{status}");
+    assert!(status.contains("phase: not started"), "{status}");
+    // The baseline of queue support: 4 legacy calls, 3 answered within 20 s of 4 offered.
+    let calls_row: Vec<&str> = status.lines().find(|l| l.starts_with("calls")).unwrap().split_whitespace().collect();
+    assert_eq!(calls_row, ["calls", "4"], "{status}");
+    assert!(status.contains("[ ] launch_and_optimisation     Dana (todo, blocks full)"), "{status}");
+    assert!(std::fs::read_to_string(path("status/status.svg")).unwrap().contains("<svg"));
+
+    // Into the pilot: the legacy PBX keeps a tenth of the calls (not the tenant file's half).
+    let (code, out) = cutover("advance", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("phase pilot started (the first phase): Switchboard answers 90% of new calls"), "{out}");
+    let caller = format!("{ANSWERED_CALLER}{WAIT_FOR_BYE}</scenario>\n");
+    let calls = |name: &str, callers: u32, to_pbx: u32| {
+        let mut pbx = sipp(&scratch, &format!("{name}-pbx"), ANSWERING_PBX, &sip, pbx_port);
+        pbx.args(["-m", &to_pbx.to_string()]);
+        let pbx = spawn(pbx);
+        let mut command = sipp(&scratch, name, &caller, &sip, 0);
+        command.args(["-m", &callers.to_string(), "-r", "10", "-l", "1"]);
+        check(&scratch, name, command.output().unwrap());
+        // The PBX took exactly `to_pbx` calls (sipp -m), and no caller failed.
+        check(&scratch, &format!("{name}-pbx"), pbx.wait_with_output().unwrap());
+    };
+    calls("pilot", 20, 2);
+
+    // The next phase may not start: the pilot has no whole day yet, and a step blocks it.
+    let (code, out) = cutover("advance", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the phase has 0 whole days so far; its gate needs 1"), "{out}");
+    assert!(out.contains("readiness step launch_and_optimisation is todo (owner Dana)"), "{out}");
+    let (_, state) = server.call("GET", "/api/v1/migration", None);
+    assert_eq!((state["phase"].as_str(), state["switchboard_percent"].as_u64()), (Some("pilot"), Some(90)));
+
+    // A freeze refuses user changes until lifted.
+    let reason = ["--server", url.as_str(), "--reason", "cutover weekend"];
+    let (code, out) = switchboard(&[&["migrate", "freeze"][..], &reason].concat(), Some(&token));
+    assert_eq!(code, 0, "{out}");
+    let user = r#"{"username": "zoe", "role": "supervisor", "password": "a-long-password"}"#;
+    let (status, answer) = server.call("POST", "/api/v1/users", Some(user));
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("frozen for the migration"), "{answer}");
+    let (_, agents) = server.call("GET", "/api/v1/agents", None);
+    let agent = agents[0]["agent"].as_str().unwrap_or_else(|| panic!("{agents}")).to_owned();
+    let skills = format!("/api/v1/agents/{agent}/skills");
+    let (status, answer) = server.call("PUT", &skills, Some(r#"{"skills": {"support": 2}}"#));
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("frozen")), "{answer}");
+    let (code, out) = switchboard(&[&["migrate", "unfreeze"][..], &reason].concat(), Some(&token));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(server.call("POST", "/api/v1/users", Some(user)).0, 201);
+
+    // Roll back: every new call goes to the PBX; recorded in the audit log.
+    let rollback = ["migrate", "rollback", "--server", &url, "--reason", "pilot agents cannot log in"];
+    let (code, out) = switchboard(&rollback, Some(&token));
+    assert_eq!(code, 0, "{out}");
+    calls("rolled-back", 3, 3);
     let (_, audit) = server.call("GET", "/api/v1/audit", None);
-    let entry = audit.as_array().unwrap().iter().find(|e| e["action"] == "migration.rollback").cloned();
-    let entry = entry.unwrap_or_else(|| panic!("no rollback in the audit log: {audit}"));
-    assert_eq!(
-        (entry["actor"].as_str(), entry["detail"].as_str()),
-        (Some("admin"), Some("pilot agents cannot log in"))
-    );
+    let entry = |action: &str| {
+        let entry = audit.as_array().unwrap().iter().find(|e| e["action"] == action).cloned();
+        entry.unwrap_or_else(|| panic!("no {action} in the audit log: {audit}"))
+    };
+    assert_eq!(entry("migration.rollback")["detail"], "pilot agents cannot log in");
+    assert_eq!(entry("migration.rollback")["actor"], "admin");
+    assert_eq!(entry("migration.phase")["detail"], "phase pilot (90% to Switchboard): the first phase");
+
+    // The rollback holds after a restart.
+    server.kill();
+    let mut server = Server::start_with(&[Path::new(&config)], &database, &["--sip", "127.0.0.1:0"]);
+    server.token = Some(token.clone());
+    let sip = server.sip.clone().unwrap();
+    let url = format!("http://{}", server.addr);
+    let mut pbx = sipp(&scratch, "restarted-pbx", ANSWERING_PBX, &sip, pbx_port);
+    pbx.args(["-m", "2"]);
+    let pbx = spawn(pbx);
+    let mut command = sipp(&scratch, "restarted", &caller, &sip, 0);
+    command.args(["-m", "2", "-r", "10", "-l", "1"]);
+    check(&scratch, "restarted", command.output().unwrap());
+    check(&scratch, "restarted-pbx", pbx.wait_with_output().unwrap());
+    let args = ["migrate", "status", "--plan", &plan, "-c", &config, "-d", &database, "--server", &url];
+    let (code, status) = switchboard(&args, Some(&token));
+    assert_eq!(code, 0, "{status}");
+    assert!(status.contains("ROLLED BACK: every new call goes to the legacy PBX (last change by admin"), "{status}");
+    assert!(status.contains("phase: pilot (1 of 2)"), "{status}");
 }

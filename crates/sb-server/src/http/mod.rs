@@ -71,8 +71,6 @@ pub struct AppState {
     pub keyring: SharedKeyring,
     /// Limits on sign-in failures and chats opened without a credential.
     pub limits: Arc<std::sync::Mutex<crate::throttle::Limits>>,
-    /// The SIP endpoint, when the server answers calls: told of rollbacks.
-    pub voice: Option<tokio::sync::mpsc::UnboundedSender<sb_voice::Feedback>>,
 }
 
 impl AppState {
@@ -93,7 +91,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tokens", get(accounts::list_tokens).post(accounts::create_token))
         .route("/api/v1/tokens/{id}", axum::routing::delete(accounts::revoke_token))
         .route("/api/v1/audit", get(accounts::audit))
+        .route("/api/v1/migration", get(migration::state))
         .route("/api/v1/migration/rollback", axum::routing::put(migration::rollback))
+        .route("/api/v1/migration/phase", axum::routing::put(migration::phase))
+        .route("/api/v1/migration/freeze", axum::routing::put(migration::freeze))
         .route("/api/v1/interactions", post(interactions::create))
         .route("/api/v1/interactions/{id}", get(interactions::get_one))
         .route("/api/v1/interactions/{id}/accept", post(interactions::accept))
@@ -135,7 +136,7 @@ pub fn router(state: AppState) -> Router {
         interactions::complete, interactions::end_wrap_up, interactions::abandon, interactions::transfer, interactions::messages,
         interactions::post_message, interactions::survey, people::queues, people::waiting, people::agents,
         people::set_presence, people::work, people::set_skills, live::events, chat::widget_info, chat::start,
-        migration::rollback),
+        migration::state, migration::rollback, migration::phase, migration::freeze),
     modifiers(&BearerAuth),
     tags((name = "interactions"), (name = "queues"), (name = "agents"), (name = "events"), (name = "accounts"),
         (name = "chat"), (name = "migration"), (name = "health"))
@@ -454,6 +455,7 @@ impl From<RequestError> for ApiError {
         match e {
             RequestError::NotFound(_) => ApiError::not_found(message),
             RequestError::Conflict(_) => ApiError::conflict(message),
+            RequestError::Frozen(_) => ApiError { status: StatusCode::CONFLICT, code: "frozen", message, field: None },
             RequestError::Storage(_) => {
                 ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "storage_failed", message, field: None }
             }
