@@ -10,6 +10,7 @@
 
 pub mod asterisk;
 pub mod cutover;
+pub mod dialplan;
 pub mod history;
 pub mod queue_log;
 mod report;

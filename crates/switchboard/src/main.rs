@@ -173,7 +173,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Staff(args) => wfm::staff(args),
         Command::Forecast(args) => wfm::forecast(args),
-        Command::Migrate(MigrateCommand::Import(command)) => migrate::import(command),
+        Command::Migrate(MigrateCommand::Import(command)) => return exit(migrate::import(command)),
         Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
         Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
         Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),

@@ -18,6 +18,11 @@ pub struct AsteriskArgs {
     /// Asterisk's queues.conf.
     #[arg(long, value_name = "FILE")]
     queues: PathBuf,
+    /// Asterisk's extensions.conf: each context that waits for a digit (Background and
+    /// WaitExten) becomes a contact flow next to the tenant file, and numbers that go
+    /// straight to one become the tenant's voice numbers.
+    #[arg(long, value_name = "FILE")]
+    extensions: Option<PathBuf>,
     /// The new tenant's id (lowercase letters, digits and '-').
     #[arg(long, value_name = "ID")]
     tenant_id: String,
@@ -39,7 +44,7 @@ pub struct AsteriskArgs {
 }
 
 /// Runs `switchboard migrate import asterisk`.
-pub fn import(command: ImportCommand) -> anyhow::Result<()> {
+pub fn import(command: ImportCommand) -> anyhow::Result<std::process::ExitCode> {
     let ImportCommand::Asterisk(args) = command;
     let text = std::fs::read_to_string(&args.queues).with_context(|| format!("reading {}", args.queues.display()))?;
     let tenant = sb_migrate::TenantInfo {
@@ -48,21 +53,55 @@ pub fn import(command: ImportCommand) -> anyhow::Result<()> {
         time_zone: args.time_zone.clone(),
     };
     let file = args.queues.display().to_string();
-    let import = sb_migrate::asterisk::import_queues(&file, &text, &tenant);
+    let mut import = sb_migrate::asterisk::import_queues(&file, &text, &tenant);
+    let dialplan = match &args.extensions {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let file = path.display().to_string();
+            let dialplan = sb_migrate::dialplan::import_extensions(&file, &text, &mut import.report);
+            import.tenant_yaml.push_str(&sb_migrate::dialplan::voice_numbers(&dialplan));
+            dialplan
+        }
+        None => sb_migrate::dialplan::Dialplan::default(),
+    };
     // The tenant file must load before it is written: a bad tenant id or time zone is the
     // user's to fix, anything else is a bug of the importer.
     let out = args.out.display().to_string();
     let (config, _) = sb_config::parse(&out, &import.tenant_yaml)
         .map_err(|report| anyhow::anyhow!("the imported tenant does not load:\n{report}"))?;
-    refuse_to_overwrite(&args.out, args.force)?;
+    let dir = args.out.parent().map(Path::to_path_buf).unwrap_or_default();
+    let flows: Vec<(PathBuf, &str)> =
+        dialplan.flows.iter().map(|f| (dir.join(format!("{}.yaml", f.id)), f.yaml.as_str())).collect();
+    for path in std::iter::once(&args.out).chain(args.report.iter()).chain(flows.iter().map(|(p, _)| p)) {
+        refuse_to_overwrite(path, args.force)?;
+    }
     std::fs::write(&args.out, &import.tenant_yaml).with_context(|| format!("writing {out}"))?;
     if let Some(path) = &args.report {
-        refuse_to_overwrite(path, args.force)?;
         std::fs::write(path, format!("{}\n", import.report)).with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{}", import.report);
     println!("{out}: {}", config.summary());
-    Ok(())
+    // Each flow is checked against the imported tenant; one that does not pass (a queue the
+    // dialplan names but queues.conf lacks) is written all the same, to be fixed by hand.
+    let known = sb_flow::KnownNames::from_config(&config);
+    let mut broken = 0;
+    for (path, yaml) in &flows {
+        std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?;
+        let name = path.display().to_string();
+        match sb_flow::parse(&name, yaml, &known) {
+            Ok(_) => println!("{name}: a flow that passes `switchboard flow check`"),
+            Err(report) => {
+                broken += 1;
+                println!("{name}: fix this flow by hand before serving it:\n{report}");
+            }
+        }
+    }
+    if !dialplan.flows.is_empty() {
+        println!(
+            "prompts: convert Asterisk's sound files to WAV under sounds/ next to the tenant file, as the flows name them"
+        );
+    }
+    Ok(if broken == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
 }
 
 fn refuse_to_overwrite(path: &Path, force: bool) -> anyhow::Result<()> {

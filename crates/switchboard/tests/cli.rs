@@ -234,6 +234,39 @@ fn migrate_import_asterisk_writes_a_tenant_that_loads_and_never_overwrites() {
 }
 
 #[test]
+fn migrate_import_asterisk_turns_the_dialplan_menus_into_flows_that_check() {
+    let dir = scratch("dialplan");
+    let out = dir.join("acme.yaml");
+    let (code, printed) = switchboard(&[
+        "migrate",
+        "import",
+        "asterisk",
+        "--queues",
+        "crates/sb-migrate/test_data/asterisk/queues.conf",
+        "--extensions",
+        "crates/sb-migrate/test_data/asterisk/extensions.conf",
+        "--tenant-id",
+        "acme",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("extensions.conf:44: [broken] exten => 1: expected"), "{printed}");
+    let tenant = std::fs::read_to_string(&out).unwrap();
+    assert!(tenant.ends_with("voice:\n  numbers:\n    - {number: \"5550100\", flow: ivr-main.yaml}\n"), "{tenant}");
+    for flow in ["ivr-main.yaml", "ivr-billing.yaml"] {
+        let path = dir.join(flow);
+        let (code, checked) =
+            switchboard(&["flow", "check", path.to_str().unwrap(), "--config", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{checked}");
+    }
+    // A dry run of the menu: 2 leads to the sales team's queue.
+    let (code, run) = switchboard(&["flow", "run", dir.join("ivr-main.yaml").to_str().unwrap(), "--digits", "2"]);
+    assert_eq!(code, 0, "{run}");
+    assert!(run.contains("sales-team"), "{run}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
