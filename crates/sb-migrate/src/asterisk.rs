@@ -21,8 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::draft::{AgentDraft, Draft, QueueDraft, SkillDraft};
 use crate::report::{Outcome, Report};
-use crate::yaml::scalar;
 use crate::{Import, TenantInfo, slug_of};
 
 /// One `key = value` (or `key => value`) line of a section.
@@ -374,64 +374,31 @@ fn member(report: &mut Report, queue: &mut Queue, agents: &mut BTreeMap<String, 
 
 /// The tenant file.
 fn write(tenant: &TenantInfo, queues: &[Queue], agents: &BTreeMap<String, Agent>) -> String {
-    let mut out = String::new();
-    out.push_str("# Imported from Asterisk queues.conf by `switchboard migrate import asterisk`.\n");
-    out.push_str("# See the translation report for what was approximated or left out.\n");
-    out.push_str(&format!(
-        "tenant: {{id: {}, name: {}, time_zone: {}}}\n",
-        scalar(&tenant.id),
-        scalar(&tenant.name),
-        scalar(&tenant.time_zone)
-    ));
-    out.push_str("skills:\n");
-    if queues.is_empty() {
-        out.pop();
-        out.push_str(" []\n");
-    }
-    for q in queues {
-        out.push_str(&format!("  - {{id: {}}}\n", q.id));
-    }
-    out.push_str("queues:\n");
-    if queues.is_empty() {
-        out.pop();
-        out.push_str(" []\n");
-    }
-    for q in queues {
-        out.push_str(&format!("  - id: {}\n    name: {}\n    channels: [voice]\n", q.id, scalar(&q.name)));
-        out.push_str(&format!("    skills: {{{}: 1}}\n", q.id));
-        if let Some(strategy) = q.strategy {
-            out.push_str(&format!("    strategy: {strategy}\n"));
-        }
-        if let Some(priority) = q.priority {
-            out.push_str(&format!("    priority: {priority}\n"));
-        }
-        if let Some(t) = q.offer_timeout {
-            out.push_str(&format!("    offer_timeout: {t}s\n"));
-        }
-        if let Some(t) = q.wrap_up {
-            out.push_str(&format!("    wrap_up: {t}s\n"));
-        }
-        if let Some(t) = q.service_level {
-            out.push_str(&format!("    service_level: {{percent: 80, within: {t}s}}\n"));
-        }
-    }
-    out.push_str("agents:\n");
-    if agents.is_empty() {
-        out.pop();
-        out.push_str(" []\n");
-    }
-    for (id, agent) in agents {
-        let skills: Vec<String> = agent.skills.iter().map(|(q, level)| format!("{q}: {level}")).collect();
-        let queues: Vec<&str> = agent.skills.keys().map(String::as_str).collect();
-        out.push_str(&format!(
-            "  - {{id: {}, name: {}, skills: {{{}}}, queues: [{}]}}\n",
-            scalar(id),
-            scalar(&agent.name),
-            skills.join(", "),
-            queues.join(", ")
-        ));
-    }
-    out
+    let draft = Draft {
+        skills: queues.iter().map(|q| SkillDraft { id: q.id.clone(), name: None }).collect(),
+        queues: queues
+            .iter()
+            .map(|q| QueueDraft {
+                id: q.id.clone(),
+                name: q.name.clone(),
+                channels: Vec::new(),
+                skills: BTreeMap::from([(q.id.clone(), 1)]),
+                strategy: q.strategy,
+                priority: q.priority,
+                offer_timeout_s: q.offer_timeout,
+                wrap_up_s: q.wrap_up,
+                service_level: q.service_level.map(|t| (80, t)),
+            })
+            .collect(),
+        agents: agents
+            .iter()
+            .map(|(id, a)| {
+                let queues = a.skills.keys().cloned().collect();
+                (id.clone(), AgentDraft { name: a.name.clone(), skills: a.skills.clone(), queues })
+            })
+            .collect(),
+    };
+    draft.write(tenant, "Asterisk queues.conf by `switchboard migrate import asterisk`")
 }
 
 #[cfg(test)]

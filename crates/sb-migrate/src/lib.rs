@@ -11,6 +11,7 @@
 pub mod asterisk;
 pub mod cutover;
 pub mod dialplan;
+pub mod draft;
 pub mod history;
 pub mod queue_log;
 mod report;
