@@ -9,9 +9,11 @@
 //! baseline KPIs of imported history ([`history`]).
 
 pub mod asterisk;
+pub mod csv;
 pub mod cutover;
 pub mod dialplan;
 pub mod draft;
+pub mod generic;
 pub mod history;
 pub mod queue_log;
 mod report;

@@ -22,6 +22,7 @@ mod bench;
 mod config_cmd;
 mod cutover;
 mod flow;
+mod import;
 mod migrate;
 mod progress;
 mod simulate;
@@ -82,7 +83,7 @@ enum MigrateCommand {
     /// Turn a legacy system's configuration into a Switchboard tenant file, with a
     /// translation report of what mapped, what was approximated and what was left out.
     #[command(subcommand)]
-    Import(migrate::ImportCommand),
+    Import(import::ImportCommand),
     /// Import a legacy system's call history into the tenant's store, for the baseline and
     /// the replay; resumable and idempotent.
     #[command(subcommand)]
@@ -173,7 +174,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Staff(args) => wfm::staff(args),
         Command::Forecast(args) => wfm::forecast(args),
-        Command::Migrate(MigrateCommand::Import(command)) => return exit(migrate::import(command)),
+        Command::Migrate(MigrateCommand::Import(command)) => return exit(import::import(command)),
         Command::Migrate(MigrateCommand::History(command)) => migrate::history(command),
         Command::Migrate(MigrateCommand::Baseline(args)) => migrate::baseline(args),
         Command::Migrate(MigrateCommand::Replay(args)) => migrate::replay(args),

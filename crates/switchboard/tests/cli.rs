@@ -267,6 +267,37 @@ fn migrate_import_asterisk_turns_the_dialplan_menus_into_flows_that_check() {
 }
 
 #[test]
+fn migrate_import_csv_writes_a_tenant_that_loads_and_reports_bad_rows() {
+    let dir = scratch("csv");
+    let out = dir.join("mitel.yaml");
+    let data = "crates/sb-migrate/test_data/generic";
+    let (code, printed) = switchboard(&[
+        "migrate",
+        "import",
+        "csv",
+        "--skills",
+        &format!("{data}/skills.csv"),
+        "--queues",
+        &format!("{data}/queues.csv"),
+        "--agents",
+        &format!("{data}/agents.csv"),
+        "--tenant-id",
+        "mitel",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("generic/queues.csv:6: row: a quoted field is not closed (field 1)"), "{printed}");
+    assert!(printed.contains("9 mapped, 2 approximated, 1 not translated, 11 rejected"), "{printed}");
+    let (code, checked) = switchboard(&["config", "check", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{checked}");
+    assert!(checked.contains("3 queues, 3 agents"), "{checked}");
+    let (code, none) = switchboard(&["migrate", "import", "csv", "--tenant-id", "x", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{none}");
+    assert!(none.contains("give at least one of --skills, --queues and --agents"), "{none}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
