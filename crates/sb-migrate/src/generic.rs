@@ -27,9 +27,12 @@ const AGENT_COLUMNS: &[&str] = &["id", "name", "skills", "queues"];
 const STRATEGIES: &[&str] = &["longest_idle", "most_skilled", "round_robin", "least_occupied"];
 const CHANNELS: &[&str] = &["voice", "chat", "email", "sms"];
 
+/// A row's fields, with its line number.
+type Row = (usize, Vec<String>);
+
 /// The rows of one file: the header, then each row with its line number. Lines that cannot
 /// be read are reported.
-fn rows(file: &str, text: &str, known: &[&str], report: &mut Report) -> Option<(Header, Vec<(usize, Vec<String>)>)> {
+fn rows(file: &str, text: &str, known: &[&str], report: &mut Report) -> Option<(Header, Vec<Row>)> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
     let Some((first, line)) = lines.next() else {
         report.add(file, Outcome::Rejected, "the file is empty; it needs a header row", None);
