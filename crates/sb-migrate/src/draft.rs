@@ -75,9 +75,7 @@ impl Draft {
         for q in &self.queues {
             let channels = if q.channels.is_empty() { "voice".to_owned() } else { q.channels.join(", ") };
             let _ = write!(out, "  - id: {}\n    name: {}\n    channels: [{channels}]\n", q.id, scalar(&q.name));
-            if !q.skills.is_empty() {
-                let _ = writeln!(out, "    skills: {{{}}}", levels(&q.skills));
-            }
+            let _ = writeln!(out, "    skills: {{{}}}", levels(&q.skills));
             if let Some(strategy) = q.strategy {
                 let _ = writeln!(out, "    strategy: {strategy}");
             }

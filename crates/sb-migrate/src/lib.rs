@@ -5,8 +5,11 @@
 //! Importers are pure functions of the files' text: nothing here reads files or the clock,
 //! so every importer is tested on fixtures with snapshots of its tenant file and report.
 //!
-//! So far: Asterisk `queues.conf` ([`asterisk`]) and `queue_log` ([`queue_log`]), and the
-//! baseline KPIs of imported history ([`history`]).
+//! Configuration: Asterisk `queues.conf` ([`asterisk`]) and `extensions.conf`
+//! ([`dialplan`]), Cisco UCCX ([`uccx`]) and the generic CSV ([`generic`]), all written by
+//! [`draft`]. History: Asterisk `queue_log` ([`queue_log`]) and Cisco CUCM CDRs ([`cucm`]),
+//! with the baseline KPIs of imported history ([`history`]) and the cutover's gates
+//! ([`cutover`]).
 
 pub mod asterisk;
 pub mod csv;
@@ -17,6 +20,7 @@ pub mod generic;
 pub mod history;
 pub mod queue_log;
 mod report;
+pub mod uccx;
 mod yaml;
 
 pub use report::{Item, Outcome, Report};

@@ -16,6 +16,10 @@ pub enum ImportCommand {
     /// agents, penalties proficiencies; the report says what was approximated or left out,
     /// line by line.
     Asterisk(AsteriskArgs),
+    /// Cisco UCCX: the admin REST API's JSON answers (skill, resource, resourceGroup, csq,
+    /// team) to a tenant file. CSQs become queues, resources agents, competence 1-10
+    /// proficiency 1-5.
+    Uccx(UccxArgs),
     /// Any other platform (Mitel and others): skills, queues and agents from CSV files with
     /// the columns docs/migration.md describes; each problem is reported with file and line.
     Csv(CsvArgs),
@@ -84,6 +88,66 @@ pub struct CsvArgs {
     out: TenantOut,
 }
 
+#[derive(Debug, Args)]
+pub struct UccxArgs {
+    /// One JSON document holding the answers under "skills", "resources",
+    /// "resourceGroups", "csqs" and "teams".
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// The answer of GET /adminapi/skill (over --json's).
+    #[arg(long, value_name = "FILE")]
+    skills: Option<PathBuf>,
+    /// The answer of GET /adminapi/resource.
+    #[arg(long, value_name = "FILE")]
+    resources: Option<PathBuf>,
+    /// The answer of GET /adminapi/resourceGroup.
+    #[arg(long, value_name = "FILE")]
+    resource_groups: Option<PathBuf>,
+    /// The answer of GET /adminapi/csq.
+    #[arg(long, value_name = "FILE")]
+    csqs: Option<PathBuf>,
+    /// The answer of GET /adminapi/team.
+    #[arg(long, value_name = "FILE")]
+    teams: Option<PathBuf>,
+    #[command(flatten)]
+    out: TenantOut,
+}
+
+/// A JSON file, with the place of a syntax error.
+fn json(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let (name, text) = read(path)?;
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        let message = message.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&message);
+        anyhow::anyhow!("{name}:{}:{}: {message}", e.line(), e.column())
+    })
+}
+
+fn uccx(args: UccxArgs) -> anyhow::Result<ExitCode> {
+    let mut answers = match &args.json {
+        Some(path) => sb_migrate::uccx::Answers::from_document(&json(path)?),
+        None => sb_migrate::uccx::Answers::default(),
+    };
+    for (file, answer) in [
+        (&args.skills, &mut answers.skills),
+        (&args.resources, &mut answers.resources),
+        (&args.resource_groups, &mut answers.resource_groups),
+        (&args.csqs, &mut answers.csqs),
+        (&args.teams, &mut answers.teams),
+    ] {
+        if let Some(path) = file {
+            *answer = Some(json(path)?);
+        }
+    }
+    anyhow::ensure!(
+        answers.skills.is_some() || answers.resources.is_some() || answers.csqs.is_some(),
+        "give --json, or the answers with --skills, --resources and --csqs"
+    );
+    let name = args.json.as_ref().map_or("the UCCX answers".to_owned(), |p| p.display().to_string());
+    let import = sb_migrate::uccx::import(&name, &answers, &args.out.tenant());
+    write(&args.out, &import, &[])
+}
+
 fn read(path: &Path) -> anyhow::Result<(String, String)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok((path.display().to_string(), text))
@@ -93,6 +157,7 @@ fn read(path: &Path) -> anyhow::Result<(String, String)> {
 pub fn import(command: ImportCommand) -> anyhow::Result<ExitCode> {
     match command {
         ImportCommand::Asterisk(args) => asterisk(args),
+        ImportCommand::Uccx(args) => uccx(args),
         ImportCommand::Csv(args) => {
             anyhow::ensure!(
                 args.skills.is_some() || args.queues.is_some() || args.agents.is_some(),

@@ -298,6 +298,46 @@ fn migrate_import_csv_writes_a_tenant_that_loads_and_reports_bad_rows() {
 }
 
 #[test]
+fn migrate_import_uccx_reads_the_admin_api_json() {
+    let dir = scratch("uccx");
+    let out = dir.join("cisco.yaml");
+    let json = "crates/sb-migrate/test_data/cisco/uccx.json";
+    let (code, printed) = switchboard(&[
+        "migrate",
+        "import",
+        "uccx",
+        "--json",
+        json,
+        "--tenant-id",
+        "cisco",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("resource akumar: skill \"Legacy_French\" is not among the skills"), "{printed}");
+    let (code, checked) = switchboard(&["config", "check", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{checked}");
+    assert!(checked.contains("3 queues, 5 agents"), "{checked}");
+    // A syntax error is named with its line and column.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"skills\": {\"skill\": [\n  {\"skillId\": 1,}\n]}}").unwrap();
+    let (code, printed) = switchboard(&[
+        "migrate",
+        "import",
+        "uccx",
+        "--skills",
+        bad.to_str().unwrap(),
+        "--tenant-id",
+        "cisco",
+        "-o",
+        dir.join("other.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("bad.json:2:17: trailing comma"), "{printed}");
+    assert!(!printed.contains("at line"), "{printed}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
