@@ -13,6 +13,7 @@
 
 pub mod asterisk;
 pub mod csv;
+pub mod cucm;
 pub mod cutover;
 pub mod dialplan;
 pub mod draft;

@@ -18,13 +18,14 @@ pub enum HistoryCommand {
     /// abandon, talk time, agent, caller, number dialled) into the tenant's store. Run
     /// again, or after an interruption, it adds nothing twice.
     Asterisk(QueueLogArgs),
+    /// Cisco Unified CM CDR files: each call through a hunt pilot is a stay in the queue of
+    /// that pilot (native call queuing: wasCallQueued, totalWaitTimeInQueue). Idempotent.
+    Cucm(CucmArgs),
 }
 
+/// Where imported history goes.
 #[derive(Debug, Args)]
-pub struct QueueLogArgs {
-    /// The queue_log file.
-    #[arg(long, value_name = "FILE")]
-    queue_log: PathBuf,
+pub struct HistoryOut {
     /// The store, as for `switchboard serve --database`.
     #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
     database: String,
@@ -35,12 +36,55 @@ pub struct QueueLogArgs {
     /// the terminal).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Store a legacy queue's calls under a new queue's id, such as 5000=sales (a hunt
+    /// pilot) or "Sales Team=sales"; repeat for each queue. Other queues keep their names.
+    #[arg(long, value_name = "LEGACY=QUEUE")]
+    queue_map: Vec<String>,
 }
 
-/// Runs `switchboard migrate history asterisk`.
+impl HistoryOut {
+    fn map(&self) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        self.queue_map
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((legacy, queue)) if !legacy.trim().is_empty() && !queue.trim().is_empty() => {
+                    Ok((legacy.trim().to_owned(), queue.trim().to_owned()))
+                }
+                _ => anyhow::bail!("--queue-map {pair:?}: expected LEGACY=QUEUE, such as 5000=sales"),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct QueueLogArgs {
+    /// The queue_log file.
+    #[arg(long, value_name = "FILE")]
+    queue_log: PathBuf,
+    #[command(flatten)]
+    out: HistoryOut,
+}
+
+#[derive(Debug, Args)]
+pub struct CucmArgs {
+    /// CDR files (cdr_CLUSTER_NODE_YYYYMMDDHHMM_SEQ), as many as the shell gives.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    out: HistoryOut,
+}
+
+/// Runs `switchboard migrate history ...`.
 pub fn history(command: HistoryCommand) -> anyhow::Result<()> {
+    match command {
+        HistoryCommand::Asterisk(args) => queue_log(args),
+        HistoryCommand::Cucm(args) => cucm(args),
+    }
+}
+
+fn queue_log(args: QueueLogArgs) -> anyhow::Result<()> {
     use std::io::BufRead as _;
-    let HistoryCommand::Asterisk(args) = command;
+    let map = args.out.map()?;
     let file = std::fs::File::open(&args.queue_log).with_context(|| format!("reading {}", args.queue_log.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let name = args.queue_log.display().to_string();
@@ -63,32 +107,85 @@ pub fn history(command: HistoryCommand) -> anyhow::Result<()> {
     }
     let (lines, other, rings) = (log.lines, log.other_events, log.unanswered_rings);
     let contacts = log.finish(&mut report);
+    let new = store(&args.out, &map, "asterisk-queue_log", &contacts, &report, &mut bars)?;
+    println!(
+        "{name}: {lines} lines, {} stays in queues ({new} new, {} already stored), {rings} unanswered rings, \
+         {other} agent and system events, {} lines rejected, {} calls or events left out",
+        contacts.len(),
+        contacts.len() as u64 - new,
+        report.count(sb_migrate::Outcome::Rejected),
+        report.count(sb_migrate::Outcome::NotTranslated),
+    );
+    Ok(())
+}
+
+fn cucm(args: CucmArgs) -> anyhow::Result<()> {
+    let map = args.out.map()?;
+    let mut report = sb_migrate::Report::default();
+    let mut bars = crate::progress::PhaseBars::default();
+    bars.phase("reading the CDR files", args.files.len() as u64);
+    let mut contacts = Vec::new();
+    let mut counts = sb_migrate::cucm::Counts::default();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let (stays, c) = sb_migrate::cucm::import_cdr(&path.display().to_string(), &text, &mut report);
+        contacts.extend(stays);
+        counts.records += c.records;
+        counts.skipped += c.skipped;
+        counts.rejected += c.rejected;
+        bars.advance(1);
+    }
+    let new = store(&args.out, &map, "cucm-cdr", &contacts, &report, &mut bars)?;
+    println!(
+        "{} files: {} records, {} calls through a hunt pilot ({new} new, {} already stored), \
+         {} other records left out, {} lines rejected",
+        args.files.len(),
+        counts.records,
+        contacts.len(),
+        contacts.len() as u64 - new,
+        counts.skipped,
+        counts.rejected,
+    );
+    Ok(())
+}
+
+/// Stores `contacts` from `source` (queues renamed by `map`), writes and sums up the report;
+/// returns how many were new.
+fn store(
+    out: &HistoryOut,
+    map: &std::collections::HashMap<String, String>,
+    source: &str,
+    contacts: &[sb_migrate::history::LegacyContact],
+    report: &sb_migrate::Report,
+    bars: &mut crate::progress::PhaseBars,
+) -> anyhow::Result<u64> {
     let mut store =
-        sb_storage::open(&args.database).with_context(|| format!("opening the database {}", args.database))?;
+        sb_storage::open(&out.database).with_context(|| format!("opening the database {}", out.database))?;
     bars.phase("storing the calls' stays", contacts.len() as u64);
     let mut new = 0;
     for chunk in contacts.chunks(5000) {
-        let rows: Vec<sb_storage::LegacyRow> = chunk.iter().map(row_of).collect();
-        new += store.put_legacy(&args.tenant, "asterisk-queue_log", &rows).context("storing the history")?;
+        let rows: Vec<sb_storage::LegacyRow> = chunk
+            .iter()
+            .map(|c| {
+                let mut row = row_of(c);
+                if let Some(queue) = map.get(&row.queue) {
+                    row.queue.clone_from(queue);
+                }
+                row
+            })
+            .collect();
+        new += store.put_legacy(&out.tenant, source, &rows).context("storing the history")?;
         bars.advance(chunk.len() as u64);
     }
     bars.finish();
-    if let Some(path) = &args.report {
+    if let Some(path) = &out.report {
         std::fs::write(path, format!("{report}\n")).with_context(|| format!("writing {}", path.display()))?;
     }
-    let rejected = report.count(sb_migrate::Outcome::Rejected);
-    let left_out = report.count(sb_migrate::Outcome::NotTranslated);
     for item in report.items.iter().filter(|i| i.outcome == sb_migrate::Outcome::Rejected).take(10) {
         let at = item.source.as_ref().map(|(f, l)| format!("{f}:{l}: ")).unwrap_or_default();
         println!("rejected: {at}{}: {}", item.object, item.detail);
     }
-    println!(
-        "{name}: {lines} lines, {} stays in queues ({new} new, {} already stored), {rings} unanswered rings, \
-         {other} agent and system events, {rejected} lines rejected, {left_out} calls or events left out",
-        contacts.len(),
-        contacts.len() as u64 - new,
-    );
-    Ok(())
+    Ok(new)
 }
 
 /// A stored legacy stay, or `None` if its outcome is not one this version knows.

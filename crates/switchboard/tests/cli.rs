@@ -338,6 +338,34 @@ fn migrate_import_uccx_reads_the_admin_api_json() {
 }
 
 #[test]
+fn migrate_history_cucm_stores_hunt_pilot_calls_once_under_the_mapped_queues() {
+    let dir = scratch("cucm");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let cdr = "crates/sb-migrate/test_data/cisco/cdr_StandAloneCluster_01_202612011000_1";
+    let args = ["migrate", "history", "cucm", cdr, "-d", &database, "--tenant", "cisco", "--queue-map", "5000=sales"];
+    let (code, first) = switchboard(&args);
+    assert_eq!(code, 0, "{first}");
+    assert!(first.contains("11 records, 8 calls through a hunt pilot (8 new, 0 already stored), 2 other records left out, 2 lines rejected"), "{first}");
+    assert!(
+        first
+            .contains("rejected: crates/sb-migrate/test_data/cisco/cdr_StandAloneCluster_01_202612011000_1:9: record:"),
+        "{first}"
+    );
+    let (code, again) = switchboard(&args);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("(0 new, 8 already stored)"), "{again}");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "cisco", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    let queues: Vec<&str> = table.lines().skip(1).filter_map(|l| l.split_whitespace().next()).take(2).collect();
+    assert_eq!(queues, ["5100", "sales"], "{table}");
+    let (code, bad) =
+        switchboard(&["migrate", "history", "cucm", cdr, "-d", &database, "--tenant", "c", "--queue-map", "5000"]);
+    assert_eq!(code, 1, "{bad}");
+    assert!(bad.contains("--queue-map \"5000\": expected LEGACY=QUEUE"), "{bad}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
