@@ -23,10 +23,11 @@
 //! context that is a phone number and goes straight to a menu becomes one of the tenant's
 //! `voice.numbers`. Sound files `custom/welcome` become `sounds/custom/welcome.wav`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::asterisk::parse_conf;
+use crate::flowgen::Nodes;
 use crate::report::{Outcome, Report};
 use crate::slug_of;
 use crate::yaml::scalar;
@@ -180,13 +181,8 @@ struct Translator<'a> {
     file: &'a str,
     contexts: &'a [Context],
     report: &'a mut Report,
-    /// Nodes written so far, by id, in order.
-    nodes: Vec<(String, String)>,
-    done: HashMap<String, ()>,
-    work: VecDeque<Place>,
-    /// Node ids that stand for another node: steps that need no node of their own, and
-    /// `Goto`s.
-    aliases: HashMap<String, String>,
+    /// The flow's nodes; steps that need no node of their own, and `Goto`s, are aliases.
+    flow: Nodes<Place>,
     /// What was reported already (by another flow that shares the context).
     reported: &'a mut std::collections::HashSet<(String, usize)>,
 }
@@ -210,12 +206,7 @@ impl Translator<'_> {
 
     /// The node a place starts with, queued for translation.
     fn reference(&mut self, place: Place) -> String {
-        let id = node_id(&place);
-        if !self.done.contains_key(&id) && !self.aliases.contains_key(&id) {
-            self.done.insert(id.clone(), ());
-            self.work.push_back(place);
-        }
-        id
+        self.flow.reference(node_id(&place), place)
     }
 
     /// Where `Goto(args)` in `context` and `extension` leads, if the dialplan has it.
@@ -255,7 +246,7 @@ impl Translator<'_> {
     /// Translates the chain that starts at `place`, writing its nodes.
     fn chain(&mut self, place: Place) {
         let Some(steps) = self.steps(&place).map(<[Step]>::to_vec) else {
-            self.nodes.push((node_id(&place), "{hangup: true}".to_owned()));
+            self.flow.push((node_id(&place), "{hangup: true}".to_owned()));
             return;
         };
         let (context, extension, index) = place.clone();
@@ -268,10 +259,10 @@ impl Translator<'_> {
             let here_id = node_id(&here);
             if here_id != id {
                 // This step's place is the node being built (the steps before needed none).
-                self.aliases.insert(here_id, id.clone());
+                self.flow.alias(here_id, id.clone());
             }
             let Some(step) = steps.get(i) else {
-                self.nodes.push((id, "{hangup: true}".to_owned()));
+                self.flow.push((id, "{hangup: true}".to_owned()));
                 return;
             };
             let at = Some((self.file, step.line));
@@ -301,7 +292,7 @@ impl Translator<'_> {
                     } else {
                         let next = self.reference(next_place.clone());
                         let node = format!("{{set: {{{}: {}}}, next: {next}}}", variable(name), scalar(value.trim()));
-                        self.nodes.push((id, node));
+                        self.flow.push((id, node));
                         self.note(&object, Outcome::Mapped, format!("a set node of variable {}", variable(name)), at);
                         return;
                     }
@@ -334,7 +325,7 @@ impl Translator<'_> {
                             .unwrap_or(10);
                         for (k, f) in files[..files.len() - 1].iter().enumerate() {
                             let next = format!("{id}-p{}", k + 2);
-                            self.nodes.push((id, format!("{{play: {}, next: {next}}}", scalar(&sound(f)))));
+                            self.flow.push((id, format!("{{play: {}, next: {next}}}", scalar(&sound(f)))));
                             id = next;
                         }
                         let prompt = sound(files[files.len() - 1]);
@@ -351,7 +342,7 @@ impl Translator<'_> {
                     let next = self.reference(next_place.clone());
                     for (k, f) in files.iter().enumerate() {
                         let after = if k + 1 == files.len() { next.clone() } else { format!("{id}-p{}", k + 2) };
-                        self.nodes.push((id, format!("{{play: {}, next: {after}}}", scalar(&sound(f)))));
+                        self.flow.push((id, format!("{{play: {}, next: {after}}}", scalar(&sound(f)))));
                         id = after;
                     }
                     return;
@@ -380,7 +371,7 @@ impl Translator<'_> {
                         "{{gather: {{prompt: {}, max_digits: {max}, terminator: \"#\", timeout: {seconds}s, into: {into}}}, next: {next}, no_input: {next}}}",
                         scalar(&prompt)
                     );
-                    self.nodes.push((id, node));
+                    self.flow.push((id, node));
                     let detail = format!("a gather node into {into}; with no digits the call goes on as Asterisk does");
                     self.note(&object, Outcome::Mapped, detail, at);
                     return;
@@ -394,7 +385,7 @@ impl Translator<'_> {
                     }
                     let queue = slug_of(name);
                     let failure = self.reference(next_place.clone());
-                    self.nodes.push((id, format!("{{queue: {queue}, next_on_failure: {failure}}}")));
+                    self.flow.push((id, format!("{{queue: {queue}, next_on_failure: {failure}}}")));
                     let mut detail =
                         format!("a queue node for queue {queue}; the steps after it are its failure branch");
                     if step.args.contains(',') {
@@ -406,7 +397,7 @@ impl Translator<'_> {
                 "voicemail" => {
                     let next = self.reference(next_place.clone());
                     let node = format!("{{voicemail: {{prompt: sounds/vm-intro.wav, max_length: 2m}}, next: {next}}}");
-                    self.nodes.push((id, node));
+                    self.flow.push((id, node));
                     let detail = "a voicemail node; messages are stored with the call, not in Asterisk's mailbox";
                     self.note(&object, Outcome::Approximated, detail, at);
                     return;
@@ -416,14 +407,14 @@ impl Translator<'_> {
                         Some(target) => {
                             let target_id = self.reference(target);
                             self.note(&object, Outcome::Mapped, format!("goes on at node {target_id}"), at);
-                            self.aliases.insert(id, target_id);
+                            self.flow.alias(id, target_id);
                         }
-                        None => self.nodes.push((id, "{hangup: true}".to_owned())),
+                        None => self.flow.push((id, "{hangup: true}".to_owned())),
                     }
                     return;
                 }
                 "hangup" => {
-                    self.nodes.push((id, "{hangup: true}".to_owned()));
+                    self.flow.push((id, "{hangup: true}".to_owned()));
                     return;
                 }
                 other => {
@@ -445,39 +436,6 @@ impl Translator<'_> {
             }
             i += 1;
         }
-    }
-
-    /// The node an id stands for, after aliases (a Goto loop ends in a hangup).
-    fn resolve(&self, id: &str) -> String {
-        let mut id = id.to_owned();
-        for _ in 0..self.aliases.len() + 1 {
-            match self.aliases.get(&id) {
-                Some(next) => id = next.clone(),
-                None => return id,
-            }
-        }
-        id
-    }
-
-    /// A node's text with every branch to an alias pointed at the node it stands for.
-    fn retarget(&self, node: &str) -> String {
-        let mut out = String::with_capacity(node.len());
-        let mut rest = node;
-        // Branches are written ": ID" followed by ',' or '}'.
-        while let Some(at) = rest.find(": ") {
-            out.push_str(&rest[..at + 2]);
-            rest = &rest[at + 2..];
-            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(rest.len());
-            let word = &rest[..end];
-            if self.aliases.contains_key(word) {
-                out.push_str(&self.resolve(word));
-            } else {
-                out.push_str(word);
-            }
-            rest = &rest[end..];
-        }
-        out.push_str(rest);
-        out
     }
 
     /// Writes the menu node `id` of `context`, its options and retry branches.
@@ -506,8 +464,8 @@ impl Translator<'_> {
         if keys.is_empty() {
             self.note(object, Outcome::Rejected, "a menu without any one-key extension; it plays and hangs up", at);
             let end = format!("{id}-end");
-            self.nodes.push((id.to_owned(), format!("{{play: {}, next: {end}}}", scalar(prompt))));
-            self.nodes.push((end, "{hangup: true}".to_owned()));
+            self.flow.push((id.to_owned(), format!("{{play: {}, next: {end}}}", scalar(prompt))));
+            self.flow.push((end, "{hangup: true}".to_owned()));
             return;
         }
         let seconds = seconds.clamp(1, 60);
@@ -533,8 +491,8 @@ impl Translator<'_> {
         }
         let fallback = format!("{id}-give-up");
         let _ = write!(node, ", fallback: {fallback}}}");
-        self.nodes.push((id.to_owned(), node));
-        self.nodes.push((fallback, "{hangup: true}".to_owned()));
+        self.flow.push((id.to_owned(), node));
+        self.flow.push((fallback, "{hangup: true}".to_owned()));
         let detail = format!(
             "a menu of {} options, timeout {seconds}s; Asterisk repeats it as long as the dialplan says, the flow hangs up after 2 retries",
             keys.len()
@@ -555,20 +513,16 @@ pub fn import_extensions(file: &str, text: &str, report: &mut Report) -> Dialpla
             file,
             contexts: &contexts,
             report: &mut *report,
-            nodes: Vec::new(),
-            done: HashMap::new(),
-            work: VecDeque::new(),
-            aliases: HashMap::new(),
+            flow: Nodes::default(),
             reported: &mut reported,
         };
         let start = t.reference((context.name.clone(), "s".to_owned(), 0));
-        while let Some(place) = t.work.pop_front() {
-            if !t.aliases.contains_key(&node_id(&place)) {
+        while let Some(place) = t.flow.work.pop_front() {
+            if !t.flow.is_alias(&node_id(&place)) {
                 t.chain(place);
             }
         }
-        let start = t.resolve(&start);
-        let nodes: Vec<(String, String)> = t.nodes.iter().map(|(id, node)| (id.clone(), t.retarget(node))).collect();
+        let (start, nodes) = t.flow.finish(&start);
         let mut yaml = format!(
             "# Imported from {file}, context [{}]: see the migration report.\nflow: {flow_id}\nversion: 1\nstart: {start}\nnodes:\n",
             context.name

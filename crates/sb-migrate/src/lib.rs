@@ -17,6 +17,7 @@ pub mod cucm;
 pub mod cutover;
 pub mod dialplan;
 pub mod draft;
+mod flowgen;
 pub mod generic;
 pub mod history;
 pub mod queue_log;
