@@ -388,6 +388,7 @@ fn write(tenant: &TenantInfo, queues: &[Queue], agents: &BTreeMap<String, Agent>
                 offer_timeout_s: q.offer_timeout,
                 wrap_up_s: q.wrap_up,
                 service_level: q.service_level.map(|t| (80, t)),
+                ..QueueDraft::default()
             })
             .collect(),
         agents: agents

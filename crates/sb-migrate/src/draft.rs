@@ -30,6 +30,9 @@ pub struct QueueDraft {
     pub wrap_up_s: Option<u64>,
     /// Percent and seconds.
     pub service_level: Option<(u8, u64)>,
+    pub expected_handle_time_s: Option<u64>,
+    /// Overflow steps: after this many seconds of waiting, the members of this queue help.
+    pub overflow: Vec<(u64, String)>,
 }
 
 /// An agent of the imported tenant.
@@ -90,6 +93,15 @@ impl Draft {
             }
             if let Some((percent, within)) = q.service_level {
                 let _ = writeln!(out, "    service_level: {{percent: {percent}, within: {within}s}}");
+            }
+            if let Some(t) = q.expected_handle_time_s {
+                let _ = writeln!(out, "    expected_handle_time: {t}s");
+            }
+            if !q.overflow.is_empty() {
+                out.push_str("    steps:\n");
+                for (after, queue) in &q.overflow {
+                    let _ = writeln!(out, "      - {{after: {after}s, overflow_queues: [{queue}]}}");
+                }
             }
         }
         out.push_str(if self.agents.is_empty() { "agents: []\n" } else { "agents:\n" });

@@ -12,6 +12,7 @@
 //! ([`cutover`]).
 
 pub mod asterisk;
+pub mod avaya;
 pub mod csv;
 pub mod cucm;
 pub mod cutover;

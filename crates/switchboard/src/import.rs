@@ -16,6 +16,10 @@ pub enum ImportCommand {
     /// agents, penalties proficiencies; the report says what was approximated or left out,
     /// line by line.
     Asterisk(AsteriskArgs),
+    /// Avaya Communication Manager: SAT display screens (hunt-group, agent-loginID, vdn,
+    /// vector) captured as text into one file. ACD hunt groups become skills and queues,
+    /// login IDs agents, each VDN a number entering a flow translated from its vector.
+    Avaya(AvayaArgs),
     /// Cisco UCCX: the admin REST API's JSON answers (skill, resource, resourceGroup, csq,
     /// team) to a tenant file. CSQs become queues, resources agents, competence 1-10
     /// proficiency 1-5.
@@ -84,6 +88,16 @@ pub struct CsvArgs {
     /// agents.csv: id, name, skills, queues.
     #[arg(long, value_name = "FILE")]
     agents: Option<PathBuf>,
+    #[command(flatten)]
+    out: TenantOut,
+}
+
+#[derive(Debug, Args)]
+pub struct AvayaArgs {
+    /// The captured SAT screens (display hunt-group N, display agent-loginID N, display vdn
+    /// N, display vector N, every page), one after the other.
+    #[arg(long, value_name = "FILE")]
+    sat: PathBuf,
     #[command(flatten)]
     out: TenantOut,
 }
@@ -158,6 +172,18 @@ pub fn import(command: ImportCommand) -> anyhow::Result<ExitCode> {
     match command {
         ImportCommand::Asterisk(args) => asterisk(args),
         ImportCommand::Uccx(args) => uccx(args),
+        ImportCommand::Avaya(args) => {
+            let (file, text) = read(&args.sat)?;
+            let (mut import, dialplan) = sb_migrate::avaya::import_sat(&file, &text, &args.out.tenant());
+            import.tenant_yaml.push_str(&sb_migrate::dialplan::voice_numbers(&dialplan));
+            let code = write(&args.out, &import, &dialplan.flows)?;
+            if !dialplan.flows.is_empty() {
+                println!(
+                    "prompts: record the announcements as WAV files under sounds/ next to the tenant file (sounds/annc-EXT.wav)"
+                );
+            }
+            Ok(code)
+        }
         ImportCommand::Csv(args) => {
             anyhow::ensure!(
                 args.skills.is_some() || args.queues.is_some() || args.agents.is_some(),

@@ -366,6 +366,27 @@ fn migrate_history_cucm_stores_hunt_pilot_calls_once_under_the_mapped_queues() {
 }
 
 #[test]
+fn migrate_import_avaya_turns_sat_screens_into_a_tenant_and_vdn_flows() {
+    let dir = scratch("avaya");
+    let out = dir.join("avaya.yaml");
+    let sat = "crates/sb-migrate/test_data/avaya/sat.txt";
+    let (code, printed) =
+        switchboard(&["migrate", "import", "avaya", "--sat", sat, "--tenant-id", "avaya", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("vdn-3000.yaml: a flow that passes `switchboard flow check`"), "{printed}");
+    let tenant = std::fs::read_to_string(&out).unwrap();
+    assert!(tenant.contains("    - {number: \"3000\", flow: vdn-3000.yaml}"), "{tenant}");
+    // The main line's menu: 2 leads to the billing line's queue; silence to sales.
+    let flow = dir.join("vdn-3000.yaml");
+    let (code, run) = switchboard(&["flow", "run", flow.to_str().unwrap(), "--digits", "2"]);
+    assert_eq!(code, 0, "{run}");
+    assert!(run.contains("billing"), "{run}");
+    let (code, run) = switchboard(&["flow", "run", flow.to_str().unwrap()]);
+    assert_eq!(code, 0, "{run}");
+    assert!(run.contains("sales"), "{run}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
