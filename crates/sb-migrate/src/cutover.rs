@@ -9,14 +9,21 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use sb_config::{Condition, Gate, Kpi, Target};
 
-use crate::history::{self, Definitions, Kpis, LegacyContact};
+use crate::history::{self, Definitions, IntervalRecord, Kpis, LegacyContact};
 
 /// The KPIs of a set of stays, all queues together; `None` when there are none.
 pub fn overall(contacts: &[LegacyContact], within_ms: i64) -> Option<Kpis> {
+    overall_with(contacts, &[], within_ms)
+}
+
+/// [`overall`] of stays and interval records together.
+pub fn overall_with(contacts: &[LegacyContact], intervals: &[IntervalRecord], within_ms: i64) -> Option<Kpis> {
     let together: Vec<LegacyContact> =
         contacts.iter().map(|c| LegacyContact { queue: "all".into(), ..c.clone() }).collect();
+    let records: Vec<IntervalRecord> =
+        intervals.iter().map(|r| IntervalRecord { queue: "all".into(), ..r.clone() }).collect();
     let definitions = Definitions { within_ms, interval_ms: 86_400_000, ..Definitions::default() };
-    history::baseline(&together, &definitions).into_iter().find(|k| k.interval_ms.is_none())
+    history::baseline_with(&together, &records, &definitions).into_iter().find(|k| k.interval_ms.is_none())
 }
 
 /// One whole day's KPIs (all queues together).

@@ -116,60 +116,134 @@ impl Definitions {
     }
 }
 
-/// The contacts of one queue and interval, with their places in the input.
-type Members<'a> = Vec<(usize, &'a LegacyContact)>;
+/// A legacy system's figures for one queue and interval, already summed (Avaya CMS, for
+/// instance, keeps no single calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntervalRecord {
+    pub queue: String,
+    /// The interval's start, ms since the epoch.
+    pub start_ms: i64,
+    pub minutes: u32,
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Answered within `within_s`, the legacy system's own service-level threshold.
+    pub answered_within: u64,
+    pub within_s: u32,
+    /// The answered calls' total wait and talk time, in seconds.
+    pub answer_s: u64,
+    pub talk_s: u64,
+}
+
+/// The sums KPIs are computed from, so that calls and interval records add up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Sums {
+    offered: u64,
+    answered: u64,
+    abandoned: u64,
+    short_abandoned: u64,
+    answered_within: u64,
+    answer_ms: i64,
+    talk_ms: i64,
+    talked: u64,
+    /// First contact resolution: contacts whose caller is known, and of those resolved.
+    known: u64,
+    resolved: u64,
+}
+
+impl Sums {
+    fn add(&mut self, other: &Sums) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.short_abandoned += other.short_abandoned;
+        self.answered_within += other.answered_within;
+        self.answer_ms += other.answer_ms;
+        self.talk_ms += other.talk_ms;
+        self.talked += other.talked;
+        self.known += other.known;
+        self.resolved += other.resolved;
+    }
+
+    fn of_contact(c: &LegacyContact, resolved: Option<bool>, d: &Definitions) -> Sums {
+        let answered = c.outcome == Outcome::Answered;
+        let abandoned = c.outcome == Outcome::Abandoned;
+        Sums {
+            offered: 1,
+            answered: u64::from(answered),
+            abandoned: u64::from(abandoned),
+            short_abandoned: u64::from(abandoned && c.wait_ms < d.short_abandon_ms),
+            answered_within: u64::from(answered && c.wait_ms <= d.within_ms),
+            answer_ms: if answered { c.wait_ms } else { 0 },
+            talk_ms: c.talk_ms.filter(|_| answered).unwrap_or(0),
+            talked: u64::from(answered && c.talk_ms.is_some()),
+            known: u64::from(resolved.is_some()),
+            resolved: u64::from(resolved == Some(true)),
+        }
+    }
+
+    fn of_interval(r: &IntervalRecord) -> Sums {
+        Sums {
+            offered: r.offered,
+            answered: r.answered,
+            abandoned: r.abandoned,
+            short_abandoned: 0,
+            answered_within: r.answered_within,
+            answer_ms: r.answer_s as i64 * 1000,
+            talk_ms: r.talk_s as i64 * 1000,
+            talked: r.answered,
+            known: 0,
+            resolved: 0,
+        }
+    }
+
+    fn kpis(&self, queue: String, interval_ms: Option<i64>) -> Kpis {
+        let mean = |total_ms: i64, n: u64| (n > 0).then(|| total_ms as f64 / n as f64 / 1000.0);
+        let counted = self.offered.saturating_sub(self.short_abandoned);
+        Kpis {
+            queue,
+            interval_ms,
+            offered: self.offered,
+            answered: self.answered,
+            abandoned: self.abandoned,
+            service_level: (counted > 0).then(|| self.answered_within as f64 / counted as f64),
+            asa_s: mean(self.answer_ms, self.answered),
+            aht_s: mean(self.talk_ms, self.talked),
+            fcr: (self.known > 0).then(|| self.resolved as f64 / self.known as f64),
+        }
+    }
+}
 
 /// KPIs per queue and interval (ordered by queue, then interval), then one total per queue
 /// (with `interval_ms` `None`).
 pub fn baseline(contacts: &[LegacyContact], definitions: &Definitions) -> Vec<Kpis> {
+    baseline_with(contacts, &[], definitions)
+}
+
+/// [`baseline`] of calls and interval records together. An interval record counts in the
+/// interval of `definitions` its start falls in; its service level is the legacy system's,
+/// at its own threshold.
+pub fn baseline_with(contacts: &[LegacyContact], intervals: &[IntervalRecord], definitions: &Definitions) -> Vec<Kpis> {
     let resolved = first_contact_resolution(contacts, definitions.repeat_window_ms);
-    let mut groups: BTreeMap<(String, Option<i64>), Members> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Option<i64>), Sums> = BTreeMap::new();
+    let mut add = |queue: &str, at_ms: i64, sums: Sums| {
+        let interval = at_ms.div_euclid(definitions.interval_ms) * definitions.interval_ms;
+        groups.entry((queue.to_owned(), Some(interval))).or_default().add(&sums);
+        groups.entry((queue.to_owned(), None)).or_default().add(&sums);
+    };
     for (i, c) in contacts.iter().enumerate() {
-        let interval = c.arrived_ms.div_euclid(definitions.interval_ms) * definitions.interval_ms;
-        groups.entry((c.queue.clone(), Some(interval))).or_default().push((i, c));
-        groups.entry((c.queue.clone(), None)).or_default().push((i, c));
+        add(&c.queue, c.arrived_ms, Sums::of_contact(c, resolved[i], definitions));
     }
-    let mut out: Vec<Kpis> = groups
-        .into_iter()
-        .map(|((queue, interval_ms), members)| kpis(queue, interval_ms, &members, &resolved, definitions))
-        .collect();
+    for r in intervals {
+        add(&r.queue, r.start_ms, Sums::of_interval(r));
+    }
+    let mut out: Vec<Kpis> =
+        groups.into_iter().map(|((queue, interval_ms), sums)| sums.kpis(queue, interval_ms)).collect();
     // Per queue: its intervals in order, then its total.
     out.sort_by(|a, b| {
         a.queue.cmp(&b.queue).then(a.interval_ms.unwrap_or(i64::MAX).cmp(&b.interval_ms.unwrap_or(i64::MAX)))
     });
     out
-}
-
-fn kpis(
-    queue: String,
-    interval_ms: Option<i64>,
-    members: &[(usize, &LegacyContact)],
-    resolved: &[Option<bool>],
-    d: &Definitions,
-) -> Kpis {
-    let offered = members.len() as u64;
-    let answered: Vec<&LegacyContact> =
-        members.iter().map(|(_, c)| *c).filter(|c| c.outcome == Outcome::Answered).collect();
-    let abandoned = members.iter().filter(|(_, c)| c.outcome == Outcome::Abandoned).count() as u64;
-    let short =
-        members.iter().filter(|(_, c)| c.outcome == Outcome::Abandoned && c.wait_ms < d.short_abandon_ms).count()
-            as u64;
-    let within = answered.iter().filter(|c| c.wait_ms <= d.within_ms).count() as u64;
-    let mean = |values: Vec<i64>| -> Option<f64> {
-        (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64 / 1000.0)
-    };
-    let known: Vec<bool> = members.iter().filter_map(|(i, _)| resolved[*i]).collect();
-    Kpis {
-        queue,
-        interval_ms,
-        offered,
-        answered: answered.len() as u64,
-        abandoned,
-        service_level: (offered > short).then(|| within as f64 / (offered - short) as f64),
-        asa_s: mean(answered.iter().map(|c| c.wait_ms).collect()),
-        aht_s: mean(answered.iter().filter_map(|c| c.talk_ms).collect()),
-        fcr: (!known.is_empty()).then(|| known.iter().filter(|r| **r).count() as f64 / known.len() as f64),
-    }
 }
 
 /// For each contact: whether its caller stayed away for the window afterwards (`None` when

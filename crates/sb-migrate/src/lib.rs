@@ -13,6 +13,7 @@
 
 pub mod asterisk;
 pub mod avaya;
+pub mod cms;
 pub mod csv;
 pub mod cucm;
 pub mod cutover;

@@ -47,6 +47,17 @@ impl Store for Flaky {
     fn legacy(&mut self, tenant: &str) -> Result<Vec<sb_storage::LegacyRow>, StoreError> {
         self.inner.legacy(tenant)
     }
+    fn put_legacy_intervals(
+        &mut self,
+        tenant: &str,
+        source: &str,
+        rows: &[sb_storage::IntervalRow],
+    ) -> Result<u64, StoreError> {
+        self.inner.put_legacy_intervals(tenant, source, rows)
+    }
+    fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<sb_storage::IntervalRow>, StoreError> {
+        self.inner.legacy_intervals(tenant)
+    }
     fn interactions_since(
         &mut self,
         tenant: &str,

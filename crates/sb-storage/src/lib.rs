@@ -406,12 +406,33 @@ pub trait Store: Send {
     fn put_legacy(&mut self, tenant: &str, source: &str, rows: &[LegacyRow]) -> Result<u64, StoreError>;
     /// The tenant's legacy contacts, by arrival.
     fn legacy(&mut self, tenant: &str) -> Result<Vec<LegacyRow>, StoreError>;
+    /// Stores a legacy center's interval figures from `source`; those already stored (the
+    /// same source, queue and start) stay as they are. Returns how many were new.
+    fn put_legacy_intervals(&mut self, tenant: &str, source: &str, rows: &[IntervalRow]) -> Result<u64, StoreError>;
+    /// The tenant's legacy interval figures, by start.
+    fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<IntervalRow>, StoreError>;
     /// Interactions created at `since_ms` or later, ended or not, by id.
     fn interactions_since(&mut self, tenant: &str, since_ms: i64) -> Result<Vec<InteractionRow>, StoreError>;
     /// Where the tenant's migration stands; `None` if it never started.
     fn migration(&mut self, tenant: &str) -> Result<Option<MigrationRecord>, StoreError>;
     /// A short name of the backend for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+}
+
+/// A legacy center's figures for one queue and interval, as stored (see
+/// `sb_migrate::history::IntervalRecord`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntervalRow {
+    pub queue: String,
+    pub start_ms: i64,
+    pub minutes: i64,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub answered_within: i64,
+    pub within_s: i64,
+    pub answer_s: i64,
+    pub talk_s: i64,
 }
 
 /// One stay in a queue of a legacy center, as stored (see `sb_migrate::history`).

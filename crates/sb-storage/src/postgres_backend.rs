@@ -132,6 +132,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         changed_at_ms BIGINT NOT NULL,
         actor TEXT NOT NULL
     );",
+    // Version 6: a legacy center's history as interval figures (Avaya CMS).
+    "CREATE TABLE legacy_intervals (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        start_ms BIGINT NOT NULL,
+        minutes BIGINT NOT NULL,
+        offered BIGINT NOT NULL,
+        answered BIGINT NOT NULL,
+        abandoned BIGINT NOT NULL,
+        answered_within BIGINT NOT NULL,
+        within_s BIGINT NOT NULL,
+        answer_s BIGINT NOT NULL,
+        talk_s BIGINT NOT NULL,
+        PRIMARY KEY (tenant, source, queue, start_ms)
+    );",
 ];
 
 /// A connection to a PostgreSQL database.

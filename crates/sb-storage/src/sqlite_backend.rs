@@ -131,6 +131,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         changed_at_ms INTEGER NOT NULL,
         actor TEXT NOT NULL
     ) STRICT;",
+    // Version 6: a legacy center's history as interval figures (Avaya CMS).
+    "CREATE TABLE legacy_intervals (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        minutes INTEGER NOT NULL,
+        offered INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        abandoned INTEGER NOT NULL,
+        answered_within INTEGER NOT NULL,
+        within_s INTEGER NOT NULL,
+        answer_s INTEGER NOT NULL,
+        talk_s INTEGER NOT NULL,
+        PRIMARY KEY (tenant, source, queue, start_ms)
+    ) STRICT;",
 ];
 
 /// A connection to an SQLite file.

@@ -58,8 +58,18 @@ pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
     if check != "ok" {
         return Err(format!("SQLite's integrity check failed: {check}"));
     }
+    drop(conn);
+    // Opening migrates an older schema (the copy is a scratch one), then every tenant's
+    // state is read back as on a restart.
+    let address = format!("sqlite:{}", path.display());
+    let mut store = open(&address).map_err(|e| e.to_string())?;
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
     let mut statement = conn
-        .prepare("SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM legacy_contacts")
+        .prepare(
+            "SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM legacy_contacts
+            UNION SELECT DISTINCT tenant FROM legacy_intervals UNION SELECT tenant FROM migration",
+        )
         .map_err(|e| e.to_string())?;
     let tenants: Vec<String> = statement
         .query_map([], |row| row.get(0))
@@ -68,11 +78,12 @@ pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
         .map_err(|e| e.to_string())?;
     drop(statement);
     drop(conn);
-    let address = format!("sqlite:{}", path.display());
-    let mut store = open(&address).map_err(|e| e.to_string())?;
     for tenant in &tenants {
-        store.snapshot(tenant).map_err(|e| format!("tenant {tenant}: {e}"))?;
-        store.legacy(tenant).map_err(|e| format!("tenant {tenant}: {e}"))?;
+        let fail = |e: StoreError| format!("tenant {tenant}: {e}");
+        store.snapshot(tenant).map_err(fail)?;
+        store.legacy(tenant).map_err(fail)?;
+        store.legacy_intervals(tenant).map_err(fail)?;
+        store.migration(tenant).map_err(fail)?;
     }
     Ok(tenants)
 }
@@ -631,6 +642,66 @@ impl<B: Backend> Store for SqlStore<B> {
                     })
                 };
                 read().map_err(|reason| corrupt_table("legacy_contacts", reason))
+            })
+            .collect()
+    }
+
+    fn put_legacy_intervals(
+        &mut self,
+        tenant: &str,
+        source: &str,
+        rows: &[crate::IntervalRow],
+    ) -> Result<u64, StoreError> {
+        self.transaction(TxMode::Write, |db| {
+            let mut new = 0;
+            for r in rows {
+                new += db.execute(
+                    "INSERT INTO legacy_intervals (tenant, source, queue, start_ms, minutes, offered, answered,
+                        abandoned, answered_within, within_s, answer_s, talk_s)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+                    &[
+                        tenant.into(),
+                        source.into(),
+                        r.queue.as_str().into(),
+                        r.start_ms.into(),
+                        r.minutes.into(),
+                        r.offered.into(),
+                        r.answered.into(),
+                        r.abandoned.into(),
+                        r.answered_within.into(),
+                        r.within_s.into(),
+                        r.answer_s.into(),
+                        r.talk_s.into(),
+                    ],
+                )?;
+            }
+            Ok(new)
+        })
+    }
+
+    fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<crate::IntervalRow>, StoreError> {
+        let rows = self.db.query(
+            "SELECT queue, start_ms, minutes, offered, answered, abandoned, answered_within, within_s, answer_s, talk_s
+            FROM legacy_intervals WHERE tenant = $1 ORDER BY start_ms, source, queue",
+            &[tenant.into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let read = || -> Result<crate::IntervalRow, String> {
+                    Ok(crate::IntervalRow {
+                        queue: row.text(0)?.to_string(),
+                        start_ms: row.int(1)?,
+                        minutes: row.int(2)?,
+                        offered: row.int(3)?,
+                        answered: row.int(4)?,
+                        abandoned: row.int(5)?,
+                        answered_within: row.int(6)?,
+                        within_s: row.int(7)?,
+                        answer_s: row.int(8)?,
+                        talk_s: row.int(9)?,
+                    })
+                };
+                read().map_err(|reason| corrupt_table("legacy_intervals", reason))
             })
             .collect()
     }

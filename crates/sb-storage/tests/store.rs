@@ -155,6 +155,7 @@ on_both_backends!(
     accounts_and_audit_are_stored_with_their_batch,
     legacy_contacts_are_stored_once,
     migration_state_and_interactions_since,
+    legacy_intervals_are_stored_once,
 );
 
 const T: &str = "acme";
@@ -1008,4 +1009,28 @@ fn migration_state_and_interactions_since(db: &TestDb) {
         .map(|r| (r.record.id, r.connected_at_ms, r.ended_at_ms))
         .collect();
     assert_eq!(since, [(2, Some(2_500), Some(3_000)), (3, None, None)]);
+}
+
+fn legacy_intervals_are_stored_once(db: &TestDb) {
+    let row = |queue: &str, start_ms: i64| sb_storage::IntervalRow {
+        queue: queue.into(),
+        start_ms,
+        minutes: 30,
+        offered: 12,
+        answered: 11,
+        abandoned: 1,
+        answered_within: 10,
+        within_s: 20,
+        answer_s: 99,
+        talk_s: 2640,
+    };
+    let mut store = db.open();
+    assert_eq!(store.put_legacy_intervals(T, "cms", &[row("1", 2000), row("1", 1000)]).unwrap(), 2);
+    assert_eq!(store.put_legacy_intervals(T, "cms", &[row("1", 1000), row("2", 1000)]).unwrap(), 1);
+    assert!(store.legacy_intervals("other").unwrap().is_empty());
+    drop(store);
+    let rows = db.open().legacy_intervals(T).unwrap();
+    let keys: Vec<(&str, i64)> = rows.iter().map(|r| (r.queue.as_str(), r.start_ms)).collect();
+    assert_eq!(keys, [("1", 1000), ("2", 1000), ("1", 2000)], "by start");
+    assert_eq!(rows[0], row("1", 1000));
 }

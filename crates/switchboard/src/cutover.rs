@@ -192,8 +192,15 @@ fn picture(args: &PlanArgs) -> anyhow::Result<Picture> {
         .filter_map(crate::migrate::contact_of)
         .filter(|c| measured.contains(&c.queue))
         .collect();
+    let intervals: Vec<sb_migrate::history::IntervalRecord> = store
+        .legacy_intervals(&plan.tenant)
+        .context("reading the imported history")?
+        .into_iter()
+        .map(crate::migrate::interval_of)
+        .filter(|r| measured.contains(&r.queue))
+        .collect();
     let within_ms = plan.within.as_millis() as i64;
-    let baseline = cutover::overall(&legacy, within_ms);
+    let baseline = cutover::overall_with(&legacy, &intervals, within_ms);
     let (days, verdict) = match (current, state.phase_since_ms) {
         (Some(ix), Some(since)) => {
             let rows = store.interactions_since(&plan.tenant, since).context("reading Switchboard's calls")?;

@@ -387,6 +387,46 @@ fn migrate_import_avaya_turns_sat_screens_into_a_tenant_and_vdn_flows() {
 }
 
 #[test]
+fn migrate_history_cms_stores_interval_figures_once_and_the_baseline_reads_them() {
+    let dir = scratch("cms");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let hsplit = "crates/sb-migrate/test_data/avaya/hsplit.csv";
+    let args = [
+        "migrate",
+        "history",
+        "cms",
+        "--hsplit",
+        hsplit,
+        "--time-zone",
+        "America/New_York",
+        "-d",
+        &database,
+        "--tenant",
+        "avaya",
+        "--queue-map",
+        "1=sales",
+        "--queue-map",
+        "2=support",
+    ];
+    let (code, first) = switchboard(&args);
+    assert_eq!(code, 0, "{first}");
+    assert!(
+        first.contains("16 interval rows (16 new, 0 already stored), 264 calls offered, 1 rows rejected"),
+        "{first}"
+    );
+    assert!(first.contains("hsplit.csv:13: row: 6 fields, the header has 15"), "{first}");
+    let (code, again) = switchboard(&args);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("(0 new, 16 already stored)"), "{again}");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "avaya", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    let sales: Vec<&str> = table.lines().find(|l| l.starts_with("sales")).unwrap().split_whitespace().collect();
+    assert_eq!(sales, ["sales", "184", "168", "14", "75.0%", "16s", "249s", "-"], "{table}");
+    assert!(table.contains("at CMS's own threshold (20s, 30s)"), "{table}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
