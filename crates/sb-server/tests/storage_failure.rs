@@ -58,6 +58,12 @@ impl Store for Flaky {
     fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<sb_storage::IntervalRow>, StoreError> {
         self.inner.legacy_intervals(tenant)
     }
+    fn put_legacy_recording(&mut self, tenant: &str, row: &sb_storage::RecordingRow) -> Result<bool, StoreError> {
+        self.inner.put_legacy_recording(tenant, row)
+    }
+    fn legacy_recordings(&mut self, tenant: &str) -> Result<Vec<sb_storage::RecordingRow>, StoreError> {
+        self.inner.legacy_recordings(tenant)
+    }
     fn interactions_since(
         &mut self,
         tenant: &str,

@@ -13,6 +13,7 @@
 mod backend;
 mod codec;
 mod postgres_backend;
+pub mod sealed;
 mod sqlite_backend;
 mod store;
 
@@ -411,12 +412,36 @@ pub trait Store: Send {
     fn put_legacy_intervals(&mut self, tenant: &str, source: &str, rows: &[IntervalRow]) -> Result<u64, StoreError>;
     /// The tenant's legacy interval figures, by start.
     fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<IntervalRow>, StoreError>;
+    /// Stores a legacy recording's entry; `false` if one with the same content was stored
+    /// already (it stays as it is).
+    fn put_legacy_recording(&mut self, tenant: &str, row: &RecordingRow) -> Result<bool, StoreError>;
+    /// The tenant's legacy recordings, by source path.
+    fn legacy_recordings(&mut self, tenant: &str) -> Result<Vec<RecordingRow>, StoreError>;
     /// Interactions created at `since_ms` or later, ended or not, by id.
     fn interactions_since(&mut self, tenant: &str, since_ms: i64) -> Result<Vec<InteractionRow>, StoreError>;
     /// Where the tenant's migration stands; `None` if it never started.
     fn migration(&mut self, tenant: &str) -> Result<Option<MigrationRecord>, StoreError>;
     /// A short name of the backend for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+}
+
+/// A legacy center's recording, copied (sealed) into Switchboard's store, with what is
+/// known of its call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordingRow {
+    /// The SHA-256 (hex) of the recording as it was: its key.
+    pub sha256: String,
+    pub size: i64,
+    /// Where it was, relative to the legacy recordings' directory.
+    pub source_path: String,
+    /// Where the sealed copy is, relative to the recordings' directory.
+    pub stored_path: String,
+    /// The legacy call's id (Asterisk's uniqueid, a CDR's id), linking it to the history.
+    pub call_id: Option<String>,
+    pub started_ms: Option<i64>,
+    pub agent: Option<String>,
+    pub caller: Option<String>,
+    pub queue: Option<String>,
 }
 
 /// A legacy center's figures for one queue and interval, as stored (see

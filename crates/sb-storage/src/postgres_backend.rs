@@ -148,6 +148,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         talk_s BIGINT NOT NULL,
         PRIMARY KEY (tenant, source, queue, start_ms)
     );",
+    // Version 7: a legacy center's recordings, copied and sealed, with their metadata.
+    "CREATE TABLE legacy_recordings (
+        tenant TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        source_path TEXT NOT NULL,
+        stored_path TEXT NOT NULL,
+        call_id TEXT,
+        started_ms BIGINT,
+        agent TEXT,
+        caller TEXT,
+        queue TEXT,
+        PRIMARY KEY (tenant, sha256)
+    );
+    CREATE INDEX legacy_recordings_by_call ON legacy_recordings (tenant, call_id);",
 ];
 
 /// A connection to a PostgreSQL database.

@@ -147,6 +147,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         talk_s INTEGER NOT NULL,
         PRIMARY KEY (tenant, source, queue, start_ms)
     ) STRICT;",
+    // Version 7: a legacy center's recordings, copied and sealed, with their metadata.
+    "CREATE TABLE legacy_recordings (
+        tenant TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        source_path TEXT NOT NULL,
+        stored_path TEXT NOT NULL,
+        call_id TEXT,
+        started_ms INTEGER,
+        agent TEXT,
+        caller TEXT,
+        queue TEXT,
+        PRIMARY KEY (tenant, sha256)
+    ) STRICT;
+    CREATE INDEX legacy_recordings_by_call ON legacy_recordings (tenant, call_id);",
 ];
 
 /// A connection to an SQLite file.

@@ -68,7 +68,8 @@ pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
     let mut statement = conn
         .prepare(
             "SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM legacy_contacts
-            UNION SELECT DISTINCT tenant FROM legacy_intervals UNION SELECT tenant FROM migration",
+            UNION SELECT DISTINCT tenant FROM legacy_intervals UNION SELECT tenant FROM migration
+            UNION SELECT DISTINCT tenant FROM legacy_recordings",
         )
         .map_err(|e| e.to_string())?;
     let tenants: Vec<String> = statement
@@ -84,6 +85,7 @@ pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
         store.legacy(tenant).map_err(fail)?;
         store.legacy_intervals(tenant).map_err(fail)?;
         store.migration(tenant).map_err(fail)?;
+        store.legacy_recordings(tenant).map_err(fail)?;
     }
     Ok(tenants)
 }
@@ -702,6 +704,53 @@ impl<B: Backend> Store for SqlStore<B> {
                     })
                 };
                 read().map_err(|reason| corrupt_table("legacy_intervals", reason))
+            })
+            .collect()
+    }
+
+    fn put_legacy_recording(&mut self, tenant: &str, r: &crate::RecordingRow) -> Result<bool, StoreError> {
+        let new = self.db.execute(
+            "INSERT INTO legacy_recordings (tenant, sha256, size, source_path, stored_path, call_id, started_ms, agent,
+                caller, queue)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            &[
+                tenant.into(),
+                r.sha256.as_str().into(),
+                r.size.into(),
+                r.source_path.as_str().into(),
+                r.stored_path.as_str().into(),
+                r.call_id.as_deref().into(),
+                r.started_ms.into(),
+                r.agent.as_deref().into(),
+                r.caller.as_deref().into(),
+                r.queue.as_deref().into(),
+            ],
+        )?;
+        Ok(new == 1)
+    }
+
+    fn legacy_recordings(&mut self, tenant: &str) -> Result<Vec<crate::RecordingRow>, StoreError> {
+        let rows = self.db.query(
+            "SELECT sha256, size, source_path, stored_path, call_id, started_ms, agent, caller, queue
+            FROM legacy_recordings WHERE tenant = $1 ORDER BY source_path",
+            &[tenant.into()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let read = || -> Result<crate::RecordingRow, String> {
+                    Ok(crate::RecordingRow {
+                        sha256: row.text(0)?.to_string(),
+                        size: row.int(1)?,
+                        source_path: row.text(2)?.to_string(),
+                        stored_path: row.text(3)?.to_string(),
+                        call_id: row.opt_text(4)?.map(str::to_string),
+                        started_ms: row.opt_int(5)?,
+                        agent: row.opt_text(6)?.map(str::to_string),
+                        caller: row.opt_text(7)?.map(str::to_string),
+                        queue: row.opt_text(8)?.map(str::to_string),
+                    })
+                };
+                read().map_err(|reason| corrupt_table("legacy_recordings", reason))
             })
             .collect()
     }

@@ -156,6 +156,7 @@ on_both_backends!(
     legacy_contacts_are_stored_once,
     migration_state_and_interactions_since,
     legacy_intervals_are_stored_once,
+    legacy_recordings_are_stored_once_by_content,
 );
 
 const T: &str = "acme";
@@ -1033,4 +1034,26 @@ fn legacy_intervals_are_stored_once(db: &TestDb) {
     let keys: Vec<(&str, i64)> = rows.iter().map(|r| (r.queue.as_str(), r.start_ms)).collect();
     assert_eq!(keys, [("1", 1000), ("2", 1000), ("1", 2000)], "by start");
     assert_eq!(rows[0], row("1", 1000));
+}
+
+fn legacy_recordings_are_stored_once_by_content(db: &TestDb) {
+    let row = |sha: &str, path: &str| sb_storage::RecordingRow {
+        sha256: sha.into(),
+        size: 4800,
+        source_path: path.into(),
+        stored_path: format!("ab/{sha}.sealed"),
+        call_id: Some("1700000000.42".into()),
+        started_ms: Some(1_700_000_000_000),
+        agent: Some("1001".into()),
+        caller: None,
+        queue: Some("support".into()),
+    };
+    let mut store = db.open();
+    assert!(store.put_legacy_recording(T, &row("ab12", "b.wav")).unwrap());
+    assert!(store.put_legacy_recording(T, &row("cd34", "a.wav")).unwrap());
+    assert!(!store.put_legacy_recording(T, &row("ab12", "copy-of-b.wav")).unwrap(), "the same content");
+    assert!(store.legacy_recordings("other").unwrap().is_empty());
+    drop(store);
+    let rows = db.open().legacy_recordings(T).unwrap();
+    assert_eq!(rows, [row("cd34", "a.wav"), row("ab12", "b.wav")]);
 }
