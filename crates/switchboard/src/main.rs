@@ -25,6 +25,7 @@ mod flow;
 mod import;
 mod migrate;
 mod progress;
+mod recordings;
 mod simulate;
 mod wfm;
 
@@ -115,6 +116,14 @@ enum MigrateCommand {
     Backup(migrate::BackupArgs),
     /// Check a backup: every file against the manifest, and the database copy restoring.
     Verify(migrate::VerifyArgs),
+    /// Import a legacy center's recordings: each file sealed (encrypted) into the tenant's
+    /// recordings, its copy checked against its SHA-256, and indexed with its call (from a
+    /// CSV index). Run again, it adds nothing twice; exit status 1 if a file failed.
+    Recordings(recordings::RecordingsArgs),
+    /// Make a new key for sealed recordings.
+    Key(recordings::KeyArgs),
+    /// Open a sealed recording with its key, to listen to it.
+    OpenRecording(recordings::OpenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +195,9 @@ fn main() -> ExitCode {
         Command::Migrate(MigrateCommand::Unfreeze(args)) => cutover::freeze(args, false),
         Command::Migrate(MigrateCommand::Backup(args)) => migrate::backup(args),
         Command::Migrate(MigrateCommand::Verify(args)) => return exit(migrate::verify(args)),
+        Command::Migrate(MigrateCommand::Recordings(args)) => return exit(recordings::import(args)),
+        Command::Migrate(MigrateCommand::Key(args)) => recordings::key(args),
+        Command::Migrate(MigrateCommand::OpenRecording(args)) => recordings::open(args),
         Command::Bench(BenchCommand::Routing(args)) => bench::routing(args),
         Command::Bench(BenchCommand::Simulate(args)) => bench::simulate(args),
         Command::Bench(BenchCommand::Api(args)) => bench::api(args),

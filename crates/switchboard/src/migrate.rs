@@ -812,7 +812,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<std::process::ExitCode> {
 }
 
 /// Every file under `dir`, relative to `root`, in name order.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+pub(crate) fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {

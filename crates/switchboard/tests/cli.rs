@@ -427,6 +427,131 @@ fn migrate_history_cms_stores_interval_figures_once_and_the_baseline_reads_them(
 }
 
 #[test]
+fn migrate_recordings_seals_checks_and_indexes_each_file_once() {
+    let dir = scratch("recordings");
+    let legacy = dir.join("legacy");
+    std::fs::create_dir_all(legacy.join("2026/12")).unwrap();
+    // Synthetic recordings: a WAV-like header and more than one 64 KiB chunk of samples.
+    let recording = |seed: u8| -> Vec<u8> {
+        let mut bytes = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        bytes.extend((0..150_000u32).map(|i| (i as u8).wrapping_mul(seed)));
+        bytes
+    };
+    std::fs::write(legacy.join("2026/12/1700000000.42.wav"), recording(3)).unwrap();
+    std::fs::write(legacy.join("2026/12/1700000100.43.wav"), recording(5)).unwrap();
+    std::fs::write(legacy.join("notes.wav"), b"short").unwrap();
+    let index = dir.join("index.csv");
+    std::fs::write(
+        &index,
+        "file,call_id,started,agent,caller,queue\n\
+         2026/12/1700000000.42.wav,1700000000.42,2026-12-01T09:00:05Z,1001,+4930111,support\n\
+         2026/12/1700000100.43.wav,1700000100.43,1796115700,1002,,sales\n\
+         \"broken,1\n",
+    )
+    .unwrap();
+    let key = dir.join("recordings.key");
+    let (code, out) = switchboard(&["migrate", "key", "-o", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = switchboard(&["migrate", "key", "-o", key.to_str().unwrap()]);
+    assert_eq!(code, 1, "a key is never replaced: {out}");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let store = dir.join("recordings");
+    let args = [
+        "migrate",
+        "recordings",
+        "--from",
+        legacy.to_str().unwrap(),
+        "--index",
+        index.to_str().unwrap(),
+        "--to",
+        store.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "-d",
+        &database,
+        "--tenant",
+        "acme",
+    ];
+    let (code, first) = switchboard(&args);
+    assert_eq!(code, 0, "{first}");
+    assert!(
+        first.contains(
+            "3 files (3 sealed and checked, 0 already imported, 0 failed), 2 with index entries, 1 index rows rejected"
+        ),
+        "{first}"
+    );
+    assert!(first.contains("index.csv:4: a quoted field is not closed"), "{first}");
+    let (code, again) = switchboard(&args);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("(0 sealed and checked, 3 already imported, 0 failed)"), "{again}");
+    let index = sb_storage::open(&database).unwrap().legacy_recordings("acme").unwrap();
+    let entries: Vec<(&str, Option<&str>, Option<i64>, Option<&str>)> = index
+        .iter()
+        .map(|r| (r.source_path.as_str(), r.call_id.as_deref(), r.started_ms, r.queue.as_deref()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("2026/12/1700000000.42.wav", Some("1700000000.42"), Some(1_796_115_605_000), Some("support")),
+            ("2026/12/1700000100.43.wav", Some("1700000100.43"), Some(1_796_115_700_000), Some("sales")),
+            ("notes.wav", None, None, None),
+        ]
+    );
+    assert_eq!(index[2].size, 5);
+    // The sealed copies hold no plaintext, and open to the very bytes.
+    let mut sealed = Vec::new();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(store.join("legacy")).unwrap() {
+        for file in std::fs::read_dir(entry.unwrap().path()).unwrap() {
+            found.push(file.unwrap().path());
+        }
+    }
+    assert_eq!(found.len(), 3);
+    let original = recording(3);
+    let mut matched = 0;
+    for path in &found {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(!bytes.windows(4).any(|w| w == b"RIFF"), "{} is not sealed", path.display());
+        let out = dir.join("opened.wav");
+        let _ = std::fs::remove_file(&out);
+        let (code, printed) = switchboard(&[
+            "migrate",
+            "open-recording",
+            path.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{printed}");
+        if std::fs::read(&out).unwrap() == original {
+            matched += 1;
+        }
+        sealed.push(bytes);
+    }
+    assert_eq!(matched, 1, "one sealed file is the first recording");
+    // A changed sealed file does not open, and says so.
+    let victim = &found[0];
+    let mut bytes = std::fs::read(victim).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(victim, bytes).unwrap();
+    let out = dir.join("tampered.wav");
+    let (code, printed) = switchboard(&[
+        "migrate",
+        "open-recording",
+        victim.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("does not authenticate"), "{printed}");
+    assert!(!out.exists(), "nothing is written of a recording that does not open");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
