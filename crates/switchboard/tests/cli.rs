@@ -485,7 +485,7 @@ fn migrate_recordings_seals_checks_and_indexes_each_file_once() {
     assert_eq!(code, 0, "{again}");
     assert!(again.contains("(0 sealed and checked, 3 already imported, 0 failed)"), "{again}");
     let index = sb_storage::open(&database).unwrap().legacy_recordings("acme").unwrap();
-    let entries: Vec<(&str, Option<&str>, Option<i64>, Option<&str>)> = index
+    let entries: Vec<_> = index
         .iter()
         .map(|r| (r.source_path.as_str(), r.call_id.as_deref(), r.started_ms, r.queue.as_deref()))
         .collect();
