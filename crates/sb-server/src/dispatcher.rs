@@ -112,8 +112,9 @@ pub enum Request {
 /// A change to where a tenant's migration stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrationChange {
-    /// Enters a cutover phase: Switchboard answers this share of new calls.
-    Phase { phase: String, switchboard_percent: u8 },
+    /// Enters a cutover phase: Switchboard answers this share of new calls, and only the
+    /// pilot `agents` may become available (all when empty).
+    Phase { phase: String, switchboard_percent: u8, agents: Vec<String> },
     /// `true`: every new call goes to the legacy PBX; `false`: the phase's share again.
     Rollback(bool),
     /// `true`: changes to users and agents' skills are refused.
@@ -654,19 +655,21 @@ impl Dispatcher {
             phase: None,
             switchboard_percent: None,
             phase_since_ms: None,
+            agents: Vec::new(),
             rolled_back: false,
             frozen: false,
             changed_at_ms: now,
             actor: actor.to_owned(),
         });
         match change {
-            MigrationChange::Phase { phase, switchboard_percent } => {
+            MigrationChange::Phase { phase, switchboard_percent, agents } => {
                 if next.phase.as_deref() == Some(phase.as_str()) {
                     return Err(RequestError::Conflict(format!("the migration is in phase {phase:?} already")));
                 }
                 next.phase = Some(phase);
                 next.switchboard_percent = Some(switchboard_percent);
                 next.phase_since_ms = Some(now);
+                next.agents = agents;
             }
             MigrationChange::Rollback(rolled_back) => next.rolled_back = rolled_back,
             MigrationChange::Freeze(frozen) => next.frozen = frozen,
@@ -683,6 +686,21 @@ impl Dispatcher {
                 "configuration changes are frozen for the migration (by {}); `switchboard migrate unfreeze` lifts it",
                 m.actor
             ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses to make an agent available who is not in the phase's pilot group.
+    fn in_pilot(&self, migration: Option<&sb_storage::MigrationRecord>, agent: AgentId) -> Result<(), RequestError> {
+        let name = self.directory.agent_name(agent);
+        match migration {
+            Some(m) if !m.agents.is_empty() && !m.rolled_back && !m.agents.iter().any(|a| a == name) => {
+                Err(RequestError::Frozen(format!(
+                    "agent {name} is not in the pilot group of phase {} ({}); the legacy center keeps its calls",
+                    m.phase.as_deref().unwrap_or("?"),
+                    m.agents.join(", ")
+                )))
+            }
             _ => Ok(()),
         }
     }
@@ -825,9 +843,13 @@ impl Dispatcher {
                         Command::SetSkills { agent, skills } => Some((*agent, skills.clone())),
                         _ => None,
                     };
-                    let result = match skills {
-                        Some(_) => Self::unfrozen(migration.as_ref().or(self.migration.as_ref())),
-                        None => Ok(()),
+                    let current = migration.as_ref().or(self.migration.as_ref());
+                    let result = match (&command, &skills) {
+                        (_, Some(_)) => Self::unfrozen(current),
+                        (Command::SetPresence { agent, presence: Presence::Available }, _) => {
+                            self.in_pilot(current, *agent)
+                        }
+                        _ => Ok(()),
                     };
                     let result = result.and_then(|()| self.engine.handle(now, command).map_err(RequestError::from));
                     if let (Ok(()), Some((agent, skills))) = (&result, skills) {

@@ -362,6 +362,8 @@ pub struct MigrationRecord {
     pub switchboard_percent: Option<u8>,
     /// When the phase started.
     pub phase_since_ms: Option<i64>,
+    /// The phase's pilot agents, who alone may take Switchboard's calls; empty: everyone.
+    pub agents: Vec<String>,
     /// Every new call goes to the legacy PBX.
     pub rolled_back: bool,
     /// Configuration changes (users, agents' skills) are refused.

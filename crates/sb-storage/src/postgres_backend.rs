@@ -163,6 +163,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, sha256)
     );
     CREATE INDEX legacy_recordings_by_call ON legacy_recordings (tenant, call_id);",
+    // Version 8: the pilot agents of the migration's phase.
+    "ALTER TABLE migration ADD COLUMN agents TEXT;",
 ];
 
 /// A connection to a PostgreSQL database.

@@ -459,12 +459,12 @@ fn change_account<B: Backend>(db: &mut B, tenant: &str, change: &AccountChange) 
 fn put_migration<B: Backend>(db: &mut B, tenant: &str, m: &crate::MigrationRecord) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO migration
-            (tenant, phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            (tenant, phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor, agents)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (tenant) DO UPDATE SET phase = excluded.phase,
             switchboard_percent = excluded.switchboard_percent, phase_since_ms = excluded.phase_since_ms,
             rolled_back = excluded.rolled_back, frozen = excluded.frozen,
-            changed_at_ms = excluded.changed_at_ms, actor = excluded.actor",
+            changed_at_ms = excluded.changed_at_ms, actor = excluded.actor, agents = excluded.agents",
         &[
             tenant.into(),
             m.phase.as_deref().into(),
@@ -474,6 +474,7 @@ fn put_migration<B: Backend>(db: &mut B, tenant: &str, m: &crate::MigrationRecor
             i64::from(m.frozen).into(),
             m.changed_at_ms.into(),
             m.actor.as_str().into(),
+            (!m.agents.is_empty()).then(|| m.agents.join(",")).into(),
         ],
     )?;
     Ok(())
@@ -770,7 +771,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn migration(&mut self, tenant: &str) -> Result<Option<crate::MigrationRecord>, StoreError> {
         let rows = self.db.query(
-            "SELECT phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor
+            "SELECT phase, switchboard_percent, phase_since_ms, rolled_back, frozen, changed_at_ms, actor, agents
             FROM migration WHERE tenant = $1",
             &[tenant.into()],
         )?;
@@ -787,6 +788,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 frozen: row.int(4)? != 0,
                 changed_at_ms: row.int(5)?,
                 actor: row.text(6)?.to_string(),
+                agents: row.opt_text(7)?.map(|a| a.split(',').map(str::to_owned).collect()).unwrap_or_default(),
             })
         };
         read().map(Some).map_err(|reason| corrupt_table("migration", reason))

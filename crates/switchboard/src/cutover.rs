@@ -463,9 +463,11 @@ pub fn advance(args: AdvanceArgs) -> anyhow::Result<std::process::ExitCode> {
         Some(ix) => format!("the gate of phase {} passed", p.plan.phases[ix].id.as_str()),
     };
     let reason = if args.reason.trim().is_empty() { verdict } else { format!("{verdict}; {}", args.reason) };
+    let agents: Vec<&str> = phase.agents.iter().map(|a| p.config.agent(*a).id.as_str()).collect();
     let body = serde_json::json!({
         "phase": phase.id.as_str(),
         "switchboard_percent": phase.switchboard_percent,
+        "agents": agents,
         "reason": reason,
     });
     call(&args.plan.server, "PUT", "/api/v1/migration/phase", Some(body))?;
@@ -474,5 +476,8 @@ pub fn advance(args: AdvanceArgs) -> anyhow::Result<std::process::ExitCode> {
         phase.id.as_str(),
         phase.switchboard_percent
     );
+    if !agents.is_empty() {
+        println!("pilot agents: {}; no other agent may become available", agents.join(", "));
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }

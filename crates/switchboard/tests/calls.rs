@@ -1070,6 +1070,7 @@ queues: [support]
 phases:
   - id: pilot
     switchboard_percent: 90
+    agents: [\"1001\"]
     gate:
       days: 1
       require: [\"service_level >= baseline - 2\"]
@@ -1149,6 +1150,7 @@ fn a_migrated_center_cuts_over_by_phases_and_rolls_back_to_the_legacy_pbx() {
     let (code, out) = cutover("advance", &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("phase pilot started (the first phase): Switchboard answers 90% of new calls"), "{out}");
+    assert!(out.contains("pilot agents: 1001; no other agent may become available"), "{out}");
     let caller = format!("{ANSWERED_CALLER}{WAIT_FOR_BYE}</scenario>\n");
     let calls = |name: &str, callers: u32, to_pbx: u32| {
         let mut pbx = sipp(&scratch, &format!("{name}-pbx"), ANSWERING_PBX, &sip, pbx_port);
@@ -1169,6 +1171,16 @@ fn a_migrated_center_cuts_over_by_phases_and_rolls_back_to_the_legacy_pbx() {
     assert!(out.contains("readiness step launch_and_optimisation is todo (owner Dana)"), "{out}");
     let (_, state) = server.call("GET", "/api/v1/migration", None);
     assert_eq!((state["phase"].as_str(), state["switchboard_percent"].as_u64()), (Some("pilot"), Some(90)));
+    assert_eq!(state["agents"], serde_json::json!(["1001"]));
+    // Only the pilot agent may become available.
+    let available = Some(r#"{"presence": "available"}"#);
+    assert_eq!(server.call("PUT", "/api/v1/agents/1001/presence", available).0, 204);
+    let (status, answer) = server.call("PUT", "/api/v1/agents/1002/presence", available);
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("agent 1002 is not in the pilot group of phase pilot"),
+        "{answer}"
+    );
 
     // A freeze refuses user changes until lifted.
     let reason = ["--server", url.as_str(), "--reason", "cutover weekend"];

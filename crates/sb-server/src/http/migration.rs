@@ -23,6 +23,8 @@ pub struct MigrationDto {
     pub switchboard_percent: Option<u8>,
     /// When the phase started, ms since the epoch.
     pub phase_since_ms: Option<i64>,
+    /// The phase's pilot agents: only they may become available; empty: every agent.
+    pub agents: Vec<String>,
     /// Every new call goes to the legacy PBX.
     pub rolled_back: bool,
     /// Changes to users and agents' skills are refused.
@@ -39,6 +41,7 @@ impl MigrationDto {
                 phase: None,
                 switchboard_percent: None,
                 phase_since_ms: None,
+                agents: Vec::new(),
                 rolled_back: false,
                 frozen: false,
                 changed_at_ms: None,
@@ -48,6 +51,7 @@ impl MigrationDto {
                 phase: m.phase,
                 switchboard_percent: m.switchboard_percent,
                 phase_since_ms: m.phase_since_ms,
+                agents: m.agents,
                 rolled_back: m.rolled_back,
                 frozen: m.frozen,
                 changed_at_ms: Some(m.changed_at_ms),
@@ -76,6 +80,10 @@ pub struct PhaseDto {
     pub phase: String,
     /// The share of new calls Switchboard answers from now on, in percent (0 to 100).
     pub switchboard_percent: u8,
+    /// The pilot agents (agent ids): only they may become available during the phase, so
+    /// that Switchboard's share of calls goes to them; left out or empty: every agent.
+    #[serde(default)]
+    pub agents: Vec<String>,
     /// Why, for the audit log (such as the gate's verdict).
     pub reason: String,
 }
@@ -139,7 +147,14 @@ pub(super) async fn phase(
     if dto.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "say why, for the audit log"));
     }
-    let change_ = MigrationChange::Phase { phase: dto.phase.clone(), switchboard_percent: dto.switchboard_percent };
+    if let Some(unknown) = dto.agents.iter().find(|a| caller.tenant.directory.agent(a).is_none()) {
+        return Err(ApiError::invalid("agents", format!("no agent {unknown:?} in this tenant")));
+    }
+    let change_ = MigrationChange::Phase {
+        phase: dto.phase.clone(),
+        switchboard_percent: dto.switchboard_percent,
+        agents: dto.agents.clone(),
+    };
     let reason = format!("phase {} ({}% to Switchboard): {}", dto.phase, dto.switchboard_percent, dto.reason);
     change(&caller, change_, "migration.phase", reason).await
 }
