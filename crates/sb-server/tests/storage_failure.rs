@@ -58,6 +58,9 @@ impl Store for Flaky {
     fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<sb_storage::IntervalRow>, StoreError> {
         self.inner.legacy_intervals(tenant)
     }
+    fn tenants(&mut self) -> Result<Vec<String>, StoreError> {
+        self.inner.tenants()
+    }
     fn put_legacy_recording(&mut self, tenant: &str, row: &sb_storage::RecordingRow) -> Result<bool, StoreError> {
         self.inner.put_legacy_recording(tenant, row)
     }

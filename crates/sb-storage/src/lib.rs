@@ -17,7 +17,7 @@ pub mod sealed;
 mod sqlite_backend;
 mod store;
 
-pub use store::{backup_sqlite, open, verify_sqlite};
+pub use store::{backup_sqlite, open, read_back, verify_sqlite};
 
 /// The JSON encoding of an event, exactly as the log stores it (with its `kind`); the live
 /// event stream sends the same, so consumers read one format.
@@ -414,6 +414,8 @@ pub trait Store: Send {
     fn put_legacy_intervals(&mut self, tenant: &str, source: &str, rows: &[IntervalRow]) -> Result<u64, StoreError>;
     /// The tenant's legacy interval figures, by start.
     fn legacy_intervals(&mut self, tenant: &str) -> Result<Vec<IntervalRow>, StoreError>;
+    /// Every tenant the store holds anything of, by name.
+    fn tenants(&mut self) -> Result<Vec<String>, StoreError>;
     /// Stores a legacy recording's entry; `false` if one with the same content was stored
     /// already (it stays as it is).
     fn put_legacy_recording(&mut self, tenant: &str, row: &RecordingRow) -> Result<bool, StoreError>;

@@ -59,29 +59,19 @@ pub fn verify_sqlite(path: &Path) -> Result<Vec<String>, String> {
         return Err(format!("SQLite's integrity check failed: {check}"));
     }
     drop(conn);
-    // Opening migrates an older schema (the copy is a scratch one), then every tenant's
-    // state is read back as on a restart.
-    let address = format!("sqlite:{}", path.display());
-    let mut store = open(&address).map_err(|e| e.to_string())?;
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| e.to_string())?;
-    let mut statement = conn
-        .prepare(
-            "SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM legacy_contacts
-            UNION SELECT DISTINCT tenant FROM legacy_intervals UNION SELECT tenant FROM migration
-            UNION SELECT DISTINCT tenant FROM legacy_recordings",
-        )
-        .map_err(|e| e.to_string())?;
-    let tenants: Vec<String> = statement
-        .query_map([], |row| row.get(0))
-        .map_err(|e| e.to_string())?
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    drop(statement);
-    drop(conn);
+    // Opening migrates an older schema (the copy is a scratch one).
+    read_back(&format!("sqlite:{}", path.display()))
+}
+
+/// Opens the store at `address` and reads every tenant's state back as on a restart (its
+/// interactions and agents, accounts, history, migration); returns the tenants.
+pub fn read_back(address: &str) -> Result<Vec<String>, String> {
+    let mut store = open(address).map_err(|e| e.to_string())?;
+    let tenants = store.tenants().map_err(|e| e.to_string())?;
     for tenant in &tenants {
         let fail = |e: StoreError| format!("tenant {tenant}: {e}");
         store.snapshot(tenant).map_err(fail)?;
+        store.accounts(tenant, 0).map_err(fail)?;
         store.legacy(tenant).map_err(fail)?;
         store.legacy_intervals(tenant).map_err(fail)?;
         store.migration(tenant).map_err(fail)?;
@@ -707,6 +697,22 @@ impl<B: Backend> Store for SqlStore<B> {
                 read().map_err(|reason| corrupt_table("legacy_intervals", reason))
             })
             .collect()
+    }
+
+    fn tenants(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self.db.query(
+            "SELECT DISTINCT tenant FROM events UNION SELECT DISTINCT tenant FROM users
+            UNION SELECT DISTINCT tenant FROM legacy_contacts UNION SELECT DISTINCT tenant FROM legacy_intervals
+            UNION SELECT tenant FROM migration UNION SELECT DISTINCT tenant FROM legacy_recordings",
+            &[],
+        )?;
+        let mut tenants = rows
+            .iter()
+            .map(|row| row.text(0).map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| corrupt_table("events", reason))?;
+        tenants.sort();
+        Ok(tenants)
     }
 
     fn put_legacy_recording(&mut self, tenant: &str, r: &crate::RecordingRow) -> Result<bool, StoreError> {

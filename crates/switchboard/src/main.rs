@@ -111,10 +111,12 @@ enum MigrateCommand {
     Freeze(cutover::ReasonArgs),
     /// Lift the freeze.
     Unfreeze(cutover::ReasonArgs),
-    /// Back up before the cutover: a consistent copy of the SQLite database and the
-    /// recordings, with a manifest of every file's SHA-256 and size.
+    /// Back up before the cutover: a consistent copy of the database (SQLite's VACUUM INTO,
+    /// or PostgreSQL's pg_dump) and the recordings, with a manifest of every file's SHA-256
+    /// and size.
     Backup(migrate::BackupArgs),
-    /// Check a backup: every file against the manifest, and the database copy restoring.
+    /// Check a backup: every file against the manifest, and the database copy restoring
+    /// (a PostgreSQL dump into a scratch database with --restore-into).
     Verify(migrate::VerifyArgs),
     /// Import a legacy center's recordings: each file sealed (encrypted) into the tenant's
     /// recordings, its copy checked against its SHA-256, and indexed with its call (from a

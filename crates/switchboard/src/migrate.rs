@@ -706,7 +706,9 @@ fn replay_chart(
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The SQLite database to back up (while the server runs, if need be).
+    /// The database to back up, while the server runs if need be: an SQLite file (copied
+    /// with VACUUM INTO) or a postgres:// address (dumped with pg_dump, which must be
+    /// installed).
     #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
     database: String,
     /// A directory of recordings to copy too (a tenant's voice.recordings).
@@ -719,15 +721,36 @@ pub struct BackupArgs {
 
 /// The manifest's name inside a backup.
 const MANIFEST: &str = "MANIFEST.sha256";
+/// A PostgreSQL database's dump inside a backup.
+const PG_DUMP: &str = "database.pgdump";
+
+fn is_postgres(address: &str) -> bool {
+    address.starts_with("postgres://") || address.starts_with("postgresql://")
+}
 
 /// Runs `switchboard migrate backup`: a consistent copy of the database, the recordings, and
 /// a manifest of every file's SHA-256 and size.
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
     anyhow::ensure!(!args.out.exists(), "{} exists; a backup goes to a new directory", args.out.display());
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let database = args.out.join("database.sqlite");
-    sb_storage::backup_sqlite(&args.database, &database).with_context(|| format!("copying {}", args.database))?;
-    let mut files = vec![PathBuf::from("database.sqlite")];
+    let mut files = if is_postgres(&args.database) {
+        let dump = args.out.join(PG_DUMP);
+        // One consistent snapshot (pg_dump reads in one transaction), in the custom format
+        // that pg_restore checks and restores.
+        let out = std::process::Command::new("pg_dump")
+            .args(["--format=custom", "--no-owner", "--file"])
+            .arg(&dump)
+            .arg("--dbname")
+            .arg(&args.database)
+            .output()
+            .context("running pg_dump (the PostgreSQL client tools must be installed)")?;
+        anyhow::ensure!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        vec![PathBuf::from(PG_DUMP)]
+    } else {
+        let database = args.out.join("database.sqlite");
+        sb_storage::backup_sqlite(&args.database, &database).with_context(|| format!("copying {}", args.database))?;
+        vec![PathBuf::from("database.sqlite")]
+    };
     if let Some(dir) = &args.recordings {
         let mut found = Vec::new();
         walk(dir, dir, &mut found).with_context(|| format!("reading {}", dir.display()))?;
@@ -761,6 +784,11 @@ pub struct VerifyArgs {
     /// A directory written by `switchboard migrate backup`.
     #[arg(value_name = "DIR")]
     backup: PathBuf,
+    /// For a PostgreSQL backup: a server to prove the restore on, as a postgres:// address of
+    /// a user who may create databases. A scratch database is created there, restored into,
+    /// read back and dropped. Without it, pg_restore only checks the dump's table of contents.
+    #[arg(long, value_name = "ADDRESS")]
+    restore_into: Option<String>,
 }
 
 /// Runs `switchboard migrate verify`: every file of the manifest is there with its size and
@@ -789,26 +817,65 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<std::process::ExitCode> {
             Ok(_) => checked += 1,
         }
     }
-    let scratch = std::env::temp_dir().join(format!("switchboard-verify-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&scratch);
-    let restored = std::fs::copy(args.backup.join("database.sqlite"), &scratch)
-        .map_err(|e| e.to_string())
-        .and_then(|_| sb_storage::verify_sqlite(&scratch));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
-    }
+    let (name, restored) = if args.backup.join(PG_DUMP).exists() {
+        (PG_DUMP, verify_pg_dump(&args.backup.join(PG_DUMP), args.restore_into.as_deref()))
+    } else {
+        let scratch = std::env::temp_dir().join(format!("switchboard-verify-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&scratch);
+        let restored = std::fs::copy(args.backup.join("database.sqlite"), &scratch)
+            .map_err(|e| e.to_string())
+            .and_then(|_| sb_storage::verify_sqlite(&scratch))
+            .map(Some);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+        }
+        ("database.sqlite", restored)
+    };
     match restored {
-        Ok(tenants) => println!(
-            "database.sqlite restores: tenants {}",
+        Ok(Some(tenants)) => println!(
+            "{name} restores: tenants {}",
             if tenants.is_empty() { "none".to_owned() } else { tenants.join(", ") }
         ),
-        Err(e) => problems.push(format!("database.sqlite does not restore: {e}")),
+        Ok(None) => println!("{name}: pg_restore reads its table of contents; give --restore-into to prove a restore"),
+        Err(e) => problems.push(format!("{name} does not restore: {e}")),
     }
     for problem in &problems {
         println!("FAILED {problem}");
     }
     println!("{}: {checked} files as in the manifest, {} problems", args.backup.display(), problems.len());
     Ok(if problems.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+}
+
+/// Checks a pg_dump archive: pg_restore reads its table of contents, and with `server`, it
+/// is restored into a scratch database there, every tenant read back, and the database
+/// dropped. `Ok(None)`: checked without a restore.
+fn verify_pg_dump(dump: &Path, server: Option<&str>) -> Result<Option<Vec<String>>, String> {
+    let run = |command: &mut std::process::Command| -> Result<(), String> {
+        let out = command.output().map_err(|e| format!("running {:?}: {e}", command.get_program()))?;
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()) }
+    };
+    run(std::process::Command::new("pg_restore").arg("--list").arg(dump))?;
+    let Some(server) = server else { return Ok(None) };
+    if !is_postgres(server) {
+        return Err(format!("--restore-into {server:?} is not a postgres:// address"));
+    }
+    let scratch = format!("sb_verify_{}", std::process::id());
+    let (base, _) = server.rsplit_once('/').ok_or("--restore-into needs a database name at its end")?;
+    let scratch_url = format!("{base}/{scratch}");
+    let psql = |sql: &str| {
+        run(std::process::Command::new("psql").arg(server).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]))
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {scratch}"))?;
+    psql(&format!("CREATE DATABASE {scratch}"))?;
+    let result = run(std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname"])
+        .arg(&scratch_url)
+        .arg(dump))
+    .and_then(|()| sb_storage::read_back(&scratch_url));
+    let dropped = psql(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"));
+    let tenants = result?;
+    dropped?;
+    Ok(Some(tenants))
 }
 
 /// Every file under `dir`, relative to `root`, in name order.
@@ -827,7 +894,7 @@ pub(crate) fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::
 }
 
 /// A file's SHA-256 (hex) and size, read in chunks.
-fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
+pub(crate) fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
     use sha2::Digest as _;
     use std::io::Read as _;
     let mut file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
@@ -842,5 +909,10 @@ fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
         size += n as u64;
         hasher.update(&buffer[..n]);
     }
-    Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), size))
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Bytes as lowercase hex digits.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -3,7 +3,6 @@
 //! before it counts as imported, with a metadata index linking it to the legacy history.
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -167,27 +166,6 @@ fn index(path: &Path) -> anyhow::Result<(HashMap<String, Meta>, usize)> {
     Ok((out, rejected))
 }
 
-/// A file's SHA-256 (hex) and size.
-fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer).with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A `Write` that only hashes.
 struct Hashing(sha2::Sha256, u64);
 
@@ -215,7 +193,7 @@ fn seal_checked(key: &SealKey, source: &Path, stored: &Path, sha256: &str) -> an
     let mut check = Hashing(sha2::Sha256::new(), 0);
     let reread = std::fs::File::open(&part).with_context(|| format!("reading {}", part.display()))?;
     let opened = sealed::open(key, reread, &mut check);
-    let copied = hex(&check.0.finalize());
+    let copied = crate::migrate::hex(&check.0.finalize());
     if opened.is_err() || copied != sha256 {
         let _ = std::fs::remove_file(&part);
         anyhow::bail!("the sealed copy of {} does not give its SHA-256 back", source.display());
@@ -250,7 +228,7 @@ pub fn import(args: RecordingsArgs) -> anyhow::Result<std::process::ExitCode> {
         let source = args.from.join(relative);
         let name = relative.display().to_string();
         let result = (|| -> anyhow::Result<bool> {
-            let (sha256, size) = sha256_of(&source)?;
+            let (sha256, size) = crate::migrate::sha256_of(&source)?;
             if known.contains(&sha256) {
                 return Ok(false);
             }
