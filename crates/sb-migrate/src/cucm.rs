@@ -134,7 +134,7 @@ pub fn import_cdr(file: &str, text: &str, report: &mut Report) -> (Vec<LegacyCon
                 caller: header.get(&row, "callingpartynumber").map(str::to_owned),
                 dnis: header.get(&row, "originalcalledpartynumber").map(str::to_owned),
                 arrived_ms: origination * 1000,
-                wait_ms: wait_s.max(0) * 1000,
+                wait_ms: Some(wait_s.max(0) * 1000),
                 talk_ms: answered.then_some(duration.max(0) * 1000),
                 agent: answered.then(|| header.get(&row, "finalcalledpartynumber").map(str::to_owned)).flatten(),
                 outcome: if answered { Ended::Answered } else { Ended::Abandoned },
@@ -165,7 +165,7 @@ mod tests {
         let mut report = Report::default();
         let (stays, counts) = import_cdr("cdr", text, &mut report);
         assert_eq!(counts, Counts { records: 2, skipped: 0, rejected: 0 }, "{report}");
-        assert_eq!((stays[0].id.as_str(), stays[0].wait_ms, stays[0].talk_ms), ("1-7", 30_000, Some(60_000)));
-        assert_eq!((stays[1].outcome, stays[1].wait_ms, stays[1].talk_ms), (Ended::Abandoned, 45_000, None));
+        assert_eq!((stays[0].id.as_str(), stays[0].wait_ms, stays[0].talk_ms), ("1-7", Some(30_000), Some(60_000)));
+        assert_eq!((stays[1].outcome, stays[1].wait_ms, stays[1].talk_ms), (Ended::Abandoned, Some(45_000), None));
     }
 }

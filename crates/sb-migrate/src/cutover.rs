@@ -171,7 +171,7 @@ mod tests {
             caller: None,
             dnis: None,
             arrived_ms: at.timestamp().as_millisecond(),
-            wait_ms: wait_s * 1000,
+            wait_ms: Some(wait_s * 1000),
             talk_ms: (outcome == Outcome::Answered).then_some(120_000),
             agent: None,
             outcome,

@@ -50,8 +50,10 @@ pub struct LegacyContact {
     pub dnis: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub arrived_ms: i64,
-    /// Until answered, or until the caller left.
-    pub wait_ms: i64,
+    /// Until answered, or until the caller left; `None` when the source does not tell (call
+    /// records without queue times): such a stay counts for volumes, but not for the
+    /// service level or the ASA.
+    pub wait_ms: Option<i64>,
     /// Answered: the conversation's length.
     pub talk_ms: Option<i64>,
     pub agent: Option<String>,
@@ -141,6 +143,10 @@ struct Sums {
     offered: u64,
     answered: u64,
     abandoned: u64,
+    /// Offered with a known wait: the service level's base.
+    timed: u64,
+    /// Answered with a known wait: the ASA's base.
+    answered_timed: u64,
     short_abandoned: u64,
     answered_within: u64,
     answer_ms: i64,
@@ -156,6 +162,8 @@ impl Sums {
         self.offered += other.offered;
         self.answered += other.answered;
         self.abandoned += other.abandoned;
+        self.timed += other.timed;
+        self.answered_timed += other.answered_timed;
         self.short_abandoned += other.short_abandoned;
         self.answered_within += other.answered_within;
         self.answer_ms += other.answer_ms;
@@ -168,13 +176,17 @@ impl Sums {
     fn of_contact(c: &LegacyContact, resolved: Option<bool>, d: &Definitions) -> Sums {
         let answered = c.outcome == Outcome::Answered;
         let abandoned = c.outcome == Outcome::Abandoned;
+        let timed = c.wait_ms.is_some();
+        let wait = c.wait_ms.unwrap_or(0);
         Sums {
             offered: 1,
             answered: u64::from(answered),
             abandoned: u64::from(abandoned),
-            short_abandoned: u64::from(abandoned && c.wait_ms < d.short_abandon_ms),
-            answered_within: u64::from(answered && c.wait_ms <= d.within_ms),
-            answer_ms: if answered { c.wait_ms } else { 0 },
+            timed: u64::from(timed),
+            answered_timed: u64::from(answered && timed),
+            short_abandoned: u64::from(abandoned && timed && wait < d.short_abandon_ms),
+            answered_within: u64::from(answered && timed && wait <= d.within_ms),
+            answer_ms: if answered { wait } else { 0 },
             talk_ms: c.talk_ms.filter(|_| answered).unwrap_or(0),
             talked: u64::from(answered && c.talk_ms.is_some()),
             known: u64::from(resolved.is_some()),
@@ -187,6 +199,8 @@ impl Sums {
             offered: r.offered,
             answered: r.answered,
             abandoned: r.abandoned,
+            timed: r.offered,
+            answered_timed: r.answered,
             short_abandoned: 0,
             answered_within: r.answered_within,
             answer_ms: r.answer_s as i64 * 1000,
@@ -199,7 +213,7 @@ impl Sums {
 
     fn kpis(&self, queue: String, interval_ms: Option<i64>) -> Kpis {
         let mean = |total_ms: i64, n: u64| (n > 0).then(|| total_ms as f64 / n as f64 / 1000.0);
-        let counted = self.offered.saturating_sub(self.short_abandoned);
+        let counted = self.timed.saturating_sub(self.short_abandoned);
         Kpis {
             queue,
             interval_ms,
@@ -207,7 +221,7 @@ impl Sums {
             answered: self.answered,
             abandoned: self.abandoned,
             service_level: (counted > 0).then(|| self.answered_within as f64 / counted as f64),
-            asa_s: mean(self.answer_ms, self.answered),
+            asa_s: mean(self.answer_ms, self.answered_timed),
             aht_s: mean(self.talk_ms, self.talked),
             fcr: (self.known > 0).then(|| self.resolved as f64 / self.known as f64),
         }
@@ -284,7 +298,7 @@ mod tests {
             caller: caller.map(str::to_owned),
             dnis: None,
             arrived_ms: at_s * 1000,
-            wait_ms: wait_s * 1000,
+            wait_ms: Some(wait_s * 1000),
             talk_ms: talk_s.map(|t| t * 1000),
             agent: None,
             outcome,
@@ -315,5 +329,18 @@ mod tests {
         let total = &k[2];
         assert_eq!((total.interval_ms, total.offered), (None, 5));
         assert_eq!(total.fcr, Some(3.0 / 4.0));
+    }
+
+    #[test]
+    fn stays_without_a_wait_count_for_volumes_only() {
+        use Outcome::*;
+        let untimed = LegacyContact { wait_ms: None, ..contact("q", 30, 0, Answered, Some(400), None) };
+        let contacts = [contact("q", 0, 10, Answered, Some(100), None), untimed];
+        let k = baseline(&contacts, &Definitions::default());
+        let total = k.iter().find(|k| k.interval_ms.is_none()).unwrap();
+        assert_eq!((total.offered, total.answered), (2, 2));
+        assert_eq!(total.service_level, Some(1.0), "only the timed stay is in the service level");
+        assert_eq!(total.asa_s, Some(10.0));
+        assert_eq!(total.aht_s, Some(250.0), "talk times count whether or not the wait is known");
     }
 }

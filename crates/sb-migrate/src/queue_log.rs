@@ -160,7 +160,7 @@ fn stays(file: &str, call: &str, events: &[Event], report: &mut Report, out: &mu
                 caller,
                 dnis: dnis.clone(),
                 arrived_ms: e.at_ms,
-                wait_ms: 0,
+                wait_ms: Some(0),
                 talk_ms: None,
                 agent: None,
                 outcome: Ended::Exited,
@@ -179,7 +179,7 @@ fn stays(file: &str, call: &str, events: &[Event], report: &mut Report, out: &mu
         };
         match e.kind.as_str() {
             "CONNECT" => {
-                stay.wait_ms = seconds(&e.data, 0).unwrap_or(e.at_ms - stay.arrived_ms).max(0);
+                stay.wait_ms = Some(seconds(&e.data, 0).unwrap_or(e.at_ms - stay.arrived_ms).max(0));
                 stay.agent = Some(e.agent.clone()).filter(|a| !a.is_empty() && a != "NONE");
                 stay.outcome = Ended::Answered;
             }
@@ -195,7 +195,9 @@ fn stays(file: &str, call: &str, events: &[Event], report: &mut Report, out: &mu
                 }
                 // COMPLETE*: holdtime|calltime; TRANSFER: extension|context|holdtime|calltime.
                 let talk_index = if e.kind.starts_with("COMPLETE") { 1 } else { 3 };
-                let talk = seconds(&e.data, talk_index).unwrap_or(e.at_ms - stay.arrived_ms - stay.wait_ms).max(0);
+                let talk = seconds(&e.data, talk_index)
+                    .unwrap_or(e.at_ms - stay.arrived_ms - stay.wait_ms.unwrap_or(0))
+                    .max(0);
                 stay.talk_ms = Some(talk);
                 if let Some((stay, _)) = open.take() {
                     out.push(stay);
@@ -203,7 +205,7 @@ fn stays(file: &str, call: &str, events: &[Event], report: &mut Report, out: &mu
             }
             "ABANDON" | "EXITWITHTIMEOUT" | "EXITEMPTY" | "EXITWITHKEY" => {
                 let wait_index = if e.kind == "EXITWITHKEY" { 3 } else { 2 };
-                stay.wait_ms = seconds(&e.data, wait_index).unwrap_or(e.at_ms - stay.arrived_ms).max(0);
+                stay.wait_ms = Some(seconds(&e.data, wait_index).unwrap_or(e.at_ms - stay.arrived_ms).max(0));
                 stay.outcome = if e.kind == "ABANDON" { Ended::Abandoned } else { Ended::Exited };
                 if let Some((stay, _)) = open.take() {
                     out.push(stay);

@@ -22,7 +22,9 @@ fn stays_are_assembled_in_time_order() {
     let (contacts, _, counts) = read();
     let summary: Vec<(String, &str, i64, Option<i64>, Outcome)> = contacts
         .iter()
-        .map(|c| (c.id.clone(), c.queue.as_str(), c.wait_ms / 1000, c.talk_ms.map(|t| t / 1000), c.outcome))
+        .map(|c| {
+            (c.id.clone(), c.queue.as_str(), c.wait_ms.unwrap_or(-1) / 1000, c.talk_ms.map(|t| t / 1000), c.outcome)
+        })
         .collect();
     assert_eq!(
         summary,

@@ -472,7 +472,8 @@ pub struct LegacyRow {
     pub caller: Option<String>,
     pub dnis: Option<String>,
     pub arrived_ms: i64,
-    pub wait_ms: i64,
+    /// `None`: the source did not tell.
+    pub wait_ms: Option<i64>,
     pub talk_ms: Option<i64>,
     pub agent: Option<String>,
     /// `answered`, `abandoned` or `exited`.

@@ -165,6 +165,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX legacy_recordings_by_call ON legacy_recordings (tenant, call_id);",
     // Version 8: the pilot agents of the migration's phase.
     "ALTER TABLE migration ADD COLUMN agents TEXT;",
+    // Version 9: stays whose wait the legacy system did not record (call records).
+    "ALTER TABLE legacy_contacts ADD COLUMN wait_known BIGINT NOT NULL DEFAULT 1;",
 ];
 
 /// A connection to a PostgreSQL database.

@@ -592,8 +592,9 @@ impl<B: Backend> Store for SqlStore<B> {
             for row in rows {
                 new += db.execute(
                     "INSERT INTO legacy_contacts
-                        (tenant, source, id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                        (tenant, source, id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome,
+                        wait_known)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
                     &[
                         tenant.into(),
                         source.into(),
@@ -602,10 +603,11 @@ impl<B: Backend> Store for SqlStore<B> {
                         row.caller.as_deref().into(),
                         row.dnis.as_deref().into(),
                         row.arrived_ms.into(),
-                        row.wait_ms.into(),
+                        row.wait_ms.unwrap_or(0).into(),
                         row.talk_ms.into(),
                         row.agent.as_deref().into(),
                         row.outcome.as_str().into(),
+                        i64::from(row.wait_ms.is_some()).into(),
                     ],
                 )?;
             }
@@ -615,7 +617,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn legacy(&mut self, tenant: &str) -> Result<Vec<crate::LegacyRow>, StoreError> {
         let rows = self.db.query(
-            "SELECT id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome FROM legacy_contacts
+            "SELECT id, queue, caller, dnis, arrived_ms, wait_ms, talk_ms, agent, outcome, wait_known FROM legacy_contacts
             WHERE tenant = $1 ORDER BY arrived_ms, source, id",
             &[tenant.into()],
         )?;
@@ -628,7 +630,7 @@ impl<B: Backend> Store for SqlStore<B> {
                         caller: row.opt_text(2)?.map(str::to_string),
                         dnis: row.opt_text(3)?.map(str::to_string),
                         arrived_ms: row.int(4)?,
-                        wait_ms: row.int(5)?,
+                        wait_ms: if row.int(9)? != 0 { Some(row.int(5)?) } else { None },
                         talk_ms: row.opt_int(6)?,
                         agent: row.opt_text(7)?.map(str::to_string),
                         outcome: row.text(8)?.to_string(),

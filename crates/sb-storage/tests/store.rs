@@ -954,7 +954,7 @@ fn legacy_contacts_are_stored_once(db: &TestDb) {
         caller: Some("4930111".into()),
         dnis: None,
         arrived_ms: at,
-        wait_ms: 12_000,
+        wait_ms: (id != "c3").then_some(12_000),
         talk_ms: Some(180_000),
         agent: None,
         outcome: "answered".into(),
@@ -971,6 +971,7 @@ fn legacy_contacts_are_stored_once(db: &TestDb) {
     let ids: Vec<String> = db.open().legacy(T).unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(ids, ["c1", "c1", "c2", "c3"], "by arrival");
     assert_eq!(db.open().legacy(T).unwrap()[1], row("c1", 1000));
+    assert_eq!(db.open().legacy(T).unwrap()[3], row("c3", 3000), "an unknown wait stays unknown");
 }
 
 fn migration_state_and_interactions_since(db: &TestDb) {

@@ -240,7 +240,7 @@ fn stay_of(row: &sb_storage::InteractionRow) -> Option<LegacyContact> {
         caller: None,
         dnis: None,
         arrived_ms: created,
-        wait_ms,
+        wait_ms: Some(wait_ms),
         talk_ms,
         agent: row.agent.clone(),
         outcome,

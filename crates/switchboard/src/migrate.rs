@@ -635,8 +635,10 @@ fn replay_scenario(
             offsets.sort_unstable();
             let talk: Vec<Duration> =
                 contacts.iter().filter_map(|c| c.talk_ms).map(|t| Duration::from_millis(t.max(0) as u64)).collect();
-            let abandons = contacts.iter().filter(|c| c.outcome == Outcome::Abandoned).count() as u64;
-            let waited: i64 = contacts.iter().map(|c| c.wait_ms.max(0)).sum();
+            // Only stays with a known wait tell the patience.
+            let abandons =
+                contacts.iter().filter(|c| c.outcome == Outcome::Abandoned && c.wait_ms.is_some()).count() as u64;
+            let waited: i64 = contacts.iter().filter_map(|c| c.wait_ms).map(|w| w.max(0)).sum();
             sb_sim::Stream {
                 queue: sb_routing::QueueId(q as u16),
                 channel: sb_routing::Channel::Voice,
