@@ -110,7 +110,8 @@ impl Definitions {
         format!(
             "offered: contacts arriving in the interval; service level: answered within {}s / (offered - abandons within {}s); \
              ASA: mean wait of the answered; AHT: mean talk time of the answered (queue logs hold no after-call work); \
-             FCR: contacts whose caller did not enter any queue again within {}h, over contacts with a caller number",
+             FCR: contacts whose caller did not enter any queue again within {}h, over contacts with a caller number; \
+             contacts without a recorded wait (call records) count in offered, answered, abandoned and FCR only",
             self.within_ms / 1000,
             self.short_abandon_ms / 1000,
             self.repeat_window_ms / 3_600_000

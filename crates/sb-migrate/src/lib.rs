@@ -7,12 +7,14 @@
 //!
 //! Configuration: Asterisk `queues.conf` ([`asterisk`]) and `extensions.conf`
 //! ([`dialplan`]), Cisco UCCX ([`uccx`]) and the generic CSV ([`generic`]), all written by
-//! [`draft`]. History: Asterisk `queue_log` ([`queue_log`]) and Cisco CUCM CDRs ([`cucm`]),
+//! [`draft`]. History: Asterisk `queue_log` ([`queue_log`]) and `Master.csv` ([`cdr_csv`]), Cisco CUCM
+//! CDRs ([`cucm`]) and Avaya CMS intervals ([`cms`]),
 //! with the baseline KPIs of imported history ([`history`]) and the cutover's gates
 //! ([`cutover`]).
 
 pub mod asterisk;
 pub mod avaya;
+pub mod cdr_csv;
 pub mod cms;
 pub mod csv;
 pub mod cucm;

@@ -15,8 +15,9 @@ pub(crate) fn refuse_to_overwrite(path: &Path, force: bool) -> anyhow::Result<()
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
     /// Asterisk's queue_log: each stay of a call in a queue (arrival, wait, answer or
-    /// abandon, talk time, agent, caller, number dialled) into the tenant's store. Run
-    /// again, or after an interruption, it adds nothing twice.
+    /// abandon, talk time, agent, caller, number dialled) into the tenant's store; and
+    /// Master.csv's queue calls that the queue_log lacks (without queue times). Run again,
+    /// or after an interruption, it adds nothing twice.
     Asterisk(QueueLogArgs),
     /// Cisco Unified CM CDR files: each call through a hunt pilot is a stay in the queue of
     /// that pilot (native call queuing: wasCallQueued, totalWaitTimeInQueue). Idempotent.
@@ -63,8 +64,15 @@ impl HistoryOut {
 #[derive(Debug, Args)]
 pub struct QueueLogArgs {
     /// The queue_log file.
+    #[arg(long, value_name = "FILE", required_unless_present = "master_csv")]
+    queue_log: Option<PathBuf>,
+    /// Master.csv (cdr_csv): calls whose last application was Queue, counted for volumes
+    /// and FCR; those the queue_log has already (the same uniqueid) are left out.
     #[arg(long, value_name = "FILE")]
-    queue_log: PathBuf,
+    master_csv: Option<PathBuf>,
+    /// The time zone of Master.csv's times (the Asterisk server's).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    time_zone: String,
     #[command(flatten)]
     out: HistoryOut,
 }
@@ -162,11 +170,57 @@ pub(crate) fn interval_of(r: sb_storage::IntervalRow) -> sb_migrate::history::In
 }
 
 fn queue_log(args: QueueLogArgs) -> anyhow::Result<()> {
-    use std::io::BufRead as _;
+    if let Some(path) = &args.queue_log {
+        read_queue_log(path, &args.out)?;
+    }
+    if let Some(path) = &args.master_csv {
+        master_csv(path, &args)?;
+    }
+    Ok(())
+}
+
+fn master_csv(path: &Path, args: &QueueLogArgs) -> anyhow::Result<()> {
     let map = args.out.map()?;
-    let file = std::fs::File::open(&args.queue_log).with_context(|| format!("reading {}", args.queue_log.display()))?;
+    let tz = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
+        anyhow::anyhow!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone)
+    })?;
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
+    let mut report = sb_migrate::Report::default();
+    let (stays, counts) = sb_migrate::cdr_csv::import_master_csv(&name, &text, &tz, &mut report);
+    // Calls the queue_log gave already: its stays are "CALLID#N".
+    let mut store =
+        sb_storage::open(&args.out.database).with_context(|| format!("opening the database {}", args.out.database))?;
+    let logged: std::collections::HashSet<String> = store
+        .legacy(&args.out.tenant)
+        .context("reading the imported history")?
+        .into_iter()
+        .filter_map(|r| r.id.split_once('#').map(|(call, _)| call.to_owned()))
+        .collect();
+    drop(store);
+    let (known, fresh): (Vec<_>, Vec<_>) = stays.into_iter().partition(|s| logged.contains(&s.id));
+    let mut bars = crate::progress::PhaseBars::default();
+    let new = store_stays(&args.out, &map, "asterisk-master_csv", &fresh, &report, &mut bars)?;
+    println!(
+        "{name}: {} records, {} queue calls ({} in the queue_log already, {new} new, {} already stored), \
+         {} calls through no queue, {} lines rejected; CDRs hold no queue times, so these calls count for \
+         volumes and FCR, not for the service level or the ASA",
+        counts.records,
+        known.len() + fresh.len(),
+        known.len(),
+        fresh.len() as u64 - new,
+        counts.not_queued,
+        counts.rejected,
+    );
+    Ok(())
+}
+
+fn read_queue_log(path: &Path, out: &HistoryOut) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let map = out.map()?;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let name = args.queue_log.display().to_string();
+    let name = path.display().to_string();
     let mut report = sb_migrate::Report::default();
     let mut log = sb_migrate::queue_log::QueueLog::new(&name);
     let mut bars = crate::progress::PhaseBars::default();
@@ -186,7 +240,7 @@ fn queue_log(args: QueueLogArgs) -> anyhow::Result<()> {
     }
     let (lines, other, rings) = (log.lines, log.other_events, log.unanswered_rings);
     let contacts = log.finish(&mut report);
-    let new = store(&args.out, &map, "asterisk-queue_log", &contacts, &report, &mut bars)?;
+    let new = store_stays(out, &map, "asterisk-queue_log", &contacts, &report, &mut bars)?;
     println!(
         "{name}: {lines} lines, {} stays in queues ({new} new, {} already stored), {rings} unanswered rings, \
          {other} agent and system events, {} lines rejected, {} calls or events left out",
@@ -214,7 +268,7 @@ fn cucm(args: CucmArgs) -> anyhow::Result<()> {
         counts.rejected += c.rejected;
         bars.advance(1);
     }
-    let new = store(&args.out, &map, "cucm-cdr", &contacts, &report, &mut bars)?;
+    let new = store_stays(&args.out, &map, "cucm-cdr", &contacts, &report, &mut bars)?;
     println!(
         "{} files: {} records, {} calls through a hunt pilot ({new} new, {} already stored), \
          {} other records left out, {} lines rejected",
@@ -230,7 +284,7 @@ fn cucm(args: CucmArgs) -> anyhow::Result<()> {
 
 /// Stores `contacts` from `source` (queues renamed by `map`), writes and sums up the report;
 /// returns how many were new.
-fn store(
+fn store_stays(
     out: &HistoryOut,
     map: &std::collections::HashMap<String, String>,
     source: &str,

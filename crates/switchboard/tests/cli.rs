@@ -552,6 +552,48 @@ fn migrate_recordings_seals_checks_and_indexes_each_file_once() {
 }
 
 #[test]
+fn migrate_history_master_csv_adds_the_queue_calls_the_queue_log_lacks() {
+    let dir = scratch("master-csv");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let log = "crates/sb-migrate/test_data/asterisk/queue_log";
+    let cdr = "crates/sb-migrate/test_data/asterisk/Master.csv";
+    let args = [
+        "migrate",
+        "history",
+        "asterisk",
+        "--queue-log",
+        log,
+        "--master-csv",
+        cdr,
+        "--time-zone",
+        "Europe/Berlin",
+        "-d",
+        &database,
+        "--tenant",
+        "acme",
+    ];
+    let (code, first) = switchboard(&args);
+    assert_eq!(code, 0, "{first}");
+    assert!(
+        first.contains("6 records, 4 queue calls (1 in the queue_log already, 3 new, 0 already stored), 1 calls through no queue, 3 lines rejected"),
+        "{first}"
+    );
+    assert!(
+        first.contains("rejected: crates/sb-migrate/test_data/asterisk/Master.csv:6: record: start \"yesterday\""),
+        "{first}"
+    );
+    let (code, again) = switchboard(&args);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("(1 in the queue_log already, 0 new, 3 already stored)"), "{again}");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "acme", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    // support: the queue_log's 4 stays and Master.csv's 2; the service level only of the 4.
+    let support: Vec<&str> = table.lines().find(|l| l.starts_with("support")).unwrap().split_whitespace().collect();
+    assert_eq!(&support[..5], ["support", "6", "3", "3", "75.0%"], "{table}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
