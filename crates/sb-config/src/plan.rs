@@ -459,7 +459,7 @@ impl PlanReader<'_, '_> {
             let blocks = match f.get("blocks") {
                 Some(n) => {
                     let p = join(&path, "blocks");
-                    let text = self.d.text(n, &p, "a phase id")?;
+                    let Some(text) = self.d.text(n, &p, "a phase id") else { continue };
                     let ix = phases.iter().position(|ph| ph.id.as_str() == text);
                     if ix.is_none() && phases_valid {
                         let ids: Vec<&str> = phases.iter().map(|ph| ph.id.as_str()).collect();

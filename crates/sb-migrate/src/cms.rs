@@ -68,6 +68,7 @@ pub fn import_hsplit(file: &str, text: &str, tz: &TimeZone, report: &mut Report)
         return Vec::new();
     }
     let mut out: Vec<IntervalRecord> = Vec::new();
+    let mut seen: std::collections::HashSet<(String, i64)> = std::collections::HashSet::new();
     for (i, line) in lines {
         let at = Some((file, i + 1));
         if line.trim().is_empty() {
@@ -88,7 +89,12 @@ pub fn import_hsplit(file: &str, text: &str, tz: &TimeZone, report: &mut Report)
         let read = || -> Result<IntervalRecord, String> {
             let count = |column: &str| -> Result<u64, String> {
                 let text = header.get(&row, column).unwrap_or("0");
-                text.parse::<u64>().map_err(|_| format!("{column} {text:?} is not a whole number"))
+                // Seconds and counts of one interval; anything beyond a year of seconds is
+                // not a figure but a broken export.
+                text.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= 100_000_000)
+                    .ok_or_else(|| format!("{column} {text:?} is not a whole number up to 100000000"))
             };
             let day_text = header.get(&row, "row_date").unwrap_or("");
             let day = date(day_text).ok_or(format!("row_date {day_text:?} is not a date such as 2026-03-15"))?;
@@ -125,7 +131,7 @@ pub fn import_hsplit(file: &str, text: &str, tz: &TimeZone, report: &mut Report)
         };
         match read() {
             Ok(record) => {
-                if out.iter().any(|r| r.queue == record.queue && r.start_ms == record.start_ms) {
+                if !seen.insert((record.queue.clone(), record.start_ms)) {
                     let detail =
                         format!("split {} at this date and time is given twice; the first row is kept", record.queue);
                     report.add("row", Outcome::Rejected, detail, at);

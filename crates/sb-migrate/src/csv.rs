@@ -63,7 +63,8 @@ pub struct Header {
 
 impl Header {
     pub fn new(fields: &[String]) -> Header {
-        Header { names: fields.iter().map(|f| f.trim().to_ascii_lowercase()).collect() }
+        // A spreadsheet's UTF-8 export may start with a byte-order mark.
+        Header { names: fields.iter().map(|f| f.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect() }
     }
 
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -106,5 +107,7 @@ mod tests {
         assert_eq!(f(r#""a"b,1"#).unwrap_err(), "'b' after the closing quote of field 1");
         assert_eq!(f(r#"a"b,1"#).unwrap_err(), "a quote inside unquoted field 1");
         assert_eq!(fields("a;b", ';').unwrap(), ["a", "b"]);
+        let header = Header::new(&fields("\u{feff}id,Name", ',').unwrap());
+        assert_eq!((header.column("id"), header.column("name")), (Some(0), Some(1)));
     }
 }

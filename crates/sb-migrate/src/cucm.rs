@@ -112,13 +112,18 @@ pub fn import_cdr(file: &str, text: &str, report: &mut Report) -> (Vec<LegacyCon
             let connect = number("datetimeconnect")?;
             let disconnect = number("datetimedisconnect")?;
             let duration = number("duration")?;
-            if origination <= 0 {
-                return Err("dateTimeOrigination is 0".to_owned());
+            // Seconds since 1970 and durations, in range for milliseconds.
+            let limit = 10_000_000_000;
+            if origination <= 0 || origination > limit {
+                return Err(format!("dateTimeOrigination {origination} is not a time"));
+            }
+            if [connect, disconnect, duration].iter().any(|v| !(0..=limit).contains(v)) {
+                return Err("a time or the duration is out of range".to_owned());
             }
             let queued = header.column("wascallqueued").is_some() && number("wascallqueued")? == 1;
             let answered = connect > 0;
             let wait_s = if queued && header.column("totalwaittimeinqueue").is_some() {
-                number("totalwaittimeinqueue")?
+                number("totalwaittimeinqueue")?.clamp(0, limit)
             } else if answered {
                 connect - origination
             } else {

@@ -509,6 +509,11 @@ pub fn import_extensions(file: &str, text: &str, report: &mut Report) -> Dialpla
     let mut reported = std::collections::HashSet::new();
     for context in contexts.iter().filter(|c| is_menu(c)) {
         let flow_id = slug_of(&context.name);
+        if out.flows.iter().any(|f| f.id == flow_id) {
+            let detail = format!("its flow id {flow_id:?} is taken by an earlier context; left out");
+            report.add(&format!("context [{}]", context.name), Outcome::Rejected, detail, Some((file, context.line)));
+            continue;
+        }
         let mut t = Translator {
             file,
             contexts: &contexts,

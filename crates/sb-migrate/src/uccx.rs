@@ -133,6 +133,9 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
     }
     // Agents, and the resource group of each.
     let mut group_of: BTreeMap<String, String> = BTreeMap::new();
+    // UCCX's own competence (1-10) per agent and skill: membership is decided on it, not on
+    // the halved proficiency.
+    let mut competence: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     let mut levels_scaled = 0;
     for (i, resource) in items(answers.resources.as_ref(), "resource").into_iter().enumerate() {
         let Some(user) = text(resource, "userID") else {
@@ -153,12 +156,13 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
             .join(" ");
         let mut agent =
             AgentDraft { name: if name.is_empty() { user.to_owned() } else { name }, ..AgentDraft::default() };
-        for competence in items(resource.get("skillMap"), "skillCompetency") {
-            let reference = competence.get("skillNameUriPair");
+        for held in items(resource.get("skillMap"), "skillCompetency") {
+            let reference = held.get("skillNameUriPair");
             let skill = reference.and_then(ref_id).and_then(|id| skills.get(&id).cloned());
-            let level = number(competence, "competencelevel");
+            let level = number(held, "competencelevel");
             match (skill, level) {
                 (Some(skill), Some(level)) => {
+                    competence.entry(slug_of(user)).or_default().insert(skill.clone(), level);
                     agent.skills.insert(skill, proficiency(level));
                     levels_scaled += 1;
                 }
@@ -223,6 +227,7 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
             queue.service_level = Some((percent as u8, within as u64));
         }
         let pool = csq.get("poolSpecificInfo");
+        let mut minimum: BTreeMap<String, i64> = BTreeMap::new();
         let (group, criterion) = match text(csq, "resourcePoolType") {
             Some("RESOURCE_GROUP") => {
                 let info = pool.and_then(|p| p.get("resourceGroup"));
@@ -233,11 +238,12 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
             }
             _ => {
                 let info = pool.and_then(|p| p.get("skillGroup"));
-                for competence in items(info, "skillCompetency") {
+                for required in items(info, "skillCompetency") {
                     let skill =
-                        competence.get("skillNameUriPair").and_then(ref_id).and_then(|id| skills.get(&id).cloned());
-                    match (skill, number(competence, "competencelevel")) {
+                        required.get("skillNameUriPair").and_then(ref_id).and_then(|id| skills.get(&id).cloned());
+                    match (skill, number(required, "competencelevel")) {
                         (Some(skill), Some(level)) => {
+                            minimum.insert(skill.clone(), level);
                             queue.skills.insert(skill, proficiency(level));
                         }
                         _ => report.add(
@@ -272,8 +278,9 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
             let serves = match &group {
                 Some(g) => group_of.get(agent_id) == Some(g),
                 None => {
-                    !queue.skills.is_empty()
-                        && queue.skills.iter().all(|(s, level)| agent.skills.get(s).is_some_and(|l| l >= level))
+                    let has = competence.get(agent_id);
+                    !minimum.is_empty()
+                        && minimum.iter().all(|(s, level)| has.and_then(|h| h.get(s)).is_some_and(|l| l >= level))
                 }
             };
             if serves {
@@ -306,5 +313,41 @@ pub fn import(file: &str, answers: &Answers, tenant: &TenantInfo) -> Import {
     Import {
         tenant_yaml: draft.write(tenant, "Cisco UCCX (admin API JSON) by `switchboard migrate import uccx`"),
         report,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership_follows_uccx_competence_not_the_halved_proficiency() {
+        let skill = |id: u32| serde_json::json!({"@name": "s", "refURL": format!("https://h/adminapi/skill/{id}")});
+        let answers = Answers {
+            skills: Some(serde_json::json!({"skill": {"skillId": 1, "skillName": "Billing"}})),
+            resources: Some(serde_json::json!({"resource": [
+                {"userID": "five", "skillMap": {"skillCompetency": {"competencelevel": 5, "skillNameUriPair": skill(1)}}},
+                {"userID": "six", "skillMap": {"skillCompetency": {"competencelevel": 6, "skillNameUriPair": skill(1)}}},
+            ]})),
+            csqs: Some(
+                serde_json::json!({"csq": {"name": "Billing", "queueType": "VOICE", "resourcePoolType": "SKILL_GROUP",
+                "poolSpecificInfo": {"skillGroup": {"skillCompetency": {"competencelevel": 6, "skillNameUriPair": skill(1)},
+                "selectionCriteria": "Longest Available"}}}}),
+            ),
+            ..Answers::default()
+        };
+        let tenant = TenantInfo { id: "t".into(), name: "t".into(), time_zone: "UTC".into() };
+        let import = import("uccx.json", &answers, &tenant);
+        // Competence 5 and 6 are both proficiency 3, but only 6 reaches the CSQ's minimum.
+        assert!(
+            import.tenant_yaml.contains("{id: five, name: five, skills: {billing: 3}, queues: []}"),
+            "{}",
+            import.tenant_yaml
+        );
+        assert!(
+            import.tenant_yaml.contains("{id: six, name: six, skills: {billing: 3}, queues: [billing]}"),
+            "{}",
+            import.tenant_yaml
+        );
     }
 }

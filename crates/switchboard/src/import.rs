@@ -240,7 +240,15 @@ fn write(
     let dir = out.out.parent().map(Path::to_path_buf).unwrap_or_default();
     let flows: Vec<(PathBuf, &str)> =
         flows.iter().map(|f| (dir.join(format!("{}.yaml", f.id)), f.yaml.as_str())).collect();
+    let mut paths: Vec<&PathBuf> = Vec::new();
     for path in std::iter::once(&out.out).chain(out.report.iter()).chain(flows.iter().map(|(p, _)| p)) {
+        // A flow named like the tenant file or the report would replace it.
+        anyhow::ensure!(
+            !paths.contains(&path),
+            "{} would be written twice (a flow named like the tenant file or the report); choose another -o or --report",
+            path.display()
+        );
+        paths.push(path);
         refuse_to_overwrite(path, out.force)?;
     }
     std::fs::write(&out.out, &import.tenant_yaml).with_context(|| format!("writing {name}"))?;

@@ -119,21 +119,42 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     let records = sb_migrate::cms::import_hsplit(&name, &text, &tz, &mut report);
     let mut store =
         sb_storage::open(&args.out.database).with_context(|| format!("opening the database {}", args.out.database))?;
-    let rows: Vec<sb_storage::IntervalRow> = records
-        .iter()
-        .map(|r| sb_storage::IntervalRow {
-            queue: map.get(&r.queue).unwrap_or(&r.queue).clone(),
+    // Skills mapped to one queue add up, interval by interval.
+    let mut merged: std::collections::BTreeMap<(String, i64), sb_storage::IntervalRow> =
+        std::collections::BTreeMap::new();
+    let mut thresholds_differ = 0;
+    for r in &records {
+        let queue = map.get(&r.queue).unwrap_or(&r.queue).clone();
+        let count = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let row = merged.entry((queue.clone(), r.start_ms)).or_insert_with(|| sb_storage::IntervalRow {
+            queue,
             start_ms: r.start_ms,
             minutes: i64::from(r.minutes),
-            offered: r.offered as i64,
-            answered: r.answered as i64,
-            abandoned: r.abandoned as i64,
-            answered_within: r.answered_within as i64,
+            offered: 0,
+            answered: 0,
+            abandoned: 0,
+            answered_within: 0,
             within_s: i64::from(r.within_s),
-            answer_s: r.answer_s as i64,
-            talk_s: r.talk_s as i64,
-        })
-        .collect();
+            answer_s: 0,
+            talk_s: 0,
+        });
+        if row.within_s != i64::from(r.within_s) {
+            thresholds_differ += 1;
+            row.within_s = row.within_s.max(i64::from(r.within_s));
+        }
+        row.offered += count(r.offered);
+        row.answered += count(r.answered);
+        row.abandoned += count(r.abandoned);
+        row.answered_within += count(r.answered_within);
+        row.answer_s += count(r.answer_s);
+        row.talk_s += count(r.talk_s);
+    }
+    if thresholds_differ > 0 {
+        println!(
+            "{thresholds_differ} intervals add up skills with different service-level thresholds; the larger is kept"
+        );
+    }
+    let rows: Vec<sb_storage::IntervalRow> = merged.into_values().collect();
     let new = store.put_legacy_intervals(&args.out.tenant, "avaya-cms-hsplit", &rows).context("storing the history")?;
     if let Some(path) = &args.out.report {
         std::fs::write(path, format!("{report}\n")).with_context(|| format!("writing {}", path.display()))?;
@@ -144,9 +165,10 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     }
     let calls: u64 = records.iter().map(|r| r.offered).sum();
     println!(
-        "{name}: {} interval rows ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
+        "{name}: {} interval rows, {} queue intervals ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
         records.len(),
-        records.len() as u64 - new,
+        rows.len(),
+        rows.len() as u64 - new,
         report.count(sb_migrate::Outcome::Rejected)
     );
     Ok(())
@@ -784,6 +806,95 @@ fn is_postgres(address: &str) -> bool {
     address.starts_with("postgres://") || address.starts_with("postgresql://")
 }
 
+/// A postgres:// address for the client tools: its parts, with the password taken out
+/// (it goes to them in PGPASSWORD, not on the command line, where `ps` would show it).
+#[derive(Debug, PartialEq, Eq)]
+struct PgAddress {
+    /// `postgres://user@host:port`
+    server: String,
+    database: Option<String>,
+    /// `?sslmode=...`, with its `?`, or empty.
+    query: String,
+    password: Option<String>,
+}
+
+impl PgAddress {
+    fn parse(address: &str) -> PgAddress {
+        let scheme_end = address.find("://").map_or(0, |i| i + 3);
+        let (base, query) = match address.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (address, String::new()),
+        };
+        let authority_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+        let authority = &base[scheme_end..authority_end];
+        let database = base[authority_end..].trim_start_matches('/');
+        let (authority, password) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, password)) => (format!("{user}@{host}"), Some(percent_decode(password))),
+                None => (authority.to_owned(), None),
+            },
+            None => (authority.to_owned(), None),
+        };
+        PgAddress {
+            server: format!("{}{authority}", &address[..scheme_end]),
+            database: (!database.is_empty()).then(|| database.to_owned()),
+            query,
+            password,
+        }
+    }
+
+    /// The address of `database` on this server, without the password.
+    fn of(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.server, self.query)
+    }
+
+    /// The address without the password.
+    fn public(&self) -> String {
+        self.of(self.database.as_deref().unwrap_or(""))
+    }
+
+    /// `program` with the password in its environment.
+    fn command(&self, program: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(program);
+        if let Some(password) = &self.password {
+            command.env("PGPASSWORD", password);
+        }
+        command
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Runs `switchboard migrate backup`: a consistent copy of the database, the recordings, and
 /// a manifest of every file's SHA-256 and size.
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
@@ -793,11 +904,13 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
         let dump = args.out.join(PG_DUMP);
         // One consistent snapshot (pg_dump reads in one transaction), in the custom format
         // that pg_restore checks and restores.
-        let out = std::process::Command::new("pg_dump")
+        let address = PgAddress::parse(&args.database);
+        let out = address
+            .command("pg_dump")
             .args(["--format=custom", "--no-owner", "--file"])
             .arg(&dump)
             .arg("--dbname")
-            .arg(&args.database)
+            .arg(address.public())
             .output()
             .context("running pg_dump (the PostgreSQL client tools must be installed)")?;
         anyhow::ensure!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim());
@@ -915,19 +1028,29 @@ fn verify_pg_dump(dump: &Path, server: Option<&str>) -> Result<Option<Vec<String
     if !is_postgres(server) {
         return Err(format!("--restore-into {server:?} is not a postgres:// address"));
     }
+    let address = PgAddress::parse(server);
+    if address.database.is_none() {
+        return Err("--restore-into needs a database to connect to, such as postgres://user@host/postgres".to_owned());
+    }
     let scratch = format!("sb_verify_{}", std::process::id());
-    let (base, _) = server.rsplit_once('/').ok_or("--restore-into needs a database name at its end")?;
-    let scratch_url = format!("{base}/{scratch}");
-    let psql = |sql: &str| {
-        run(std::process::Command::new("psql").arg(server).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]))
-    };
+    let scratch_url = address.of(&scratch);
+    let psql =
+        |sql: &str| run(address.command("psql").arg(address.public()).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]));
     psql(&format!("DROP DATABASE IF EXISTS {scratch}"))?;
     psql(&format!("CREATE DATABASE {scratch}"))?;
-    let result = run(std::process::Command::new("pg_restore")
+    let result = run(address
+        .command("pg_restore")
         .args(["--no-owner", "--exit-on-error", "--dbname"])
         .arg(&scratch_url)
         .arg(dump))
-    .and_then(|()| sb_storage::read_back(&scratch_url));
+    .and_then(|()| {
+        // The store itself takes the password in its address.
+        let with_password = match &address.password {
+            Some(p) => scratch_url.replacen('@', &format!(":{}@", percent_encode(p)), 1),
+            None => scratch_url.clone(),
+        };
+        sb_storage::read_back(&with_password)
+    });
     let dropped = psql(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"));
     let tenants = result?;
     dropped?;
@@ -971,4 +1094,20 @@ pub(crate) fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
 /// Bytes as lowercase hex digits.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_addresses_lose_their_password_and_keep_their_options() {
+        let a = PgAddress::parse("postgres://sb:s%40cret@db.example:5432/switchboard?sslmode=require");
+        assert_eq!(a.password.as_deref(), Some("s@cret"));
+        assert_eq!(a.public(), "postgres://sb@db.example:5432/switchboard?sslmode=require");
+        assert_eq!(a.of("sb_verify_1"), "postgres://sb@db.example:5432/sb_verify_1?sslmode=require");
+        let b = PgAddress::parse("postgres://postgres@127.0.0.1:5432");
+        assert_eq!((b.database, b.password), (None, None));
+        assert_eq!(percent_encode("s@c:r/t"), "s%40c%3Ar%2Ft");
+    }
 }

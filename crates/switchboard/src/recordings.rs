@@ -81,8 +81,15 @@ pub fn key(args: KeyArgs) -> anyhow::Result<()> {
 pub fn open(args: OpenArgs) -> anyhow::Result<()> {
     let key = read_key(&args.key_file)?;
     let input = std::fs::File::open(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let part = args.out.with_extension("part");
-    let output = std::fs::File::create(&part).with_context(|| format!("writing {}", part.display()))?;
+    // A scratch file of our own next to the output, readable by its owner only, renamed
+    // once the whole recording authenticated.
+    let name = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let part = args.out.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let output = options.open(&part).with_context(|| format!("writing {}", part.display()))?;
     match sealed::open(&key, input, output) {
         Ok(bytes) => {
             std::fs::rename(&part, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
@@ -142,8 +149,8 @@ fn index(path: &Path) -> anyhow::Result<(HashMap<String, Meta>, usize)> {
         let started_ms = match header.get(&row, "started") {
             None => None,
             Some(text) => match text.parse::<i64>() {
-                Ok(seconds) => Some(seconds * 1000),
-                Err(_) => match text.parse::<jiff::Timestamp>() {
+                Ok(seconds) if (0..=10_000_000_000).contains(&seconds) => Some(seconds * 1000),
+                _ => match text.parse::<jiff::Timestamp>() {
                     Ok(t) => Some(t.as_millisecond()),
                     Err(_) => {
                         println!("rejected: {name}:{}: started {text:?} is not RFC 3339 or seconds since 1970", i + 1);

@@ -260,6 +260,24 @@ fn migrate_import_asterisk_turns_the_dialplan_menus_into_flows_that_check() {
             switchboard(&["flow", "check", path.to_str().unwrap(), "--config", out.to_str().unwrap()]);
         assert_eq!(code, 0, "{checked}");
     }
+    // A tenant file named like a flow would be replaced by it: refused before writing.
+    let clash = scratch("dialplan-clash").join("ivr-main.yaml");
+    let (code, refused) = switchboard(&[
+        "migrate",
+        "import",
+        "asterisk",
+        "--queues",
+        "crates/sb-migrate/test_data/asterisk/queues.conf",
+        "--extensions",
+        "crates/sb-migrate/test_data/asterisk/extensions.conf",
+        "--tenant-id",
+        "acme",
+        "-o",
+        clash.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{refused}");
+    assert!(refused.contains("ivr-main.yaml would be written twice"), "{refused}");
+    assert!(!clash.exists());
     // A dry run of the menu: 2 leads to the sales team's queue.
     let (code, run) = switchboard(&["flow", "run", dir.join("ivr-main.yaml").to_str().unwrap(), "--digits", "2"]);
     assert_eq!(code, 0, "{run}");
@@ -411,7 +429,9 @@ fn migrate_history_cms_stores_interval_figures_once_and_the_baseline_reads_them(
     let (code, first) = switchboard(&args);
     assert_eq!(code, 0, "{first}");
     assert!(
-        first.contains("16 interval rows (16 new, 0 already stored), 264 calls offered, 1 rows rejected"),
+        first.contains(
+            "16 interval rows, 16 queue intervals (16 new, 0 already stored), 264 calls offered, 1 rows rejected"
+        ),
         "{first}"
     );
     assert!(first.contains("hsplit.csv:13: row: 6 fields, the header has 15"), "{first}");
@@ -424,6 +444,32 @@ fn migrate_history_cms_stores_interval_figures_once_and_the_baseline_reads_them(
     let sales: Vec<&str> = table.lines().find(|l| l.starts_with("sales")).unwrap().split_whitespace().collect();
     assert_eq!(sales, ["sales", "184", "168", "14", "75.0%", "16s", "249s", "-"], "{table}");
     assert!(table.contains("at CMS's own threshold (20s, 30s)"), "{table}");
+    // Two skills mapped to one queue add up, rather than the second being lost.
+    let merged = format!("sqlite:{}", dir.join("merged.db").display());
+    let args = [
+        "migrate",
+        "history",
+        "cms",
+        "--hsplit",
+        hsplit,
+        "-d",
+        &merged,
+        "--tenant",
+        "avaya",
+        "--queue-map",
+        "1=all",
+        "--queue-map",
+        "2=all",
+    ];
+    let (code, out) = switchboard(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("16 interval rows, 8 queue intervals (8 new, 0 already stored), 264 calls offered"), "{out}");
+    assert!(out.contains("8 intervals add up skills with different service-level thresholds"), "{out}");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &merged, "--tenant", "avaya", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    let all: Vec<&str> = table.lines().find(|l| l.starts_with("all")).unwrap().split_whitespace().collect();
+    assert_eq!(&all[..4], ["all", "264", "240", "20"], "{table}");
 }
 
 #[test]

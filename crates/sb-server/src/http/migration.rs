@@ -119,6 +119,7 @@ pub(super) async fn rollback(
     caller: Caller,
     body: Result<Json<RollbackDto>, JsonRejection>,
 ) -> Result<Json<MigrationDto>, ApiError> {
+    caller.require(Role::Admin)?;
     let Json(dto) = body?;
     let action = if dto.rolled_back { "migration.rollback" } else { "migration.resume" };
     change(&caller, MigrationChange::Rollback(dto.rolled_back), action, dto.reason).await
@@ -137,6 +138,7 @@ pub(super) async fn phase(
     caller: Caller,
     body: Result<Json<PhaseDto>, JsonRejection>,
 ) -> Result<Json<MigrationDto>, ApiError> {
+    caller.require(Role::Admin)?;
     let Json(dto) = body?;
     if sb_config::Slug::parse(&dto.phase).is_err() {
         return Err(ApiError::invalid("phase", "a phase id: lowercase letters, digits and '-'"));
@@ -169,6 +171,7 @@ pub(super) async fn freeze(
     caller: Caller,
     body: Result<Json<FreezeDto>, JsonRejection>,
 ) -> Result<Json<MigrationDto>, ApiError> {
+    caller.require(Role::Admin)?;
     let Json(dto) = body?;
     let action = if dto.frozen { "migration.freeze" } else { "migration.unfreeze" };
     change(&caller, MigrationChange::Freeze(dto.frozen), action, dto.reason).await
