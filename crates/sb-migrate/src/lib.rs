@@ -8,12 +8,13 @@
 //! Configuration: Asterisk `queues.conf` ([`asterisk`]) and `extensions.conf`
 //! ([`dialplan`]), Cisco UCCX ([`uccx`]) and the generic CSV ([`generic`]), all written by
 //! [`draft`]. History: Asterisk `queue_log` ([`queue_log`]) and `Master.csv` ([`cdr_csv`]), Cisco CUCM
-//! CDRs ([`cucm`]) and Avaya CMS intervals ([`cms`]),
+//! CDRs ([`cucm`]), Avaya CM CDRs ([`avaya_cdr`]) and CMS intervals ([`cms`]),
 //! with the baseline KPIs of imported history ([`history`]) and the cutover's gates
 //! ([`cutover`]).
 
 pub mod asterisk;
 pub mod avaya;
+pub mod avaya_cdr;
 pub mod cdr_csv;
 pub mod cms;
 pub mod csv;

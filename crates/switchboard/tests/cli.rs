@@ -640,6 +640,46 @@ fn migrate_history_master_csv_adds_the_queue_calls_the_queue_log_lacks() {
 }
 
 #[test]
+fn migrate_history_avaya_cdr_reads_the_customized_layout() {
+    let dir = scratch("avaya-cdr");
+    let database = format!("sqlite:{}", dir.join("state.db").display());
+    let args = [
+        "migrate",
+        "history",
+        "avaya-cdr",
+        "--layout",
+        "crates/sb-migrate/test_data/avaya/cdr-layout.txt",
+        "--cdr",
+        "crates/sb-migrate/test_data/avaya/cdr.txt",
+        "--time-zone",
+        "America/New_York",
+        "-d",
+        &database,
+        "--tenant",
+        "avaya",
+        "--queue-map",
+        "3000=sales",
+    ];
+    let (code, first) = switchboard(&args);
+    assert_eq!(code, 0, "{first}");
+    assert!(
+        first.contains(
+            "11 records, 6 calls to VDNs (6 new, 0 already stored), 5 other records left out, 2 lines rejected"
+        ),
+        "{first}"
+    );
+    assert!(first.contains("cdr.txt:12: record: date \"133124\" is not a date as mmddyy"), "{first}");
+    let (code, again) = switchboard(&args);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("(0 new, 6 already stored)"), "{again}");
+    let (code, table) =
+        switchboard(&["migrate", "baseline", "-d", &database, "--tenant", "avaya", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    let sales: Vec<&str> = table.lines().find(|l| l.starts_with("sales")).unwrap().split_whitespace().collect();
+    assert_eq!(&sales[..5], ["sales", "4", "3", "1", "-"], "no service level without queue times: {table}");
+}
+
+#[test]
 fn migrate_history_twice_adds_nothing_and_the_baseline_reads_it() {
     let dir = scratch("history");
     let database = format!("sqlite:{}", dir.join("state.db").display());
