@@ -203,7 +203,15 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
         );
     }
     let rows: Vec<sb_storage::IntervalRow> = merged.into_values().collect();
-    let new = store.put_legacy_intervals(&args.out.tenant, "avaya-cms-hsplit", &rows).context("storing the history")?;
+    let mut bars = crate::progress::PhaseBars::default();
+    bars.phase("storing the interval figures", rows.len() as u64);
+    let mut new = 0;
+    for chunk in rows.chunks(5000) {
+        new +=
+            store.put_legacy_intervals(&args.out.tenant, "avaya-cms-hsplit", chunk).context("storing the history")?;
+        bars.advance(chunk.len() as u64);
+    }
+    bars.finish();
     if let Some(path) = &args.out.report {
         std::fs::write(path, format!("{report}\n")).with_context(|| format!("writing {}", path.display()))?;
     }
