@@ -22,6 +22,7 @@ mod duration;
 mod hours;
 mod model;
 mod plan;
+mod roster;
 mod scenario;
 mod suggest;
 mod validate;
@@ -42,6 +43,7 @@ pub use plan::{
     Condition, Gate, Kpi, MigrationPlan, Phase, ReadinessItem, ReadinessStep, StepStatus, Target, load_plan,
     parse_condition, parse_plan,
 };
+pub use roster::{Roster, RosterShift, load_roster, parse_roster};
 pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
 pub use suggest::{closest, did_you_mean};
 

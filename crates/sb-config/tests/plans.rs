@@ -41,3 +41,20 @@ fn bad_plans() {
         insta::assert_snapshot!(report.to_string());
     });
 }
+
+#[test]
+fn a_roster_loads_and_its_mistakes_are_named() {
+    let config = demo();
+    let text = "shifts:\n  - {agents: [anna, ben], days: mon-fri, hours: \"08:00-16:00\"}\n  - {agents: [clara], hours: \"12:00-20:00\"}\n";
+    let roster = sb_config::parse_roster("roster.yaml", text, &config).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(roster.shifts.len(), 2);
+    assert_eq!(roster.shifts[0].days, [0, 1, 2, 3, 4]);
+    assert_eq!(roster.shifts[1].days.len(), 7, "every day when days are left out");
+    assert_eq!(roster.shifts[0].hours.to_string(), "08:00-16:00");
+    insta::glob!("../test_data/rosters/bad", "*.yaml", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = format!("test_data/rosters/bad/{}", path.file_name().unwrap().to_string_lossy());
+        let report = sb_config::parse_roster(&name, &text, &config).expect_err("the roster is invalid");
+        insta::assert_snapshot!(report.to_string());
+    });
+}

@@ -587,6 +587,11 @@ pub struct ReplayArgs {
     /// The store the history was imported into.
     #[arg(long, short = 'd', value_name = "ADDRESS", default_value = "switchboard.db")]
     database: String,
+    /// Who of the new configuration's agents is logged in when (YAML: shifts with agents,
+    /// days and hours, in the tenant's time zone); every agent all the time when left out,
+    /// which flatters the new configuration.
+    #[arg(long, value_name = "FILE")]
+    roster: Option<PathBuf>,
     /// The tenant whose history is replayed; the configuration's id when left out.
     #[arg(long, value_name = "ID")]
     tenant: Option<String>,
@@ -677,9 +682,26 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
             })
         })
         .collect();
+    let shifts = match &args.roster {
+        Some(path) => {
+            let roster = sb_config::load_roster(path, &config).map_err(|report| anyhow::anyhow!("{report}"))?;
+            let span_ms = i64::from(intervals) * interval_ms + 4 * 3_600_000;
+            let mut shifts = roster_shifts(&roster, &config.tenant.time_zone, start, span_ms);
+            if shifts.is_empty() {
+                // The simulator reads no shifts as everyone always; a roster that staffs
+                // none of the replay means no one, so one agent logs in after it ends.
+                let after = std::time::Duration::from_millis(span_ms as u64 + 3_600_000);
+                shifts.push(sb_sim::Shift { agent: sb_routing::AgentId(0), from: after, to: after * 2 });
+                println!("{}: no agent is logged in during the replay", path.display());
+            }
+            shifts
+        }
+        None => Vec::new(),
+    };
     let mut runs = Vec::new();
     for &m in &args.stress {
-        let scenario = replay_scenario(&by_queue, start, interval_ms, intervals, m, args.seed);
+        let mut scenario = replay_scenario(&by_queue, start, interval_ms, intervals, m, args.seed);
+        scenario.shifts.clone_from(&shifts);
         let result = sb_sim::run(&tenant, &scenario, args.seed);
         let figures: Vec<Figures> = (0..tenant.queue_names.len())
             .map(|q| {
@@ -720,8 +742,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
             ));
         }
     }
+    let staffing = match &args.roster {
+        Some(path) => format!("the new configuration's agents are logged in as {} says", path.display()),
+        None => {
+            "the new configuration's agents are all logged in for the whole replay (give --roster for real staffing)"
+                .to_owned()
+        }
+    };
     println!(
-        "the new configuration's agents are all logged in for the whole replay; handle times are drawn from the legacy talk times, \
+        "{staffing}; handle times are drawn from the legacy talk times, \
          patience from an exponential fitted to the legacy waits and abandons; service level is each queue's own threshold"
     );
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
@@ -732,6 +761,48 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     println!("{} and {}", csv_path.display(), svg.display());
     Ok(())
+}
+
+/// The roster's shifts on every day of the replay, as offsets from `start_ms`.
+fn roster_shifts(
+    roster: &sb_config::Roster,
+    tz: &jiff::tz::TimeZone,
+    start_ms: i64,
+    span_ms: i64,
+) -> Vec<sb_sim::Shift> {
+    use std::time::Duration;
+    let local = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).date()).ok();
+    let at = |date: jiff::civil::Date, minutes: u16| -> Option<i64> {
+        let day = date.to_zoned(tz.clone()).ok()?;
+        let moment = day.checked_add(jiff::SignedDuration::from_mins(i64::from(minutes))).ok()?;
+        Some(moment.timestamp().as_millisecond())
+    };
+    let (Some(first), Some(last)) = (local(start_ms), local(start_ms + span_ms)) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut date = first;
+    while date <= last {
+        let weekday = usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0);
+        for shift in roster.shifts.iter().filter(|s| s.days.contains(&weekday)) {
+            let (Some(from), Some(to)) = (at(date, shift.hours.start.minutes()), at(date, shift.hours.end.minutes()))
+            else {
+                continue;
+            };
+            let (from, to) = ((from - start_ms).max(0), (to - start_ms).max(0));
+            if to <= from {
+                continue;
+            }
+            for agent in &shift.agents {
+                out.push(sb_sim::Shift {
+                    agent: sb_routing::AgentId(agent.index() as u32),
+                    from: Duration::from_millis(from as u64),
+                    to: Duration::from_millis(to as u64),
+                });
+            }
+        }
+        let Ok(next) = date.tomorrow() else { break };
+        date = next;
+    }
+    out
 }
 
 /// The legacy arrivals of each queue as a simulation scenario at load `multiplier`: every

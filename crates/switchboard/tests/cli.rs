@@ -759,6 +759,38 @@ fn migrate_replay_compares_the_legacy_queue_with_the_new_configuration_under_str
     let csv = std::fs::read_to_string(out_dir.join("replay.csv")).unwrap();
     assert!(csv.starts_with("queue,run,offered,service_level,asa_s,abandon_rate\nsupport,legacy,4,0.7500"), "{csv}");
     assert!(std::fs::read_to_string(out_dir.join("replay.svg")).unwrap().contains("<svg"));
+    // With a roster, only its shifts are staffed: the legacy calls came at about 22:15 UTC
+    // on a Tuesday, so a weekday morning roster answers none of them, and an evening one all.
+    let replay_with = |hours: &str| {
+        let roster = dir.join(format!("roster-{}.yaml", &hours[..2]));
+        std::fs::write(
+            &roster,
+            format!("shifts:\n  - {{agents: [\"1001\", \"1002\", \"1003\"], days: mon-fri, hours: \"{hours}\"}}\n"),
+        )
+        .unwrap();
+        let (code, table) = switchboard(&[
+            "migrate",
+            "replay",
+            "-c",
+            tenant.to_str().unwrap(),
+            "-d",
+            &database,
+            "--stress",
+            "1",
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{table}");
+        assert!(table.contains("logged in as"), "{table}");
+        let line = table.lines().find(|l| l.starts_with("support") && l.contains("new @1x")).unwrap().to_owned();
+        line.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let morning = replay_with("08:00-12:00");
+    assert_eq!((morning[4].as_str(), morning[6].as_str()), ("0.0%", "100.0%"), "no one staffed at 22:00: {morning:?}");
+    let evening = replay_with("20:00-24:00");
+    assert_eq!(evening[6].as_str(), "0.0%", "no abandons when staffed: {evening:?}");
 }
 
 #[test]
