@@ -173,7 +173,7 @@ pub(crate) struct Decoder<'s> {
 const TOP_FIELDS: &[&str] =
     &["tenant", "channels", "skills", "reason_codes", "business_hours", "queues", "agents", "alerts", "voice"];
 const VOICE_FIELDS: &[&str] =
-    &["music_on_hold", "numbers", "record_calls", "recordings", "trunks", "announcements", "split"];
+    &["music_on_hold", "numbers", "record_calls", "recordings", "recordings_key", "trunks", "announcements", "split"];
 const SPLIT_FIELDS: &[&str] = &["trunk", "rules"];
 const SPLIT_RULE_FIELDS: &[&str] = &["caller", "number", "percent", "to"];
 const ANNOUNCEMENT_FIELDS: &[&str] = &["every", "prompts"];
@@ -282,6 +282,9 @@ impl Decoder<'_> {
             && let Some(dir) = self.file_name(node, "voice.recordings", "directory")
         {
             voice.recordings = dir;
+        }
+        if let Some(node) = f.get("recordings_key") {
+            voice.recordings_key = self.file_name(node, "voice.recordings_key", "key file");
         }
         if let Some(node) = f.get("trunks") {
             voice.trunks = self.trunks(node);

@@ -547,6 +547,9 @@ pub struct Voice {
     pub record_calls: bool,
     /// Where recordings and voicemails are written, relative to the tenant file.
     pub recordings: String,
+    /// A key file (made by `switchboard migrate key`), relative to the tenant file: when
+    /// given, recordings and voicemails are sealed at rest (`NAME.wav.sealed`).
+    pub recordings_key: Option<String>,
     /// SIP trunks calls can be forwarded to (a legacy PBX, a carrier).
     pub trunks: Vec<Trunk>,
     /// Telling callers in a queue their position, now and then.
@@ -661,6 +664,7 @@ impl Default for Voice {
             numbers: Vec::new(),
             record_calls: false,
             recordings: "recordings".to_owned(),
+            recordings_key: None,
             trunks: Vec::new(),
             announcements: None,
             split: None,

@@ -121,7 +121,7 @@ pub fn start_sip(
     let (feedback, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
     let services = sb_voice::Services { commands, feedback: feedback_rx };
     let sip = sb_voice::SipServer::spawn(addr, config, Some(services)).context("starting SIP")?;
-    let recordings = voice::recording_dirs(paths, &configs);
+    let recordings = voice::recording_dirs(paths, &configs)?;
     Ok((sip, voice::VoiceLink { commands: commands_rx, feedback, recordings }))
 }
 

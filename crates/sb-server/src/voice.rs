@@ -151,15 +151,43 @@ fn prompt(path: &Path) -> anyhow::Result<Prompt> {
     Ok(Prompt::new(&wav))
 }
 
-/// The directory each tenant's recordings go to: its `voice.recordings`, relative to the
-/// file it was read from.
-pub fn recording_dirs(paths: &[PathBuf], tenants: &[&sb_config::TenantConfig]) -> HashMap<String, PathBuf> {
+/// Where a tenant's recordings go, and the key they are sealed with, if any.
+#[derive(Debug, Clone)]
+pub struct RecordingStore {
+    pub dir: PathBuf,
+    pub key: Option<sb_storage::sealed::SealKey>,
+}
+
+/// Each tenant's recordings: its `voice.recordings` directory and `voice.recordings_key`,
+/// relative to the file it was read from. A key file that cannot be read stops the start.
+pub fn recording_dirs(
+    paths: &[PathBuf],
+    tenants: &[&sb_config::TenantConfig],
+) -> anyhow::Result<HashMap<String, RecordingStore>> {
     paths
         .iter()
         .zip(tenants)
         .map(|(path, config)| {
-            let dir = path.parent().unwrap_or(Path::new(".")).join(&config.voice.recordings);
-            (config.tenant.id.as_str().to_owned(), dir)
+            let base = path.parent().unwrap_or(Path::new("."));
+            let key = match &config.voice.recordings_key {
+                Some(file) => {
+                    let file = base.join(file);
+                    let text = std::fs::read_to_string(&file).with_context(|| {
+                        format!("tenant {}: reading voice.recordings_key {}", config.tenant.id.as_str(), file.display())
+                    })?;
+                    let key = sb_storage::sealed::SealKey::from_hex(&text).map_err(|e| {
+                        anyhow::anyhow!(
+                            "tenant {}: voice.recordings_key {}: {e}",
+                            config.tenant.id.as_str(),
+                            file.display()
+                        )
+                    })?;
+                    Some(key)
+                }
+                None => None,
+            };
+            let store = RecordingStore { dir: base.join(&config.voice.recordings), key };
+            Ok((config.tenant.id.as_str().to_owned(), store))
         })
         .collect()
 }
@@ -170,7 +198,7 @@ pub struct VoiceLink {
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub feedback: mpsc::UnboundedSender<Feedback>,
     /// Where each tenant's recordings go.
-    pub recordings: HashMap<String, PathBuf>,
+    pub recordings: HashMap<String, RecordingStore>,
 }
 
 /// Runs the bridge on a thread of its own until the endpoint is gone.
@@ -223,8 +251,8 @@ async fn bridge(tenants: HashMap<String, TenantHandle>, mut link: VoiceLink) {
                 outcome(handle, call, caller, interaction, action);
             }
             Command::SaveRecording { tenant, call, interaction, kind, wav, attributes } => {
-                let Some(dir) = link.recordings.get(&*tenant) else { continue };
-                match save_recording(dir, call, interaction, kind, &wav) {
+                let Some(store) = link.recordings.get(&*tenant) else { continue };
+                match save_recording(store, call, interaction, kind, &wav) {
                     Ok(path) => tracing::info!(
                         %tenant,
                         %call,
@@ -309,10 +337,11 @@ fn lookup(url: &str, timeout: std::time::Duration) -> Result<Vec<(String, String
 
 /// Writes a recording as `conversation-INTERACTION-CALLID-TIME.wav` or
 /// `voicemail-CALLID-TIME.wav` (TIME in milliseconds since the Unix epoch), creating the
-/// directory if needed. The file is written under a temporary name and renamed, so that a
-/// file with the final name is always whole.
+/// directory if needed; sealed (`.wav.sealed`) when the tenant has a recordings key. The
+/// file is written under a temporary name and renamed, so that a file with the final name is
+/// always whole.
 fn save_recording(
-    dir: &Path,
+    store: &RecordingStore,
     call: sb_voice::CallId,
     interaction: Option<u64>,
     kind: sb_voice::RecordingKind,
@@ -324,10 +353,20 @@ fn save_recording(
         (sb_voice::RecordingKind::Conversation, None) => format!("conversation-{call}-{at}.wav"),
         (sb_voice::RecordingKind::Voicemail, _) => format!("voicemail-{call}-{at}.wav"),
     };
+    let dir = &store.dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(name);
-    let partial = path.with_extension("wav.partial");
-    std::fs::write(&partial, wav).with_context(|| format!("writing {}", partial.display()))?;
+    let (path, partial) = match &store.key {
+        Some(_) => (dir.join(format!("{name}.sealed")), dir.join(format!("{name}.sealed.partial"))),
+        None => (dir.join(&name), dir.join(format!("{name}.partial"))),
+    };
+    match &store.key {
+        Some(key) => {
+            let file = std::fs::File::create(&partial).with_context(|| format!("writing {}", partial.display()))?;
+            sb_storage::sealed::seal(key, wav, &file).with_context(|| format!("sealing {}", partial.display()))?;
+            file.sync_all().with_context(|| format!("writing {}", partial.display()))?;
+        }
+        None => std::fs::write(&partial, wav).with_context(|| format!("writing {}", partial.display()))?,
+    }
     std::fs::rename(&partial, &path).with_context(|| format!("renaming {}", partial.display()))?;
     Ok(path)
 }
@@ -454,4 +493,44 @@ fn route(handle: &TenantHandle, request: RouteRequest) -> Result<Option<Waiting>
     let described = format!("{command:?}");
     let request = Request::Apply { command, then: Vec::new(), audit: None, reply };
     Ok(handle.requests.send(request).ok().map(|()| Waiting::Apply { command: described, answer }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_are_sealed_when_the_tenant_has_a_key() {
+        let dir = std::env::temp_dir().join(format!("switchboard-recordings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let wav: Vec<u8> = b"RIFF....WAVEfmt ".iter().copied().chain((0..100_000u32).map(|i| i as u8)).collect();
+        let call = sb_voice::CallId(7);
+        let plain = RecordingStore { dir: dir.join("plain"), key: None };
+        let path = save_recording(&plain, call, Some(3), sb_voice::RecordingKind::Conversation, &wav).unwrap();
+        assert!(path.to_string_lossy().ends_with(".wav"));
+        assert_eq!(std::fs::read(&path).unwrap(), wav);
+        let key = sb_storage::sealed::SealKey::generate();
+        let sealed = RecordingStore { dir: dir.join("sealed"), key: Some(key.clone()) };
+        let path = save_recording(&sealed, call, None, sb_voice::RecordingKind::Voicemail, &wav).unwrap();
+        assert!(path.to_string_lossy().ends_with(".wav.sealed"), "{}", path.display());
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(4).any(|w| w == b"RIFF"), "no plaintext at rest");
+        let mut opened = Vec::new();
+        sb_storage::sealed::open(&key, &bytes[..], &mut opened).unwrap();
+        assert_eq!(opened, wav);
+        assert_eq!(std::fs::read_dir(dir.join("sealed")).unwrap().count(), 1, "no partial file left");
+        // A key file that is not a key stops the start, naming the tenant and the file.
+        std::fs::create_dir_all(&dir).unwrap();
+        let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml")).unwrap();
+        let text = format!("{demo}\nvoice:\n  recordings_key: bad.key\n");
+        let (config, _) = sb_config::parse("demo.yaml", &text).unwrap_or_else(|r| panic!("{r}"));
+        std::fs::write(dir.join("bad.key"), "not a key").unwrap();
+        let error = recording_dirs(&[dir.join("demo.yaml")], &[&config]).unwrap_err();
+        assert!(format!("{error:#}").contains("tenant demo: voice.recordings_key"), "{error:#}");
+        assert!(format!("{error:#}").contains("a key is 64 hex digits"), "{error:#}");
+        std::fs::write(dir.join("bad.key"), key.to_hex()).unwrap();
+        let stores = recording_dirs(&[dir.join("demo.yaml")], &[&config]).unwrap();
+        assert!(stores["demo"].key.is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
