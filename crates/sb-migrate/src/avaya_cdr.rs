@@ -4,7 +4,11 @@
 //!
 //! An incoming call (condition code `9`, or `C` for a conference leg) with a VDN is a stay
 //! in the queue of that VDN, answered; a ring record `H` (the caller hung up while an agent's
-//! phone rang) is an abandoned stay. CM's records hold no queue times (`sec-dur` counts the
+//! phone rang) is an abandoned stay, and the trunk record of that call (the same caller, VDN
+//! and end) is left out. Callers who hang up in vector processing or in queue before any
+//! phone rang leave a `9` record like an answered call: CDRs cannot tell them apart (CMS
+//! can). A record's key is its UCID when the layout has `ucid`, else its text and its place
+//! among identical records, so that an import run again adds nothing twice. CM's records hold no queue times (`sec-dur` counts the
 //! trunk's whole connection, vector and queue included), so the wait and the talk time are
 //! unknown: the stays count for volumes and first contact resolution; CMS gives the service
 //! level. Other records (outgoing, intraswitch, the `G` ring record of an answered call) are
@@ -63,7 +67,11 @@ pub fn layout(file: &str, text: &str) -> Result<Layout, String> {
             };
             match (words.get(i + 1), words.get(i + 2), words.get(i + 3)) {
                 (Some(name), Some(&"-"), Some(len)) if *name != "-" => {
-                    let len = len.parse::<usize>().map_err(|_| format!("{file}: field {n} {name}: length {len:?}"))?;
+                    let len = len
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|l| (1..=1000).contains(l))
+                        .ok_or_else(|| format!("{file}: field {n} {name}: length {len:?} is not 1 to 1000"))?;
                     cells.push((n, (*name).to_owned(), len));
                     i += 4;
                 }
@@ -104,6 +112,22 @@ pub struct Counts {
     pub rejected: u64,
 }
 
+/// One record, read.
+struct Record {
+    key: String,
+    end_ms: i64,
+    seconds: i64,
+    cond: String,
+    vdn: String,
+    caller: Option<String>,
+    dialled: Option<String>,
+}
+
+/// FNV-1a: a stable fingerprint of a record's text, for its key when it has no UCID.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// The stays in the records `text` (read from `file`), with times in `tz`.
 pub fn import_cdr(
     file: &str,
@@ -113,8 +137,9 @@ pub fn import_cdr(
     report: &mut Report,
 ) -> (Vec<LegacyContact>, Counts) {
     let mut counts = Counts::default();
-    let mut out = Vec::new();
     let needed = layout.needed_end();
+    let mut records: Vec<Record> = Vec::new();
+    let mut seen: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let at = Some((file, i + 1));
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -132,8 +157,7 @@ pub fn import_cdr(
             report.add("record", Outcome::Rejected, detail, at);
             continue;
         }
-        counts.records += 1;
-        let read = || -> Result<Option<LegacyContact>, String> {
+        let read = || -> Result<Record, String> {
             let field = |name: &str| layout.field(line, name).unwrap_or("");
             let date_text = field("date");
             let number = |s: &str| s.parse::<i16>().ok();
@@ -143,7 +167,9 @@ pub fn import_cdr(
             };
             let (month, day) = if layout.month_first { (a, b) } else { (b, a) };
             let date = match (y, month, day) {
-                (Some(y), Some(m), Some(d)) => Date::new(2000 + y, m as i8, d as i8).ok(),
+                (Some(y), Some(m), Some(d)) => {
+                    Date::new(2000 + y, i8::try_from(m).ok().unwrap_or(0), i8::try_from(d).ok().unwrap_or(0)).ok()
+                }
                 _ => None,
             }
             .ok_or_else(|| {
@@ -154,7 +180,10 @@ pub fn import_cdr(
             let hhmm = hhmm.ok_or_else(|| format!("time {time_text:?} is not hhmm"))?;
             let seconds = if layout.fields.iter().any(|(n, _, _)| n == "sec-dur") {
                 let text = field("sec-dur");
-                text.parse::<i64>().map_err(|_| format!("sec-dur {text:?} is not a number of seconds"))?
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|s| (0..=1_000_000).contains(s))
+                    .ok_or_else(|| format!("sec-dur {text:?} is not a number of seconds up to 1000000"))?
             } else {
                 // h, mm, tenths of a minute.
                 let text = field("duration");
@@ -164,49 +193,69 @@ pub fn import_cdr(
                     _ => return Err(format!("duration {text:?} is not hmmt")),
                 }
             };
-            let end = date
+            let end_ms = date
                 .at((hhmm / 100) as i8, (hhmm % 100) as i8, 0, 0)
                 .to_zoned(tz.clone())
                 .map_err(|e| e.to_string())?
                 .timestamp()
                 .as_millisecond();
-            let vdn = field("vdn");
-            let outcome = match field("cond-code") {
-                "9" | "C" => Ended::Answered,
-                "H" => Ended::Abandoned,
-                _ => return Ok(None),
-            };
-            if vdn.is_empty() {
-                return Ok(None);
-            }
-            let caller = Some(field("calling-num").to_owned()).filter(|c| !c.is_empty());
-            let dialled = Some(field("dialed-num").to_owned()).filter(|d| !d.is_empty());
-            Ok(Some(LegacyContact {
-                // No call id in a CDR: the record itself is the key.
-                id: format!(
-                    "{date_text}-{time_text}-{seconds}-{}-{}-{vdn}",
-                    field("cond-code"),
-                    caller.as_deref().unwrap_or("")
-                ),
-                queue: vdn.to_owned(),
-                caller,
-                dnis: dialled,
-                arrived_ms: end - seconds.max(0) * 1000,
-                wait_ms: None,
-                talk_ms: None,
-                agent: None,
-                outcome,
-            }))
+            Ok(Record {
+                key: field("ucid").to_owned(),
+                end_ms,
+                seconds,
+                cond: field("cond-code").to_owned(),
+                vdn: field("vdn").to_owned(),
+                caller: Some(field("calling-num").to_owned()).filter(|c| !c.is_empty()),
+                dialled: Some(field("dialed-num").to_owned()).filter(|d| !d.is_empty()),
+            })
         };
         match read() {
-            Ok(Some(stay)) => out.push(stay),
-            Ok(None) => counts.other += 1,
+            Ok(mut record) => {
+                counts.records += 1;
+                if record.key.is_empty() {
+                    // No UCID: the record's text, and its place among identical records.
+                    let print = fingerprint(line.trim_end());
+                    let n = seen.entry(print).or_default();
+                    *n += 1;
+                    record.key = format!("{print:016x}-{n}");
+                }
+                records.push(record);
+            }
             Err(e) => {
-                counts.records -= 1;
                 counts.rejected += 1;
                 report.add("record", Outcome::Rejected, e, at);
             }
         }
+    }
+    // The trunk record (9) of a call whose caller hung up while a phone rang (H) is that
+    // same call: it counts once, as abandoned.
+    let rang_out: std::collections::HashSet<(Option<String>, String, i64)> =
+        records.iter().filter(|r| r.cond == "H").map(|r| (r.caller.clone(), r.vdn.clone(), r.end_ms)).collect();
+    let mut out = Vec::new();
+    for r in records {
+        let outcome = match r.cond.as_str() {
+            "9" | "C" if !rang_out.contains(&(r.caller.clone(), r.vdn.clone(), r.end_ms)) => Ended::Answered,
+            "H" => Ended::Abandoned,
+            _ => {
+                counts.other += 1;
+                continue;
+            }
+        };
+        if r.vdn.is_empty() {
+            counts.other += 1;
+            continue;
+        }
+        out.push(LegacyContact {
+            id: r.key,
+            queue: r.vdn,
+            caller: r.caller,
+            dnis: r.dialled,
+            arrived_ms: r.end_ms - r.seconds * 1000,
+            wait_ms: None,
+            talk_ms: None,
+            agent: None,
+            outcome,
+        });
     }
     (out, counts)
 }

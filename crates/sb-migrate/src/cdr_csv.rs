@@ -28,10 +28,21 @@ pub struct Counts {
     pub rejected: u64,
 }
 
-/// The stays in `text`, the file `file`, with times in `tz`; problems go to `report`.
-pub fn import_master_csv(file: &str, text: &str, tz: &TimeZone, report: &mut Report) -> (Vec<LegacyContact>, Counts) {
+/// The stays in `text`, the file `file`, with times in `tz`; problems go to `report`. With
+/// `uniqueid` (cdr.conf's `loguniqueid=yes`), the 17th field is the call's uniqueid: the rows
+/// of one call (one per party since Asterisk 12) make one stay, answered if any of them was,
+/// and its id is the queue_log's call id. Without it, a call's id is its start and the
+/// caller's channel (unique to the call), which joins the parties as well.
+pub fn import_master_csv(
+    file: &str,
+    text: &str,
+    tz: &TimeZone,
+    uniqueid: bool,
+    report: &mut Report,
+) -> (Vec<LegacyContact>, Counts) {
     let mut counts = Counts::default();
-    let mut out = Vec::new();
+    let mut out: Vec<LegacyContact> = Vec::new();
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let at = Some((file, i + 1));
         if line.trim().is_empty() {
@@ -74,10 +85,26 @@ pub fn import_master_csv(file: &str, text: &str, tz: &TimeZone, report: &mut Rep
         let answered = row[14].trim() == "ANSWERED" && !agent_channel.is_empty();
         // PJSIP/1002-00000002: the agent's interface without the channel's sequence.
         let agent = answered.then(|| agent_channel.rsplit_once('-').map_or(agent_channel, |(a, _)| a).to_owned());
-        let id = match row.get(16).map(|u| u.trim()).filter(|u| !u.is_empty()) {
-            Some(uniqueid) => uniqueid.to_owned(),
-            None => format!("{}-{}", row[9].trim(), row[5].trim()),
+        let id = match (uniqueid, row.get(16).map(|u| u.trim()).filter(|u| !u.is_empty())) {
+            (true, Some(uniqueid)) => uniqueid.to_owned(),
+            (true, None) => {
+                counts.rejected += 1;
+                report.add("record", Outcome::Rejected, "no uniqueid in the 17th field (loguniqueid=yes)", at);
+                continue;
+            }
+            (false, _) => format!("{}-{}", row[9].trim(), row[5].trim()),
         };
+        if let Some(&i) = by_id.get(&id) {
+            // Another party of the same call: answered if any party answered.
+            let stay = &mut out[i];
+            stay.arrived_ms = stay.arrived_ms.min(start);
+            if answered && stay.outcome != Ended::Answered {
+                stay.outcome = Ended::Answered;
+                stay.agent = agent;
+            }
+            continue;
+        }
+        by_id.insert(id.clone(), out.len());
         out.push(LegacyContact {
             id,
             queue: slug_of(queue),

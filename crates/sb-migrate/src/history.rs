@@ -229,6 +229,18 @@ impl Sums {
     }
 }
 
+/// The stays with one call's duplicates left out: Asterisk's queue_log gives the stays of
+/// call `ID` as `ID#1`, `ID#2`, ..., and Master.csv gives the same call as `ID`, without
+/// queue times; the queue_log's stays count, whichever was imported first.
+pub fn without_duplicates(contacts: Vec<LegacyContact>) -> Vec<LegacyContact> {
+    let logged: std::collections::HashSet<String> =
+        contacts.iter().filter_map(|c| c.id.split_once('#').map(|(call, _)| call.to_owned())).collect();
+    if logged.is_empty() {
+        return contacts;
+    }
+    contacts.into_iter().filter(|c| c.id.contains('#') || !logged.contains(&c.id)).collect()
+}
+
 /// KPIs per queue and interval (ordered by queue, then interval), then one total per queue
 /// (with `interval_ms` `None`).
 pub fn baseline(contacts: &[LegacyContact], definitions: &Definitions) -> Vec<Kpis> {

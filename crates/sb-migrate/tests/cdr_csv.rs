@@ -9,7 +9,7 @@ fn queue_calls_become_stays_without_times() {
     let mut report = Report::default();
     let tz = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
     let text = include_str!("../test_data/asterisk/Master.csv");
-    let (stays, counts) = cdr_csv::import_master_csv("Master.csv", text, &tz, &mut report);
+    let (stays, counts) = cdr_csv::import_master_csv("Master.csv", text, &tz, true, &mut report);
     assert_eq!(counts, cdr_csv::Counts { records: 6, not_queued: 1, rejected: 3 }, "{report}");
     let rejected: Vec<usize> = report
         .items
@@ -37,4 +37,17 @@ fn queue_calls_become_stays_without_times() {
     let support = kpis.iter().find(|k| k.queue == "support" && k.interval_ms.is_none()).unwrap();
     assert_eq!((support.offered, support.answered, support.abandoned), (3, 1, 2));
     assert_eq!((support.service_level, support.asa_s, support.aht_s), (None, None, None));
+    // Asterisk 12 and later write a row per party: a ringall queue that rang two members,
+    // one of whom answered, is one answered call.
+    let parties = "\"\",\"4930888\",\"5550100\",\"t\",\"\",\"PJSIP/t-1\",\"PJSIP/1001-2\",\"Queue\",\"support\",\"2023-11-14 23:40:00\",\"\",\"2023-11-14 23:40:20\",20,0,\"NO ANSWER\",\"D\",\"u9\",\"\"\n\
+                   \"\",\"4930888\",\"5550100\",\"t\",\"\",\"PJSIP/t-1\",\"PJSIP/1002-3\",\"Queue\",\"support\",\"2023-11-14 23:40:00\",\"2023-11-14 23:40:20\",\"2023-11-14 23:45:00\",300,280,\"ANSWERED\",\"D\",\"u9\",\"\"\n";
+    let mut report = Report::default();
+    let (stays, _) = cdr_csv::import_master_csv("parties.csv", parties, &tz, true, &mut report);
+    assert_eq!(stays.len(), 1, "{report}");
+    assert_eq!((stays[0].outcome, stays[0].agent.as_deref()), (Ended::Answered, Some("PJSIP/1002")));
+    // Without uniqueids, a call's id is its start and the caller's channel, which joins the
+    // parties too.
+    let (stays, _) = cdr_csv::import_master_csv("parties.csv", parties, &tz, false, &mut report);
+    assert_eq!(stays.len(), 1);
+    assert_eq!((stays[0].id.as_str(), stays[0].outcome), ("2023-11-14 23:40:00-PJSIP/t-1", Ended::Answered));
 }

@@ -185,13 +185,15 @@ fn picture(args: &PlanArgs) -> anyhow::Result<Picture> {
     } else {
         plan.queues.iter().map(|q| config.queue(*q).id.as_str().to_owned()).collect()
     };
-    let legacy: Vec<LegacyContact> = store
-        .legacy(&plan.tenant)
-        .context("reading the imported history")?
-        .into_iter()
-        .filter_map(crate::migrate::contact_of)
-        .filter(|c| measured.contains(&c.queue))
-        .collect();
+    let legacy: Vec<LegacyContact> = sb_migrate::history::without_duplicates(
+        store
+            .legacy(&plan.tenant)
+            .context("reading the imported history")?
+            .into_iter()
+            .filter_map(crate::migrate::contact_of)
+            .filter(|c| measured.contains(&c.queue))
+            .collect(),
+    );
     let intervals: Vec<sb_migrate::history::IntervalRecord> = store
         .legacy_intervals(&plan.tenant)
         .context("reading the imported history")?

@@ -77,6 +77,11 @@ pub struct QueueLogArgs {
     /// The time zone of Master.csv's times (the Asterisk server's).
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     time_zone: String,
+    /// Master.csv was written with cdr.conf's loguniqueid=yes: its 17th field is the call's
+    /// uniqueid, which joins the parties of a call and matches the queue_log's calls. Needed
+    /// when a queue_log is imported too, so that no call counts twice.
+    #[arg(long)]
+    loguniqueid: bool,
     #[command(flatten)]
     out: HistoryOut,
 }
@@ -142,7 +147,7 @@ fn avaya_cdr(args: AvayaCdrArgs) -> anyhow::Result<()> {
     let mut report = sb_migrate::Report::default();
     let (stays, counts) = sb_migrate::avaya_cdr::import_cdr(&name, &text, &layout, &tz, &mut report);
     let mut bars = crate::progress::PhaseBars::default();
-    let new = store_stays(&args.out, &map, "avaya-cdr", &stays, &report, &mut bars)?;
+    let new = store_stays(&args.out, &map, "avaya-cdr", &stays, &report, &mut bars, false)?;
     println!(
         "{name}: {} records, {} calls to VDNs ({new} new, {} already stored), {} other records left out, \
          {} lines rejected; CDRs hold no queue times, so these calls count for volumes and FCR, not for the \
@@ -167,49 +172,40 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     let records = sb_migrate::cms::import_hsplit(&name, &text, &tz, &mut report);
     let mut store =
         sb_storage::open(&args.out.database).with_context(|| format!("opening the database {}", args.out.database))?;
-    // Skills mapped to one queue add up, interval by interval.
-    let mut merged: std::collections::BTreeMap<(String, i64), sb_storage::IntervalRow> =
-        std::collections::BTreeMap::new();
-    let mut thresholds_differ = 0;
-    for r in &records {
-        let queue = map.get(&r.queue).unwrap_or(&r.queue).clone();
-        let count = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        let row = merged.entry((queue.clone(), r.start_ms)).or_insert_with(|| sb_storage::IntervalRow {
-            queue,
-            start_ms: r.start_ms,
-            minutes: i64::from(r.minutes),
-            offered: 0,
-            answered: 0,
-            abandoned: 0,
-            answered_within: 0,
-            within_s: i64::from(r.within_s),
-            answer_s: 0,
-            talk_s: 0,
-        });
-        if row.within_s != i64::from(r.within_s) {
-            thresholds_differ += 1;
-            row.within_s = row.within_s.max(i64::from(r.within_s));
-        }
-        row.offered += count(r.offered);
-        row.answered += count(r.answered);
-        row.abandoned += count(r.abandoned);
-        row.answered_within += count(r.answered_within);
-        row.answer_s += count(r.answer_s);
-        row.talk_s += count(r.talk_s);
-    }
-    if thresholds_differ > 0 {
-        println!(
-            "{thresholds_differ} intervals add up skills with different service-level thresholds; the larger is kept"
-        );
-    }
-    let rows: Vec<sb_storage::IntervalRow> = merged.into_values().collect();
+    // Each skill's rows are kept apart (the skill is in the source), so that skills mapped to
+    // one queue add up when read, also across imports.
+    let count = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let rows: Vec<(String, sb_storage::IntervalRow)> = records
+        .iter()
+        .map(|r| {
+            let row = sb_storage::IntervalRow {
+                queue: map.get(&r.queue).unwrap_or(&r.queue).clone(),
+                start_ms: r.start_ms,
+                minutes: i64::from(r.minutes),
+                offered: count(r.offered),
+                answered: count(r.answered),
+                abandoned: count(r.abandoned),
+                answered_within: count(r.answered_within),
+                within_s: i64::from(r.within_s),
+                answer_s: count(r.answer_s),
+                talk_s: count(r.talk_s),
+            };
+            (format!("avaya-cms-hsplit:{}", r.queue), row)
+        })
+        .collect();
     let mut bars = crate::progress::PhaseBars::default();
     bars.phase("storing the interval figures", rows.len() as u64);
     let mut new = 0;
-    for chunk in rows.chunks(5000) {
-        new +=
-            store.put_legacy_intervals(&args.out.tenant, "avaya-cms-hsplit", chunk).context("storing the history")?;
-        bars.advance(chunk.len() as u64);
+    let mut by_source: std::collections::BTreeMap<&str, Vec<sb_storage::IntervalRow>> =
+        std::collections::BTreeMap::new();
+    for (source, row) in &rows {
+        by_source.entry(source.as_str()).or_default().push(row.clone());
+    }
+    for (source, rows) in &by_source {
+        for chunk in rows.chunks(5000) {
+            new += store.put_legacy_intervals(&args.out.tenant, source, chunk).context("storing the history")?;
+            bars.advance(chunk.len() as u64);
+        }
     }
     bars.finish();
     if let Some(path) = &args.out.report {
@@ -221,9 +217,8 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     }
     let calls: u64 = records.iter().map(|r| r.offered).sum();
     println!(
-        "{name}: {} interval rows, {} queue intervals ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
+        "{name}: {} interval rows ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
         records.len(),
-        rows.len(),
         rows.len() as u64 - new,
         report.count(sb_migrate::Outcome::Rejected)
     );
@@ -265,7 +260,6 @@ fn master_csv(path: &Path, args: &QueueLogArgs) -> anyhow::Result<()> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let mut report = sb_migrate::Report::default();
-    let (stays, counts) = sb_migrate::cdr_csv::import_master_csv(&name, &text, &tz, &mut report);
     // Calls the queue_log gave already: its stays are "CALLID#N".
     let mut store =
         sb_storage::open(&args.out.database).with_context(|| format!("opening the database {}", args.out.database))?;
@@ -276,9 +270,16 @@ fn master_csv(path: &Path, args: &QueueLogArgs) -> anyhow::Result<()> {
         .filter_map(|r| r.id.split_once('#').map(|(call, _)| call.to_owned()))
         .collect();
     drop(store);
+    anyhow::ensure!(
+        args.loguniqueid || (logged.is_empty() && args.queue_log.is_none()),
+        "the tenant has queue_log history, and Master.csv can only be matched with it by uniqueid: \
+         write Master.csv with loguniqueid=yes in cdr.conf and pass --loguniqueid, or import only one of the two"
+    );
+    let (stays, counts) = sb_migrate::cdr_csv::import_master_csv(&name, &text, &tz, args.loguniqueid, &mut report);
     let (known, fresh): (Vec<_>, Vec<_>) = stays.into_iter().partition(|s| logged.contains(&s.id));
     let mut bars = crate::progress::PhaseBars::default();
-    let new = store_stays(&args.out, &map, "asterisk-master_csv", &fresh, &report, &mut bars)?;
+    let new =
+        store_stays(&args.out, &map, "asterisk-master_csv", &fresh, &report, &mut bars, args.queue_log.is_some())?;
     println!(
         "{name}: {} records, {} queue calls ({} in the queue_log already, {new} new, {} already stored), \
          {} calls through no queue, {} lines rejected; CDRs hold no queue times, so these calls count for \
@@ -318,7 +319,7 @@ fn read_queue_log(path: &Path, out: &HistoryOut) -> anyhow::Result<()> {
     }
     let (lines, other, rings) = (log.lines, log.other_events, log.unanswered_rings);
     let contacts = log.finish(&mut report);
-    let new = store_stays(out, &map, "asterisk-queue_log", &contacts, &report, &mut bars)?;
+    let new = store_stays(out, &map, "asterisk-queue_log", &contacts, &report, &mut bars, false)?;
     println!(
         "{name}: {lines} lines, {} stays in queues ({new} new, {} already stored), {rings} unanswered rings, \
          {other} agent and system events, {} lines rejected, {} calls or events left out",
@@ -346,7 +347,7 @@ fn cucm(args: CucmArgs) -> anyhow::Result<()> {
         counts.rejected += c.rejected;
         bars.advance(1);
     }
-    let new = store_stays(&args.out, &map, "cucm-cdr", &contacts, &report, &mut bars)?;
+    let new = store_stays(&args.out, &map, "cucm-cdr", &contacts, &report, &mut bars, false)?;
     println!(
         "{} files: {} records, {} calls through a hunt pilot ({new} new, {} already stored), \
          {} other records left out, {} lines rejected",
@@ -369,6 +370,7 @@ fn store_stays(
     contacts: &[sb_migrate::history::LegacyContact],
     report: &sb_migrate::Report,
     bars: &mut crate::progress::PhaseBars,
+    append_report: bool,
 ) -> anyhow::Result<u64> {
     let mut store =
         sb_storage::open(&out.database).with_context(|| format!("opening the database {}", out.database))?;
@@ -390,7 +392,15 @@ fn store_stays(
     }
     bars.finish();
     if let Some(path) = &out.report {
-        std::fs::write(path, format!("{report}\n")).with_context(|| format!("writing {}", path.display()))?;
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append_report)
+            .truncate(!append_report)
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        writeln!(file, "{report}").with_context(|| format!("writing {}", path.display()))?;
     }
     for item in report.items.iter().filter(|i| i.outcome == sb_migrate::Outcome::Rejected).take(10) {
         let at = item.source.as_ref().map(|(f, l)| format!("{f}:{l}: ")).unwrap_or_default();
@@ -464,7 +474,7 @@ pub fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
         "tenant {} has no imported history; run `switchboard migrate history` first",
         args.tenant
     );
-    let contacts: Vec<sb_migrate::history::LegacyContact> = rows.into_iter().filter_map(contact_of).collect();
+    let contacts = sb_migrate::history::without_duplicates(rows.into_iter().filter_map(contact_of).collect());
     let definitions = sb_migrate::history::Definitions {
         interval_ms: i64::from(args.interval_minutes) * 60_000,
         within_ms: i64::from(args.within_seconds) * 1000,
@@ -644,7 +654,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     // The legacy calls of each queue the new configuration has.
     let mut by_queue: Vec<Vec<history::LegacyContact>> = vec![Vec::new(); tenant.queue_names.len()];
     let mut unknown: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for contact in rows.into_iter().filter_map(contact_of) {
+    for contact in sb_migrate::history::without_duplicates(rows.into_iter().filter_map(contact_of).collect()) {
         match tenant.queue_names.iter().position(|q| *q == contact.queue) {
             Some(q) => by_queue[q].push(contact),
             None => *unknown.entry(contact.queue).or_default() += 1,
@@ -772,9 +782,14 @@ fn roster_shifts(
 ) -> Vec<sb_sim::Shift> {
     use std::time::Duration;
     let local = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).date()).ok();
+    // The wall-clock time on that day (so that a shift keeps its hours when the clocks
+    // change); 24:00 is the next day's midnight.
     let at = |date: jiff::civil::Date, minutes: u16| -> Option<i64> {
-        let day = date.to_zoned(tz.clone()).ok()?;
-        let moment = day.checked_add(jiff::SignedDuration::from_mins(i64::from(minutes))).ok()?;
+        let moment = if minutes >= 24 * 60 {
+            date.tomorrow().ok()?.to_zoned(tz.clone()).ok()?
+        } else {
+            date.at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0).to_zoned(tz.clone()).ok()?
+        };
         Some(moment.timestamp().as_millisecond())
     };
     let (Some(first), Some(last)) = (local(start_ms), local(start_ms + span_ms)) else { return Vec::new() };
@@ -802,7 +817,17 @@ fn roster_shifts(
         let Ok(next) = date.tomorrow() else { break };
         date = next;
     }
-    out
+    // One agent's overlapping or adjoining shifts are one: the simulator logs an agent out
+    // at each shift's end.
+    out.sort_by_key(|s| (s.agent.0, s.from));
+    let mut merged: Vec<sb_sim::Shift> = Vec::new();
+    for shift in out {
+        match merged.last_mut() {
+            Some(last) if last.agent == shift.agent && shift.from <= last.to => last.to = last.to.max(shift.to),
+            _ => merged.push(shift),
+        }
+    }
+    merged
 }
 
 /// The legacy arrivals of each queue as a simulation scenario at load `multiplier`: every
@@ -957,8 +982,11 @@ impl PgAddress {
         let database = base[authority_end..].trim_start_matches('/');
         let (authority, password) = match authority.rsplit_once('@') {
             Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, password)) => (format!("{user}@{host}"), Some(percent_decode(password))),
-                None => (authority.to_owned(), None),
+                // A user name may hold an '@' (user@server): written encoded again.
+                Some((user, password)) => {
+                    (format!("{}@{host}", percent_encode(&percent_decode(user))), Some(percent_decode(password)))
+                }
+                None => (format!("{}@{host}", percent_encode(&percent_decode(userinfo))), None),
             },
             None => (authority.to_owned(), None),
         };
@@ -1236,5 +1264,8 @@ mod tests {
         let b = PgAddress::parse("postgres://postgres@127.0.0.1:5432");
         assert_eq!((b.database, b.password), (None, None));
         assert_eq!(percent_encode("s@c:r/t"), "s%40c%3Ar%2Ft");
+        let azure = PgAddress::parse("postgres://sb@server:pw@db.example/switchboard");
+        assert_eq!(azure.public(), "postgres://sb%40server@db.example/switchboard");
+        assert_eq!(azure.password.as_deref(), Some("pw"));
     }
 }
