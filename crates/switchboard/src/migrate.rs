@@ -1268,4 +1268,21 @@ mod tests {
         assert_eq!(azure.public(), "postgres://sb%40server@db.example/switchboard");
         assert_eq!(azure.password.as_deref(), Some("pw"));
     }
+
+    #[test]
+    fn roster_shifts_keep_their_hours_across_a_clock_change_and_merge() {
+        let config =
+            sb_config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml"))).unwrap();
+        let text =
+            "shifts:\n  - {agents: [anna], hours: \"08:00-16:00\"}\n  - {agents: [anna], hours: \"12:00-20:00\"}\n";
+        let roster = sb_config::parse_roster("r.yaml", text, &config).unwrap();
+        let tz = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        // From midnight of 2026-03-29 in Berlin, the day the clocks go forward at 02:00.
+        let start = jiff::civil::date(2026, 3, 29).to_zoned(tz.clone()).unwrap().timestamp().as_millisecond();
+        let shifts = roster_shifts(&roster, &tz, start, 20 * 3_600_000);
+        assert_eq!(shifts.len(), 1, "one agent's overlapping shifts are one: {shifts:?}");
+        // 08:00 local is 7 hours after midnight that day, 20:00 is 19.
+        assert_eq!(shifts[0].from, std::time::Duration::from_secs(7 * 3600));
+        assert_eq!(shifts[0].to, std::time::Duration::from_secs(19 * 3600));
+    }
 }
