@@ -70,8 +70,9 @@ enum Command {
     /// Forecast interval volumes and handle times from history, with weekly and daily
     /// seasonality; reports accuracy on a held-back week and writes CSV and an SVG chart.
     Forecast(wfm::ForecastArgs),
-    /// Move a legacy contact center onto Switchboard: import its configuration and history,
-    /// and compute its baseline.
+    /// Move a legacy contact center onto Switchboard: import its configuration, history and
+    /// recordings, prove the new routing against its baseline, and cut over phase by phase
+    /// with a rollback at hand.
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Print performance figures measured on this machine.
