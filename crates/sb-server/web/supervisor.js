@@ -1,5 +1,6 @@
 // The supervisor dashboard: live queues with today's service level and alerts, live agents
-// (whose presence can be changed here, audited), and the live event feed.
+// (whose presence can be changed here, audited), the live event feed, and where a migration's
+// cutover stands (its phase, and a rollback to the legacy PBX above all).
 import { api, follow, el, clock, me, logout } from "/static/api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,6 +14,21 @@ async function refresh() {
   [queues, agents] = await Promise.all([api("GET", "/api/v1/queues"), api("GET", "/api/v1/agents")]);
   fetchedAt = Date.now();
   render();
+  api("GET", "/api/v1/migration").then(showMigration, () => {});
+}
+
+/** The migration's state in the header: hidden until a cutover started. */
+function showMigration(m) {
+  const pill = $("migration");
+  const parts = [];
+  if (m.phase) parts.push(`migration phase ${m.phase}: ${m.switchboard_percent}% of new calls here`);
+  if (m.agents.length) parts.push("pilot " + m.agents.join(", "));
+  if (m.rolled_back) parts.push("ROLLED BACK: new calls go to the legacy PBX");
+  if (m.frozen) parts.push("changes frozen");
+  pill.hidden = parts.length === 0;
+  pill.textContent = parts.join(" · ");
+  pill.className = "pill " + (m.rolled_back ? "not_ready" : "available");
+  pill.title = m.changed_by ? `last change by ${m.changed_by} at ${new Date(m.changed_at_ms).toLocaleString()}` : "";
 }
 
 /** Refreshes soon, at most a few times a second however many events arrive. */

@@ -328,6 +328,15 @@ fn a_chat_between_a_customer_and_an_agent_with_the_supervisor_watching() {
     let alice = agents.as_array().unwrap().iter().find(|a| a["agent"] == "alice").unwrap();
     assert_eq!(alice["skills"], json!({"support": 4}), "{agents}");
 
+    // A rollback of the migration shows in the dashboard's header.
+    let hidden = supervisor.script("return document.getElementById('migration').hidden", json!([]));
+    assert_eq!(hidden, json!(true), "no migration yet");
+    let body = json!({"rolled_back": true, "reason": "testing the banner"}).to_string();
+    let (status, answer) = server.call("PUT", "/api/v1/migration/rollback", Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    supervisor.wait_text("#migration", "ROLLED BACK: new calls go to the legacy PBX");
+    supervisor.screenshot("8-supervisor-rolled-back");
+
     // And the record agrees: completed, three messages, a disposition and a survey.
     let (_, chat) = server.call("GET", "/api/v1/interactions/1", None);
     assert_eq!(chat["state"], "completed", "{chat}");
