@@ -189,7 +189,7 @@ impl Running {
         let token = crate::api::store_admin_token(store.as_mut(), "bench")?;
         let tenants = vec![(config, store)];
         let any: SocketAddr = "127.0.0.1:0".parse().expect("an address");
-        let (sip, link) = sb_server::start_sip(any, &[tenant], &tenants).map_err(|e| format!("{e:#}"))?;
+        let (sip, link) = sb_server::start_sip(any, None, &[tenant], &tenants).map_err(|e| format!("{e:#}"))?;
         let limits = sb_server::throttle::Limits::new(usize::MAX);
         let server = sb_server::spawn_with(tenants, any, limits, Some(link)).map_err(|e| format!("{e:#}"))?;
         Ok(Running { scratch, server, sip, token })

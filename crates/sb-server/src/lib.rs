@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// the agents' phones. See docs/voice.md.
     #[arg(long, value_name = "ADDR:PORT")]
     pub sip: Option<SocketAddr>,
+    /// The IP address phones, trunks and callers reach the SIP endpoint at, when it is not
+    /// the --sip address: needed when --sip binds 0.0.0.0, or behind a NAT that forwards the
+    /// SIP port and the media ports. It goes into Via, Contact and the SDP of every call.
+    #[arg(long, value_name = "IP", requires = "sip")]
+    pub sip_advertise: Option<std::net::IpAddr>,
 }
 
 /// Loads every tenant's configuration and opens a store connection for each.
@@ -78,7 +83,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // dropping the server stops it again if HTTP cannot start.
     let (sip, link) = match args.sip {
         Some(addr) => {
-            let (sip, link) = start_sip(addr, &args.config, &tenants)?;
+            anyhow::ensure!(
+                !addr.ip().is_unspecified() || args.sip_advertise.is_some(),
+                "--sip {addr} listens on every address, so peers need to be told which one to reach: \
+                 give --sip-advertise IP"
+            );
+            let (sip, link) = start_sip(addr, args.sip_advertise, &args.config, &tenants)?;
             (Some(sip), Some(link))
         }
         None => (None, None),
@@ -111,10 +121,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// connects the calls to the tenants' dispatchers.
 pub fn start_sip(
     addr: SocketAddr,
+    advertise: Option<std::net::IpAddr>,
     paths: &[PathBuf],
     tenants: &[(sb_config::TenantConfig, Box<dyn sb_storage::Store>)],
 ) -> anyhow::Result<(sb_voice::SipServer, voice::VoiceLink)> {
     let mut config = sip_config(tenants);
+    config.advertise = advertise;
     let configs: Vec<&sb_config::TenantConfig> = tenants.iter().map(|(c, _)| c).collect();
     config.entries = voice::entries(paths, &configs)?;
     let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -62,6 +62,10 @@ pub struct EndpointConfig {
     /// Our SIP address, for Via and Contact in the requests we send; the driver sets it to
     /// the socket's address (an unspecified IP should be replaced by one peers can reach).
     pub local: SocketAddr,
+    /// The IP address peers reach us at, when it is not the socket's (the socket bound to
+    /// 0.0.0.0, or behind a NAT that forwards the ports): the driver puts it in Via, Contact
+    /// and the SDP, and binds the media sockets on the SIP socket's address.
+    pub advertise: Option<IpAddr>,
     /// The numbers callers dial; none means every INVITE gets 480.
     pub entries: Vec<Arc<Entry>>,
     /// Seeds the SSRCs of our RTP streams; the driver draws it at random.
@@ -79,6 +83,7 @@ impl Default for EndpointConfig {
             nonce_secret: b"switchboard".to_vec(),
             expiry: Expiry::default(),
             local: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060),
+            advertise: None,
             entries: Vec::new(),
             seed: 0,
         }

@@ -158,8 +158,14 @@ pub async fn run_udp(
     let mut batch: Vec<Instant> = Vec::new();
     let now = || Timestamp::from_millis(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX));
     let local = socket.local_addr().map_err(VoiceError::Start)?;
-    let media_ip = if local.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { local.ip() };
-    config.local = SocketAddr::new(media_ip, local.port());
+    // What peers are told (Via, Contact, SDP), and where media sockets are bound: the
+    // advertised address with media on the SIP socket's, or the socket's own.
+    let (public_ip, media_ip) = match config.advertise {
+        Some(ip) => (ip, local.ip()),
+        None if local.ip().is_unspecified() => (IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        None => (local.ip(), local.ip()),
+    };
+    config.local = SocketAddr::new(public_ip, local.port());
     let mut endpoint = Endpoint::new(config);
     let mut buffer = vec![0; BUFFER];
     let (rtp_tx, mut rtp_rx) = mpsc::unbounded_channel::<RtpIn>();
@@ -221,7 +227,7 @@ pub async fn run_udp(
                         Ok((addr, socket)) => {
                             stats.legs += 1;
                             legs.insert(leg, socket);
-                            endpoint.media_opened(now(), leg, addr);
+                            endpoint.media_opened(now(), leg, SocketAddr::new(public_ip, addr.port()));
                         }
                         Err(error) => endpoint.media_failed(now(), leg, &error.to_string()),
                     },

@@ -1232,3 +1232,78 @@ fn a_migrated_center_cuts_over_by_phases_and_rolls_back_to_the_legacy_pbx() {
     assert!(status.contains("ROLLED BACK: every new call goes to the legacy PBX (last change by admin"), "{status}");
     assert!(status.contains("phase: pilot (1 of 2)"), "{status}");
 }
+
+/// A caller of 5550100 whose 200 OK must offer media at 127.0.0.2: the address given with
+/// --sip-advertise, not the socket's 0.0.0.0.
+const ADVERTISED_CALLER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:5550100@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:5550100@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:4930123@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8
+      a=rtpmap:8 PCMA/8000
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true">
+    <action>
+      <ereg regexp="c=IN IP4 127\.0\.0\.2" search_in="body" check_it="true" assign_to="media"/>
+      <ereg regexp="Contact: &lt;sip:[^@]*@127\.0\.0\.2:" search_in="msg" check_it="true" assign_to="contact"/>
+    </action>
+  </recv>
+  <Reference variables="media,contact"/>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:4930123@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+"#;
+
+#[test]
+fn a_server_on_every_address_tells_peers_the_advertised_one() {
+    let scratch = Scratch::new();
+    let greeting = "flow: greeting\nversion: 1\nstart: hello\nnodes:\n  hello: {play: welcome.wav, next: bye}\n  bye: {hangup: true}\n";
+    let config = scratch.file("tenant.yaml", &tenant());
+    scratch.file("menu.yaml", greeting);
+    write_prompts(&scratch);
+    // Every address without --sip-advertise: refused, with the reason.
+    let refused = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--sip", "0.0.0.0:0", "--database", &common::sqlite(&scratch)])
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("give --sip-advertise IP"), "{stderr}");
+    let server = Server::start_with(
+        &[&config],
+        &common::sqlite(&scratch),
+        &["--sip", "0.0.0.0:0", "--sip-advertise", "127.0.0.2"],
+    );
+    let port = server.sip.clone().unwrap().rsplit_once(':').unwrap().1.to_owned();
+    let target = format!("127.0.0.1:{port}");
+    let caller = format!("{ADVERTISED_CALLER}{WAIT_FOR_BYE}</scenario>\n");
+    check(&scratch, "advertised", sipp(&scratch, "advertised", &caller, &target, 0).output().unwrap());
+}
