@@ -170,6 +170,9 @@ fn the_openapi_document_describes_every_route() {
         assert_ne!(got, 405, "{method} {concrete}");
     }
     assert_eq!(doc["paths"].as_object().unwrap().len(), 31, "no undocumented extra paths");
+    for schema in ["MigrationDto", "RollbackDto", "PhaseDto", "FreezeDto"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is described");
+    }
     // Public calls say so; the rest need the bearer credential.
     assert_eq!(doc["paths"]["/api/v1/login"]["post"]["security"], serde_json::json!([{}]));
     assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_null(), "the document-wide requirement applies");
