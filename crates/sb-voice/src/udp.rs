@@ -498,11 +498,24 @@ impl SipServer {
         config: EndpointConfig,
         services: Option<Services>,
     ) -> Result<SipServer, VoiceError> {
-        let socket = std::net::UdpSocket::bind(addr).map_err(|source| VoiceError::Bind { addr, source })?;
-        let local = socket.local_addr().map_err(VoiceError::Start)?;
+        // With port 0 the system picks a free UDP port, whose TCP twin may be taken: then
+        // another pick, a few times. A port asked for is bound as asked, or refused.
+        let attempts = if addr.port() == 0 { 20 } else { 1 };
+        let mut bound = None;
+        for attempt in 1..=attempts {
+            let socket = std::net::UdpSocket::bind(addr).map_err(|source| VoiceError::Bind { addr, source })?;
+            let local = socket.local_addr().map_err(VoiceError::Start)?;
+            match std::net::TcpListener::bind(local) {
+                Ok(listener) => {
+                    bound = Some((socket, local, listener));
+                    break;
+                }
+                Err(e) if attempt < attempts && e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(source) => return Err(VoiceError::BindTcp { addr: local, source }),
+            }
+        }
+        let Some((socket, local, listener)) = bound else { unreachable!("the last attempt returns its error") };
         socket.set_nonblocking(true).map_err(VoiceError::Start)?;
-        let listener =
-            std::net::TcpListener::bind(local).map_err(|source| VoiceError::BindTcp { addr: local, source })?;
         listener.set_nonblocking(true).map_err(VoiceError::Start)?;
         // Two workers: the media legs' readers run next to the endpoint's loop.
         let runtime = tokio::runtime::Builder::new_multi_thread()
