@@ -396,6 +396,26 @@ fn steps(s: &Screen) -> Vec<(usize, u32, String)> {
         .collect()
 }
 
+/// Where an unconditional `goto step K` or `goto vector V [@step M]` at `place` leads;
+/// `None` for any other step (a conditional goto among them).
+fn goto(place: &Place, words: &[&str]) -> Option<Place> {
+    match words {
+        ["goto", "step", k, "if", "unconditionally"] => {
+            Some((place.0.clone(), place.1.clone(), k.parse().unwrap_or(0)))
+        }
+        ["goto", "vector", v, rest @ ..] if rest.ends_with(&["if", "unconditionally"]) => {
+            let step = rest
+                .iter()
+                .position(|w| *w == "@step")
+                .and_then(|i| rest.get(i + 1))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1);
+            Some((place.0.clone(), (*v).to_owned(), step))
+        }
+        _ => None,
+    }
+}
+
 /// A place in the vectors: the VDN (for its skills), the vector and the step.
 type Place = (String, String, u32);
 
@@ -420,11 +440,7 @@ impl VectorFlow<'_> {
     }
 
     fn note(&mut self, object: &str, outcome: Outcome, detail: impl Into<String>, line: usize) {
-        let already =
-            self.report.items.iter().any(|i| i.object == object && i.source.as_ref().is_some_and(|(_, l)| *l == line));
-        if !already {
-            self.report.add(object, outcome, detail, Some((self.file, line)));
-        }
+        self.report.add_once(object, outcome, detail, Some((self.file, line)));
     }
 
     /// The queue of a `skill` argument: a number or 1st/2nd/3rd of the VDN.
@@ -474,6 +490,21 @@ impl VectorFlow<'_> {
         };
         let object = format!("vector {} step {:02} ({command})", place.1, place.2);
         let words: Vec<&str> = command.split_whitespace().collect();
+        if let Some(target) = goto(&place, &words) {
+            let (vector, step) = (target.1.clone(), target.2);
+            if !self.vectors.contains_key(&vector) {
+                let next = self.after(&place);
+                self.flow.alias(id, next);
+                self.note(&object, Outcome::NotTranslated, format!("vector {vector} is not in the export"), line);
+                return;
+            }
+            let target = self.reference(target);
+            self.flow.alias(id, target);
+            if words[1] == "vector" {
+                self.note(&object, Outcome::Mapped, format!("goes on at vector {vector} step {step}"), line);
+            }
+            return;
+        }
         match words.as_slice() {
             ["wait-time", ..] => {
                 let next = self.after(&place);
@@ -552,27 +583,6 @@ impl VectorFlow<'_> {
                 let outcome = if words[0] == "check" { Outcome::Approximated } else { Outcome::Mapped };
                 self.note(&object, outcome, detail, line);
                 self.treatment(&place, &queue);
-            }
-            ["goto", "step", k, "if", "unconditionally"] => {
-                let target = self.reference((place.0.clone(), place.1.clone(), k.parse().unwrap_or(0)));
-                self.flow.alias(id, target);
-            }
-            ["goto", "vector", v, rest @ ..] if rest.ends_with(&["if", "unconditionally"]) => {
-                let step = rest
-                    .iter()
-                    .position(|w| *w == "@step")
-                    .and_then(|i| rest.get(i + 1))
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(1);
-                if self.vectors.contains_key(*v) {
-                    let target = self.reference((place.0.clone(), (*v).to_owned(), step));
-                    self.flow.alias(id, target);
-                    self.note(&object, Outcome::Mapped, format!("goes on at vector {v} step {step}"), line);
-                } else {
-                    let next = self.after(&place);
-                    self.flow.alias(id, next);
-                    self.note(&object, Outcome::NotTranslated, format!("vector {v} is not in the export"), line);
-                }
             }
             ["route-to", "number", number, .., "if", "unconditionally"] => {
                 let target = self.vdns.iter().find(|v| v.extension == *number).cloned();
@@ -706,6 +716,10 @@ impl VectorFlow<'_> {
             let words: Vec<&str> = command.split_whitespace().collect();
             let object = format!("vector {} step {:02} ({command})", p.1, p.2);
             cursor = self.next(&p);
+            if let Some(target) = goto(&p, &words) {
+                cursor = Some(target);
+                continue;
+            }
             match words.as_slice() {
                 ["wait-time", n, unit, ..] => {
                     let n: u64 = n.parse().unwrap_or(0);
@@ -744,18 +758,6 @@ impl VectorFlow<'_> {
                         line,
                     ),
                 },
-                ["goto", "step", k, "if", "unconditionally"] => {
-                    cursor = Some((p.0.clone(), p.1.clone(), k.parse().unwrap_or(0)));
-                }
-                ["goto", "vector", v, rest @ ..] if rest.ends_with(&["if", "unconditionally"]) => {
-                    let step = rest
-                        .iter()
-                        .position(|w| *w == "@step")
-                        .and_then(|i| rest.get(i + 1))
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(1);
-                    cursor = Some((p.0.clone(), (*v).to_owned(), step));
-                }
                 ["stop"] | ["busy"] | ["disconnect", ..] => break,
                 _ => self.note(&object, Outcome::NotTranslated, "treatment in queue without a counterpart", line),
             }

@@ -183,17 +183,12 @@ struct Translator<'a> {
     report: &'a mut Report,
     /// The flow's nodes; steps that need no node of their own, and `Goto`s, are aliases.
     flow: Nodes<Place>,
-    /// What was reported already (by another flow that shares the context).
-    reported: &'a mut std::collections::HashSet<(String, usize)>,
 }
 
 impl Translator<'_> {
     /// Adds to the report once, however many flows reach the line.
     fn note(&mut self, object: &str, outcome: Outcome, detail: impl Into<String>, source: Option<(&str, usize)>) {
-        let line = source.map_or(0, |(_, line)| line);
-        if self.reported.insert((object.to_owned(), line)) {
-            self.report.add(object, outcome, detail, source);
-        }
+        self.report.add_once(object, outcome, detail, source);
     }
 
     fn context(&self, name: &str) -> Option<&Context> {
@@ -506,7 +501,6 @@ pub fn import_extensions(file: &str, text: &str, report: &mut Report) -> Dialpla
     let contexts = contexts(file, text, report);
     let is_menu = |c: &Context| c.extensions.get("s").is_some_and(|steps| steps.iter().any(|s| s.app == "waitexten"));
     let mut out = Dialplan::default();
-    let mut reported = std::collections::HashSet::new();
     for context in contexts.iter().filter(|c| is_menu(c)) {
         let flow_id = slug_of(&context.name);
         if out.flows.iter().any(|f| f.id == flow_id) {
@@ -514,13 +508,7 @@ pub fn import_extensions(file: &str, text: &str, report: &mut Report) -> Dialpla
             report.add(&format!("context [{}]", context.name), Outcome::Rejected, detail, Some((file, context.line)));
             continue;
         }
-        let mut t = Translator {
-            file,
-            contexts: &contexts,
-            report: &mut *report,
-            flow: Nodes::default(),
-            reported: &mut reported,
-        };
+        let mut t = Translator { file, contexts: &contexts, report: &mut *report, flow: Nodes::default() };
         let start = t.reference((context.name.clone(), "s".to_owned(), 0));
         while let Some(place) = t.flow.work.pop_front() {
             if !t.flow.is_alias(&node_id(&place)) {

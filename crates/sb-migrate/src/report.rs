@@ -60,6 +60,21 @@ impl Report {
         });
     }
 
+    /// Adds an item unless one for the same object and place is there already (a step that
+    /// several translated flows reach is reported once).
+    pub(crate) fn add_once(
+        &mut self,
+        object: &str,
+        outcome: Outcome,
+        detail: impl Into<String>,
+        source: Option<(&str, usize)>,
+    ) {
+        let place = source.map(|(file, line)| (file.to_owned(), line));
+        if !self.items.iter().any(|i| i.object == object && i.source == place) {
+            self.add(object, outcome, detail, source);
+        }
+    }
+
     /// How many items had `outcome`.
     pub fn count(&self, outcome: Outcome) -> usize {
         self.items.iter().filter(|i| i.outcome == outcome).count()
