@@ -136,9 +136,7 @@ pub fn history(command: HistoryCommand) -> anyhow::Result<()> {
 
 fn avaya_cdr(args: AvayaCdrArgs) -> anyhow::Result<()> {
     let map = args.out.map()?;
-    let tz = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
-        anyhow::anyhow!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone)
-    })?;
+    let tz = time_zone(&args.time_zone)?;
     let layout_name = args.layout.display().to_string();
     let layout_text = std::fs::read_to_string(&args.layout).with_context(|| format!("reading {layout_name}"))?;
     let layout = sb_migrate::avaya_cdr::layout(&layout_name, &layout_text).map_err(|e| anyhow::anyhow!(e))?;
@@ -163,9 +161,7 @@ fn avaya_cdr(args: AvayaCdrArgs) -> anyhow::Result<()> {
 
 fn cms(args: CmsArgs) -> anyhow::Result<()> {
     let map = args.out.map()?;
-    let tz = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
-        anyhow::anyhow!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone)
-    })?;
+    let tz = time_zone(&args.time_zone)?;
     let name = args.hsplit.display().to_string();
     let text = std::fs::read_to_string(&args.hsplit).with_context(|| format!("reading {name}"))?;
     let mut report = sb_migrate::Report::default();
@@ -211,10 +207,7 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.out.report {
         std::fs::write(path, format!("{report}\n")).with_context(|| format!("writing {}", path.display()))?;
     }
-    for item in report.items.iter().filter(|i| i.outcome == sb_migrate::Outcome::Rejected).take(10) {
-        let at = item.source.as_ref().map(|(f, l)| format!("{f}:{l}: ")).unwrap_or_default();
-        println!("rejected: {at}{}: {}", item.object, item.detail);
-    }
+    print_rejected(&report);
     let calls: u64 = records.iter().map(|r| r.offered).sum();
     println!(
         "{name}: {} interval rows ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
@@ -254,9 +247,7 @@ fn queue_log(args: QueueLogArgs) -> anyhow::Result<()> {
 
 fn master_csv(path: &Path, args: &QueueLogArgs) -> anyhow::Result<()> {
     let map = args.out.map()?;
-    let tz = jiff::tz::TimeZone::get(&args.time_zone).map_err(|_| {
-        anyhow::anyhow!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone)
-    })?;
+    let tz = time_zone(&args.time_zone)?;
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let mut report = sb_migrate::Report::default();
@@ -361,6 +352,20 @@ fn cucm(args: CucmArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `--time-zone` given.
+fn time_zone(name: &str) -> anyhow::Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name)
+        .map_err(|_| anyhow::anyhow!("--time-zone {name:?} is not an IANA time zone such as Europe/Berlin"))
+}
+
+/// The first rejected lines of an import, on the terminal (all of them go to --report).
+fn print_rejected(report: &sb_migrate::Report) {
+    for item in report.items.iter().filter(|i| i.outcome == sb_migrate::Outcome::Rejected).take(10) {
+        let at = item.source.as_ref().map(|(f, l)| format!("{f}:{l}: ")).unwrap_or_default();
+        println!("rejected: {at}{}: {}", item.object, item.detail);
+    }
+}
+
 /// Stores `contacts` from `source` (queues renamed by `map`), writes and sums up the report;
 /// returns how many were new.
 fn store_stays(
@@ -402,10 +407,7 @@ fn store_stays(
             .with_context(|| format!("writing {}", path.display()))?;
         writeln!(file, "{report}").with_context(|| format!("writing {}", path.display()))?;
     }
-    for item in report.items.iter().filter(|i| i.outcome == sb_migrate::Outcome::Rejected).take(10) {
-        let at = item.source.as_ref().map(|(f, l)| format!("{f}:{l}: ")).unwrap_or_default();
-        println!("rejected: {at}{}: {}", item.object, item.detail);
-    }
+    print_rejected(report);
     Ok(new)
 }
 

@@ -3,19 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{PgDatabase, Scratch};
-
-fn switchboard(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("the binary runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
-}
+use common::{PgDatabase, Scratch, switchboard};
 
 #[test]
 fn a_postgres_backup_restores_into_a_scratch_database_and_a_damaged_dump_is_found() {

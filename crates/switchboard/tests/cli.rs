@@ -1,16 +1,10 @@
 //! The command line as a user meets it: help texts and `config check` results and exit codes.
 
+mod common;
+
 use std::process::Command;
 
-fn switchboard(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("the binary runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
-}
+use common::switchboard;
 
 #[test]
 fn config_check_accepts_the_examples() {

@@ -16,6 +16,24 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
+/// Runs the binary in the repository's root, with `token` as SWITCHBOARD_TOKEN if given;
+/// its exit code and output (standard output, then standard error).
+pub fn switchboard_as(args: &[&str], token: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    if let Some(token) = token {
+        command.env("SWITCHBOARD_TOKEN", token);
+    }
+    let out = command.output().expect("the binary runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// [`switchboard_as`] without a token.
+pub fn switchboard(args: &[&str]) -> (i32, String) {
+    switchboard_as(args, None)
+}
+
 /// A directory removed when dropped.
 pub struct Scratch(pub PathBuf);
 
