@@ -171,32 +171,25 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     // Each skill's rows are kept apart (the skill is in the source), so that skills mapped to
     // one queue add up when read, also across imports.
     let count = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    let rows: Vec<(String, sb_storage::IntervalRow)> = records
-        .iter()
-        .map(|r| {
-            let row = sb_storage::IntervalRow {
-                queue: map.get(&r.queue).unwrap_or(&r.queue).clone(),
-                start_ms: r.start_ms,
-                minutes: i64::from(r.minutes),
-                offered: count(r.offered),
-                answered: count(r.answered),
-                abandoned: count(r.abandoned),
-                answered_within: count(r.answered_within),
-                within_s: i64::from(r.within_s),
-                answer_s: count(r.answer_s),
-                talk_s: count(r.talk_s),
-            };
-            (format!("avaya-cms-hsplit:{}", r.queue), row)
-        })
-        .collect();
-    let mut bars = crate::progress::PhaseBars::default();
-    bars.phase("storing the interval figures", rows.len() as u64);
-    let mut new = 0;
-    let mut by_source: std::collections::BTreeMap<&str, Vec<sb_storage::IntervalRow>> =
+    let mut by_source: std::collections::BTreeMap<String, Vec<sb_storage::IntervalRow>> =
         std::collections::BTreeMap::new();
-    for (source, row) in &rows {
-        by_source.entry(source.as_str()).or_default().push(row.clone());
+    for r in &records {
+        by_source.entry(format!("avaya-cms-hsplit:{}", r.queue)).or_default().push(sb_storage::IntervalRow {
+            queue: map.get(&r.queue).unwrap_or(&r.queue).clone(),
+            start_ms: r.start_ms,
+            minutes: i64::from(r.minutes),
+            offered: count(r.offered),
+            answered: count(r.answered),
+            abandoned: count(r.abandoned),
+            answered_within: count(r.answered_within),
+            within_s: i64::from(r.within_s),
+            answer_s: count(r.answer_s),
+            talk_s: count(r.talk_s),
+        });
     }
+    let mut bars = crate::progress::PhaseBars::default();
+    bars.phase("storing the interval figures", records.len() as u64);
+    let mut new = 0;
     for (source, rows) in &by_source {
         for chunk in rows.chunks(5000) {
             new += store.put_legacy_intervals(&args.out.tenant, source, chunk).context("storing the history")?;
@@ -212,7 +205,7 @@ fn cms(args: CmsArgs) -> anyhow::Result<()> {
     println!(
         "{name}: {} interval rows ({new} new, {} already stored), {calls} calls offered, {} rows rejected",
         records.len(),
-        rows.len() as u64 - new,
+        records.len() as u64 - new,
         report.count(sb_migrate::Outcome::Rejected)
     );
     Ok(())
