@@ -12,12 +12,17 @@
 //! scenario against a sipp that answers, waits as long as our prompt and the talk take,
 //! and hangs up. The ratio of the highest rates passed is the figure.
 //!
-//! The media step holds many calls bridged at once: callers send speech (a capture that
-//! sip-tester ships) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the
-//! server relays both ways. Loss is what the server received against what the callers
+//! The media step holds many calls bridged at once: callers send speech (the A-law of a
+//! capture that sip-tester ships, streamed with sipp's `rtp_stream`, each call from a port of
+//! its own) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the server
+//! relays both ways. (sipp's `play_pcap_audio` is not used there: it sends through a raw
+//! socket per call, and the system hands a copy of every UDP datagram on the machine to
+//! each open raw socket, so that at a thousand calls the callers, not the server, were what
+//! the machine spent its time on.) Loss is what the server received against what the callers
 //! sent, and what it relayed against what it received; the added jitter is the spread of
 //! the delay between taking a packet off a socket and sending what it caused.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -27,10 +32,13 @@ use std::time::{Duration, Instant};
 
 use crate::stats::Latencies;
 
-/// The capture of speech the callers send in the media step: A-law, 7 s, 236 packets.
+/// The capture of speech the callers send in the media step: A-law, 7 s, 236 packets of
+/// 30 ms.
 pub const SPEECH: &str = "/usr/share/sip-tester/g711a.pcap";
-/// Its packets.
-const SPEECH_PACKETS: u64 = 236;
+/// How many times each caller plays it.
+const SPEECH_PLAYS: u64 = 2;
+/// The bytes of one packet sipp's `rtp_stream` sends for A-law: 20 ms.
+const STREAM_PACKET: usize = 160;
 
 /// The size of the run.
 #[derive(Clone, Debug)]
@@ -90,6 +98,8 @@ pub struct MediaFigures {
     pub send_errors: u64,
     /// The system's count of UDP datagrams dropped for lack of buffer during the step.
     pub kernel_drops: Option<u64>,
+    /// Of those, the ones dropped at the server's own sockets (either leg), if /proc tells.
+    pub socket_drops: Option<u64>,
     /// From a packet taken off a socket to the end of sending what it caused.
     pub delays: Latencies,
 }
@@ -119,9 +129,18 @@ impl MediaFigures {
         (1.0 - self.from_phones as f64 / to_phones.max(1) as f64).max(0.0)
     }
 
-    /// Every call completed with less than 0.1% loss.
+    /// The share of what reached the server's sockets (from callers and phones) that the
+    /// system dropped there for want of room, which [`MediaFigures::loss`] does not see on
+    /// the phones' side.
+    pub fn socket_loss(&self) -> f64 {
+        let received = self.from_callers + self.from_phones + self.socket_drops.unwrap_or(0);
+        self.socket_drops.unwrap_or(0) as f64 / received.max(1) as f64
+    }
+
+    /// Every call completed with less than 0.1% loss, on the callers' path and at the
+    /// server's sockets.
     pub fn passed(&self) -> bool {
-        self.successful == u64::from(self.calls) && self.loss() < 0.001
+        self.successful == u64::from(self.calls) && self.loss() < 0.001 && self.socket_loss() < 0.001
     }
 }
 
@@ -379,7 +398,7 @@ fn ramp(
     for &rate in &bench.rates {
         let calls = rate * bench.step_seconds;
         progress(format!("{name}: {calls} calls at {rate} calls/s"));
-        let step = callers(dir, target, &caller(0), name, rate, calls)?;
+        let step = callers(dir, target, &caller(None), name, rate, calls)?;
         let passed = step.passed();
         steps.push(step);
         if !passed {
@@ -436,6 +455,9 @@ pub fn run(bench: &SipBench, progress: &mut dyn FnMut(String)) -> Result<SipRepo
 /// One media step: `calls` calls bridged at once, speech both ways, on a server of its own
 /// so that its counts are the step's alone.
 fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, String> {
+    let capture = std::fs::read(SPEECH).map_err(|e| format!("reading {SPEECH}: {e}"))?;
+    let speech = alaw_of(&capture).map_err(|e| format!("{SPEECH}: {e}"))?;
+    let packets = (speech.len() / STREAM_PACKET) as u64;
     let agents = calls + calls / 10;
     progress(format!("media: starting the server with {agents} agents"));
     let running = Running::start(agents)?;
@@ -448,10 +470,13 @@ fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, S
     let talk_ms = 17_000;
     let echoing = phones(&running.scratch.0, sip, phone_port, talk_ms, true)?;
     let drops_before = udp_receive_errors();
+    let sampler = SocketDrops::start();
     let rate = calls.div_ceil(10).max(1);
     progress(format!("media: {calls} calls at {rate} calls/s, each with 14 s of speech both ways"));
-    let step = callers(&running.scratch.0, &sip.to_string(), &caller(2), "media", rate, calls)?;
+    let speech = running.scratch.write("speech.alaw", &speech)?;
+    let step = callers(&running.scratch.0, &sip.to_string(), &caller(Some(&speech)), "media", rate, calls)?;
     let drops_after = udp_receive_errors();
+    let socket_drops = sampler.finish();
     drop(echoing);
     let stats = running.stop()?;
     let mut delays = Latencies::with_capacity(stats.delays_us.len());
@@ -461,13 +486,14 @@ fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, S
     Ok(MediaFigures {
         calls,
         successful: step.successful,
-        sent_by_callers: u64::from(calls) * 2 * SPEECH_PACKETS,
+        sent_by_callers: u64::from(calls) * SPEECH_PLAYS * packets,
         from_callers: stats.endpoint.rtp_from_callers,
         from_phones: stats.endpoint.rtp_from_agents,
         relayed: stats.endpoint.rtp_relayed,
         sent: stats.rtp_out,
         send_errors: stats.rtp_send_errors,
         kernel_drops: drops_before.zip(drops_after).map(|(a, b)| b.saturating_sub(a)),
+        socket_drops,
         delays,
     })
 }
@@ -480,6 +506,70 @@ fn udp_receive_errors() -> Option<u64> {
     let values: Vec<&str> = udp.next()?.split_whitespace().collect();
     let i = names.iter().position(|n| *n == "RcvbufErrors")?;
     values.get(i)?.parse().ok()
+}
+
+/// Counts the datagrams the system drops at this process's UDP sockets (the server's, in
+/// the media step) while it runs, from the `drops` column of /proc/self/net/udp. A socket's
+/// count goes when it closes, so a thread reads the table every 100 ms and keeps the highest
+/// count seen of each socket, less what it had when the count started.
+struct SocketDrops {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Option<u64>>,
+}
+
+impl SocketDrops {
+    fn start() -> SocketDrops {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut first: HashMap<u64, u64> = HashMap::new();
+            let mut highest: HashMap<u64, u64> = HashMap::new();
+            let mut started = true;
+            loop {
+                let done = stopping.load(std::sync::atomic::Ordering::Relaxed);
+                let own = own_sockets()?;
+                let table = std::fs::read_to_string("/proc/self/net/udp").ok()?;
+                for (inode, drops) in udp_drops(&table).filter(|(inode, _)| own.contains(inode)) {
+                    if started {
+                        first.insert(inode, drops);
+                    }
+                    let seen = highest.entry(inode).or_insert(drops);
+                    *seen = (*seen).max(drops);
+                }
+                started = false;
+                if done {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Some(highest.iter().map(|(inode, n)| n - first.get(inode).copied().unwrap_or(0).min(*n)).sum())
+        });
+        SocketDrops { stop, thread }
+    }
+
+    fn finish(self) -> Option<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().ok().flatten()
+    }
+}
+
+/// The inodes of this process's sockets.
+fn own_sockets() -> Option<HashSet<u64>> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some(
+        entries
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter_map(|target| target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
+            .collect(),
+    )
+}
+
+/// `(inode, drops)` of each socket in a /proc/net/udp table.
+fn udp_drops(table: &str) -> impl Iterator<Item = (u64, u64)> + '_ {
+    table.lines().skip(1).filter_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        Some((fields.get(9)?.parse().ok()?, fields.get(12)?.parse().ok()?))
+    })
 }
 
 /// A phone that answers any INVITE with A-law audio, talks for `talk_ms` and hangs up.
@@ -530,16 +620,20 @@ fn answering(talk_ms: u32) -> String {
     )
 }
 
-/// A caller of 5550100 that waits to be hung up on; with `speech` > 0 it sends the speech
-/// capture that many times, 7.1 s apart, from 2.3 s after the answer (after the prompt).
-fn caller(speech: u32) -> String {
-    let mut talk = String::new();
-    for i in 0..speech {
-        let pause = if i == 0 { 2300 } else { 7100 };
-        talk.push_str(&format!(
-            "  <pause milliseconds=\"{pause}\"/>\n  <nop><action><exec play_pcap_audio=\"{SPEECH}\"/></action></nop>\n"
-        ));
-    }
+/// A caller of 5550100 that waits to be hung up on; with `speech`, it streams that file of
+/// A-law [`SPEECH_PLAYS`] times over, from 2.3 s after the answer (after the prompt), from
+/// a port of its own.
+fn caller(speech: Option<&Path>) -> String {
+    let (port, talk) = match speech {
+        Some(file) => (
+            "[rtpstream_audio_port]",
+            format!(
+                "  <pause milliseconds=\"2300\"/>\n  <nop><action><exec rtp_stream=\"{},{SPEECH_PLAYS},8\"/></action></nop>\n",
+                file.display()
+            ),
+        ),
+        None => ("[media_port]", String::new()),
+    };
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="caller">
@@ -560,7 +654,7 @@ fn caller(speech: u32) -> String {
       s=-
       c=IN IP4 [media_ip]
       t=0 0
-      m=audio [media_port] RTP/AVP 8
+      m=audio {port} RTP/AVP 8
       a=rtpmap:8 PCMA/8000
 
     ]]></send>
@@ -592,6 +686,54 @@ fn caller(speech: u32) -> String {
 </scenario>
 "#
     )
+}
+
+/// The A-law payloads (RTP payload type 8) of a capture in the classic pcap format, of
+/// Ethernet frames carrying IPv4 and UDP, in order, cut to whole 20 ms packets.
+fn alaw_of(pcap: &[u8]) -> Result<Vec<u8>, String> {
+    let u32_at = |bytes: &[u8], at: usize, little: bool| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    };
+    let little = match pcap.get(..4) {
+        Some([0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1]) => true,
+        Some([0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d]) => false,
+        _ => return Err("not a pcap capture (unknown magic number)".to_owned()),
+    };
+    let link = u32_at(pcap, 20, little).ok_or("the capture's header is cut short")?;
+    if link != 1 {
+        return Err(format!("link type {link} is not Ethernet (1)"));
+    }
+    let mut alaw = Vec::new();
+    let mut at = 24;
+    while at < pcap.len() {
+        let length = u32_at(pcap, at + 8, little).ok_or_else(|| format!("record at byte {at} is cut short"))? as usize;
+        let frame = pcap.get(at + 16..at + 16 + length).ok_or_else(|| format!("record at byte {at} is cut short"))?;
+        at += 16 + length;
+        // Ethernet II with IPv4, then the IPv4 header's own length, then UDP.
+        if frame.get(12..14) != Some(&[0x08, 0x00]) || frame.get(23) != Some(&17) {
+            continue;
+        }
+        let udp = 14 + usize::from(frame[14] & 0x0f) * 4;
+        let Some(rtp) = frame.get(udp + 8..) else { continue };
+        if rtp.len() < 12 || rtp[0] >> 6 != 2 || rtp[1] & 0x7f != 8 {
+            continue;
+        }
+        let mut header = 12 + usize::from(rtp[0] & 0x0f) * 4;
+        if rtp[0] & 0x10 != 0 {
+            // A header extension: four bytes, then its length in 32-bit words.
+            let words = rtp.get(header + 2..header + 4).map_or(0, |w| usize::from(u16::from_be_bytes([w[0], w[1]])));
+            header += 4 + words * 4;
+        }
+        if let Some(payload) = rtp.get(header..) {
+            alaw.extend_from_slice(payload);
+        }
+    }
+    alaw.truncate(alaw.len() / STREAM_PACKET * STREAM_PACKET);
+    if alaw.is_empty() {
+        return Err("no A-law RTP (payload type 8) in the capture".to_owned());
+    }
+    Ok(alaw)
 }
 
 fn which(program: &str) -> Option<PathBuf> {
@@ -731,6 +873,17 @@ impl fmt::Display for SipReport {
                             "         UDP receive-buffer drops on the whole machine: {drops} (sipp's callers do not read the audio sent to them)"
                         )?;
                     }
+                    match m.socket_drops {
+                        Some(drops) => writeln!(
+                            f,
+                            "         of which at Switchboard's sockets, either leg: {drops} ({:.3}% of what reached them)",
+                            m.socket_loss() * 100.0
+                        )?,
+                        None => writeln!(
+                            f,
+                            "         drops at Switchboard's sockets: unknown (/proc/self/net/udp unreadable)"
+                        )?,
+                    }
                 }
                 let best = steps.iter().filter(|m| m.passed()).map(|m| m.calls).max();
                 writeln!(
@@ -775,24 +928,94 @@ mod tests {
         assert!(!step(1000, 0, 80.0).passed(), "sipp could not keep the pace");
     }
 
+    /// A little-endian Ethernet capture of the given IPv4 payloads (protocol, bytes).
+    fn capture(packets: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&65535u32.to_le_bytes());
+        pcap.extend_from_slice(&1u32.to_le_bytes());
+        for (protocol, payload) in packets {
+            let mut frame = vec![0; 12];
+            frame.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 0, 0, 0, 0, 0, 64, *protocol]);
+            frame.extend_from_slice(&[0; 10]);
+            frame.extend_from_slice(&[0; 8]);
+            frame.extend_from_slice(payload);
+            pcap.extend_from_slice(&[0; 8]);
+            pcap.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            pcap.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            pcap.extend_from_slice(&frame);
+        }
+        pcap
+    }
+
+    fn rtp(payload_type: u8, fill: u8, len: usize) -> Vec<u8> {
+        let mut packet = vec![0x80, payload_type, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4];
+        packet.extend(std::iter::repeat_n(fill, len));
+        packet
+    }
+
+    #[test]
+    fn the_speech_is_the_captures_alaw_payloads_in_whole_packets() {
+        let pcap = capture(&[
+            (17, rtp(8, 0xd5, 240)),
+            (17, rtp(0, 0xff, 160)),
+            (6, rtp(8, 0x11, 160)),
+            (17, rtp(8, 0x55, 240)),
+        ]);
+        let alaw = alaw_of(&pcap).unwrap();
+        // 480 bytes of A-law make three 160-byte packets; µ-law and TCP are left out.
+        assert_eq!(alaw.len(), 480);
+        assert!(alaw[..240].iter().all(|b| *b == 0xd5) && alaw[240..].iter().all(|b| *b == 0x55));
+        assert!(alaw_of(b"not a capture at all").unwrap_err().contains("magic"));
+        assert!(alaw_of(&capture(&[(17, rtp(0, 0xff, 160))])).unwrap_err().contains("no A-law"));
+        let mut cut = pcap.clone();
+        cut.truncate(pcap.len() - 5);
+        assert!(alaw_of(&cut).unwrap_err().contains("cut short"));
+    }
+
     #[test]
     fn media_loss_counts_what_switchboard_lost() {
-        let figures = |from_callers, send_errors| MediaFigures {
+        let figures = |from_callers, send_errors| figures_with(from_callers, send_errors, 0);
+        assert!(figures(4720, 0).passed());
+        assert!(figures(4718, 0).passed(), "0.04% lost");
+        assert!(!figures(4710, 0).passed(), "0.2% lost");
+        assert!(!figures(4720, 10).passed(), "0.2% not sent on");
+        assert!((figures(4720, 0).echo_loss() - 0.5).abs() < 1e-9);
+        // 7,080 reached the sockets and 8 more were dropped there: 0.11%, on the phones' side.
+        assert!(!figures_with(4720, 0, 8).passed());
+        assert!(figures_with(4720, 0, 7).passed());
+    }
+
+    fn figures_with(from_callers: u64, send_errors: u64, socket_drops: u64) -> MediaFigures {
+        MediaFigures {
             calls: 10,
             successful: 10,
-            sent_by_callers: 10 * 2 * SPEECH_PACKETS,
+            sent_by_callers: 4720,
             from_callers,
             from_phones: from_callers / 2,
             relayed: from_callers,
             sent: 0,
             send_errors,
             kernel_drops: None,
+            socket_drops: Some(socket_drops),
             delays: Latencies::default(),
-        };
-        assert!(figures(4720, 0).passed());
-        assert!(figures(4718, 0).passed(), "0.04% lost");
-        assert!(!figures(4710, 0).passed(), "0.2% lost");
-        assert!(!figures(4720, 10).passed(), "0.2% not sent on");
-        assert!((figures(4720, 0).echo_loss() - 0.5).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn socket_drops_are_read_by_inode_from_the_udp_table() {
+        let table = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+            \x20 1: 0100007F:A1B2 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 17\n\
+            \x20 2: 0100007F:A1B3 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4243 2 0000000000000000 0\n";
+        assert_eq!(udp_drops(table).collect::<Vec<_>>(), [(4242, 17), (4243, 0)]);
+        // This process's own sockets are found through /proc/self/fd.
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let inodes = own_sockets().expect("/proc/self/fd is readable");
+        let listed = std::fs::read_to_string("/proc/self/net/udp").unwrap();
+        let port = format!(":{:04X} ", socket.local_addr().unwrap().port());
+        let line =
+            listed.lines().find(|l| l.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").ends_with(&port)));
+        let inode: u64 = line.and_then(|l| l.split_whitespace().nth(9)?.parse().ok()).expect("the socket is listed");
+        assert!(inodes.contains(&inode));
     }
 }
