@@ -742,7 +742,8 @@ impl Engine {
 
     /// The interaction leaves the engine; its handle time feeds the queue's average.
     fn finish(&mut self, now: Timestamp, id: InteractionId, agent: AgentId, since: Timestamp) {
-        self.release(now, agent, id);
+        // The index is brought up to date once, below.
+        self.give_back(now, agent, id);
         let i = self.interactions.remove(&id).expect("finishing a known interaction");
         let q = &mut self.queues[i.queue.index()];
         q.handle_ms += (now.since(since).as_millis() as f64 - q.handle_ms) / 8.0;
@@ -1067,13 +1068,18 @@ impl Engine {
 
     /// Gives back the capacity an interaction held with an agent.
     fn release(&mut self, now: Timestamp, agent: AgentId, id: InteractionId) {
+        self.give_back(now, agent, id);
+        self.reindex(agent);
+    }
+
+    /// [`Engine::release`] without updating the index, for a caller that does next.
+    fn give_back(&mut self, now: Timestamp, agent: AgentId, id: InteractionId) {
         let channel = self.interactions[&id].channel;
         let a = &mut self.agents[agent.index()];
         a.load -= u16::from(self.costs[channel.index()]);
         a.counts[channel.index()] -= 1;
         a.work.retain(|w| *w != id);
         a.idle_since = now;
-        self.reindex(agent);
     }
 
     /// After an agent's capacity or presence changed: update the index, report the new

@@ -143,7 +143,6 @@ enum Cursor {
 }
 
 struct Run<'a> {
-    tenant: &'a SimTenant,
     scenario: &'a Scenario,
     engine: Engine,
     rng: Rng,
@@ -155,6 +154,9 @@ struct Run<'a> {
     result: RunResult,
     interval_ms: u64,
     horizon_ms: u64,
+    /// Each queue's wrap-up and service-level threshold, in milliseconds.
+    wrap_ms: Vec<u64>,
+    within_ms: Vec<u64>,
 }
 
 /// Runs one replication with the given seed.
@@ -166,7 +168,6 @@ pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
     let intervals = scenario.intervals as usize;
     let queues = tenant.routing.queues.len();
     let mut run = Run {
-        tenant,
         scenario,
         engine,
         rng: Rng::new(seed),
@@ -193,6 +194,8 @@ pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
         },
         interval_ms: scenario.interval.as_millis() as u64,
         horizon_ms: scenario.horizon().as_millis() as u64,
+        wrap_ms: tenant.routing.queues.iter().map(|q| ms(q.wrap_up)).collect(),
+        within_ms: tenant.service_within.iter().map(|d| ms(*d)).collect(),
     };
     run.start();
     run.main_loop();
@@ -356,12 +359,12 @@ impl Run<'_> {
                     let q = stream.queue.index();
                     let wait = t - item.arrival;
                     let talk = stream.handle.sample_ms(&mut self.rng);
-                    let wrap = ms(self.tenant.routing.queues[q].wrap_up);
+                    let wrap = self.wrap_ms[q];
                     let c = &mut self.result.queues[q][item.interval as usize];
                     c.answered += 1;
                     c.wait_ms += wait;
                     c.handle_ms += talk + wrap;
-                    if wait <= ms(self.tenant.service_within[q]) {
+                    if wait <= self.within_ms[q] {
                         c.answered_within += 1;
                     }
                     self.queue_len[q] -= 1;
