@@ -6,6 +6,7 @@
 //! offer at once. Counters are kept per queue and per reporting interval; an interaction
 //! counts in the interval it arrived in.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use sb_routing::{AgentActivity, AgentId, Command, Engine, Event, InteractionId, NewInteraction, Presence, Timestamp};
@@ -147,7 +148,11 @@ struct Run<'a> {
     engine: Engine,
     rng: Rng,
     events: EventQueue<Ev>,
-    items: Vec<Item>,
+    /// Interactions from the oldest not yet done on, in arrival order: ids are consecutive
+    /// from 1, and those before `items_base` are done and forgotten, so that memory follows
+    /// the interactions in the center, not the length of the run.
+    items: VecDeque<Item>,
+    items_base: u64,
     cursors: Vec<Cursor>,
     queue_len: Vec<u32>,
     agents: Vec<AgentClock>,
@@ -161,45 +166,52 @@ struct Run<'a> {
 
 /// Runs one replication with the given seed.
 pub fn run(tenant: &SimTenant, scenario: &Scenario, seed: u64) -> RunResult {
-    // Simulated agents answer every offer at once: their desks auto-accept.
-    let mut routing = tenant.routing.clone();
-    routing.agents.iter_mut().for_each(|a| a.auto_accept = true);
-    let engine = Engine::new(routing).expect("the tenant's routing setup is valid");
-    let intervals = scenario.intervals as usize;
-    let queues = tenant.routing.queues.len();
-    let mut run = Run {
-        scenario,
-        engine,
-        rng: Rng::new(seed),
-        events: EventQueue::new(),
-        items: Vec::new(),
-        cursors: scenario
-            .streams
-            .iter()
-            .map(|s| match s.arrivals {
-                Arrivals::Poisson { .. } => Cursor::Poisson(0.0),
-                Arrivals::Replay { .. } => Cursor::Replay(0),
-            })
-            .collect(),
-        queue_len: vec![0; queues],
-        agents: (0..tenant.routing.agents.len())
-            .map(|_| AgentClock { busy: false, staffed: false, since: 0 })
-            .collect(),
-        result: RunResult {
-            queues: vec![vec![Counters::default(); intervals]; queues],
-            busy_ms: vec![0; intervals],
-            staffed_ms: vec![0; intervals],
-            still_waiting: 0,
-            contacts: 0,
-        },
-        interval_ms: scenario.interval.as_millis() as u64,
-        horizon_ms: scenario.horizon().as_millis() as u64,
-        wrap_ms: tenant.routing.queues.iter().map(|q| ms(q.wrap_up)).collect(),
-        within_ms: tenant.service_within.iter().map(|d| ms(*d)).collect(),
-    };
+    let mut run = Run::new(tenant, scenario, seed);
     run.start();
     run.main_loop();
     run.finish()
+}
+
+impl<'a> Run<'a> {
+    fn new(tenant: &SimTenant, scenario: &'a Scenario, seed: u64) -> Run<'a> {
+        // Simulated agents answer every offer at once: their desks auto-accept.
+        let mut routing = tenant.routing.clone();
+        routing.agents.iter_mut().for_each(|a| a.auto_accept = true);
+        let engine = Engine::new(routing).expect("the tenant's routing setup is valid");
+        let intervals = scenario.intervals as usize;
+        let queues = tenant.routing.queues.len();
+        Run {
+            scenario,
+            engine,
+            rng: Rng::new(seed),
+            events: EventQueue::new(),
+            items: VecDeque::new(),
+            items_base: 1,
+            cursors: scenario
+                .streams
+                .iter()
+                .map(|s| match s.arrivals {
+                    Arrivals::Poisson { .. } => Cursor::Poisson(0.0),
+                    Arrivals::Replay { .. } => Cursor::Replay(0),
+                })
+                .collect(),
+            queue_len: vec![0; queues],
+            agents: (0..tenant.routing.agents.len())
+                .map(|_| AgentClock { busy: false, staffed: false, since: 0 })
+                .collect(),
+            result: RunResult {
+                queues: vec![vec![Counters::default(); intervals]; queues],
+                busy_ms: vec![0; intervals],
+                staffed_ms: vec![0; intervals],
+                still_waiting: 0,
+                contacts: 0,
+            },
+            interval_ms: scenario.interval.as_millis() as u64,
+            horizon_ms: scenario.horizon().as_millis() as u64,
+            wrap_ms: tenant.routing.queues.iter().map(|q| ms(q.wrap_up)).collect(),
+            within_ms: tenant.service_within.iter().map(|d| ms(*d)).collect(),
+        }
+    }
 }
 
 fn ms(d: Duration) -> u64 {
@@ -290,9 +302,9 @@ impl Run<'_> {
             match ev {
                 Ev::Arrival(s) => {
                     let stream = &self.scenario.streams[s as usize];
-                    let id = self.items.len() as u64 + 1;
+                    let id = self.items_base + self.items.len() as u64;
                     let interval = ((t / self.interval_ms) as u32).min(self.scenario.intervals.saturating_sub(1));
-                    self.items.push(Item { stream: s, arrival: t, interval, answered: false, done: false });
+                    self.items.push_back(Item { stream: s, arrival: t, interval, answered: false, done: false });
                     self.result.contacts += 1;
                     let new = NewInteraction {
                         id: InteractionId(id),
@@ -310,8 +322,8 @@ impl Run<'_> {
                     self.schedule_arrival(s as usize);
                 }
                 Ev::Patience(id) => {
-                    let item = &self.items[id as usize - 1];
-                    if !item.answered && !item.done {
+                    // An interaction already forgotten is done.
+                    if self.item(id).is_some_and(|item| !item.answered && !item.done) {
                         self.engine.handle(now, Command::Abandon { interaction: InteractionId(id) }).expect("waiting");
                         self.drain(t);
                     }
@@ -335,6 +347,24 @@ impl Run<'_> {
         }
     }
 
+    fn item(&self, id: u64) -> Option<&Item> {
+        self.items.get(usize::try_from(id.checked_sub(self.items_base)?).ok()?)
+    }
+
+    /// An interaction the engine speaks of: it is not done, so not forgotten.
+    fn item_mut(&mut self, id: u64) -> &mut Item {
+        let at = (id - self.items_base) as usize;
+        &mut self.items[at]
+    }
+
+    /// Forgets the oldest interactions while they are done.
+    fn forget_done(&mut self) {
+        while self.items.front().is_some_and(|i| i.done) {
+            self.items.pop_front();
+            self.items_base += 1;
+        }
+    }
+
     fn interval_at(&self, t: u64) -> usize {
         ((t / self.interval_ms) as usize).min(self.scenario.intervals as usize - 1)
     }
@@ -344,7 +374,7 @@ impl Run<'_> {
         while let Some(record) = self.engine.poll_event() {
             match record.event {
                 Event::Queued { queue, .. } => {
-                    let item = self.items.last().expect("queued just now");
+                    let item = self.items.back().expect("queued just now");
                     let k = item.interval as usize;
                     self.result.queues[queue.index()][k].offered += 1;
                     self.queue_len[queue.index()] += 1;
@@ -353,14 +383,15 @@ impl Run<'_> {
                     c.max_queue = c.max_queue.max(self.queue_len[queue.index()]);
                 }
                 Event::Accepted { interaction, agent } => {
-                    let item = &mut self.items[interaction.0 as usize - 1];
+                    let item = self.item_mut(interaction.0);
                     item.answered = true;
-                    let stream = &self.scenario.streams[item.stream as usize];
+                    let (stream, arrival, k) = (item.stream as usize, item.arrival, item.interval as usize);
+                    let stream = &self.scenario.streams[stream];
                     let q = stream.queue.index();
-                    let wait = t - item.arrival;
+                    let wait = t - arrival;
                     let talk = stream.handle.sample_ms(&mut self.rng);
                     let wrap = self.wrap_ms[q];
-                    let c = &mut self.result.queues[q][item.interval as usize];
+                    let c = &mut self.result.queues[q][k];
                     c.answered += 1;
                     c.wait_ms += wait;
                     c.handle_ms += talk + wrap;
@@ -371,17 +402,20 @@ impl Run<'_> {
                     self.push(t + talk, Ev::ServiceEnd(interaction.0, agent.0));
                 }
                 Event::Abandoned { interaction, queue, waited } => {
-                    let item = &mut self.items[interaction.0 as usize - 1];
+                    let item = self.item_mut(interaction.0);
                     item.done = true;
-                    let c = &mut self.result.queues[queue.index()][item.interval as usize];
+                    let k = item.interval as usize;
+                    let c = &mut self.result.queues[queue.index()][k];
                     c.abandoned += 1;
                     if waited < self.scenario.short_abandon {
                         c.short_abandoned += 1;
                     }
                     self.queue_len[queue.index()] -= 1;
+                    self.forget_done();
                 }
                 Event::Completed { interaction, wrap_up_until: None, .. } | Event::WrapUpEnded { interaction, .. } => {
-                    self.items[interaction.0 as usize - 1].done = true;
+                    self.item_mut(interaction.0).done = true;
+                    self.forget_done();
                 }
                 Event::AgentStateChanged { agent, state, .. } => {
                     let busy = matches!(state, AgentActivity::Busy | AgentActivity::WrapUp);
@@ -430,5 +464,32 @@ impl Run<'_> {
         }
         self.result.still_waiting = self.items.iter().filter(|i| !i.answered && !i.done).count() as u64;
         self.result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dist;
+
+    #[test]
+    fn only_the_interactions_not_yet_done_are_kept() {
+        // A day of an M/M/20 queue at 90% load with impatient customers.
+        let tenant = SimTenant::single_queue(20, Duration::from_secs(20));
+        let patience = Some(Dist::Exponential { mean: Duration::from_secs(60) });
+        let per_hour = 0.9 * 20.0 * 3600.0 / 180.0;
+        let scenario =
+            Scenario::single_queue(Duration::from_secs(3600), 24, per_hour, Duration::from_secs(180), patience);
+        let mut run = Run::new(&tenant, &scenario, 3);
+        run.start();
+        run.main_loop();
+        let kept = run.items.len();
+        let result = run.finish();
+        assert!(result.contacts > 8_000, "{} contacts", result.contacts);
+        let total = result.total();
+        assert!(total.abandoned > 0 && total.answered > 0);
+        assert_eq!(total.offered, total.answered + total.abandoned + result.still_waiting);
+        // The drain hour empties the center: nothing is left of the day's interactions.
+        assert_eq!(kept, 0, "{kept} interactions kept of {}", result.contacts);
     }
 }
