@@ -270,7 +270,7 @@ impl Run<'_> {
             _ => unreachable!("cursors are made to match their streams"),
         };
         if let Some(at) = next {
-            self.push(at, Ev::Arrival(s as u32));
+            self.events.push_recurring(at, Ev::Arrival(s as u32));
         }
     }
 
