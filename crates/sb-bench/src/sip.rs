@@ -13,8 +13,8 @@
 //! and hangs up. The ratio of the highest rates passed is the figure.
 //!
 //! The media step holds many calls bridged at once: callers send speech (the A-law of a
-//! capture that sip-tester ships, streamed with sipp's `rtp_stream`, each call from a port of
-//! its own) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the server
+//! capture that sip-tester ships, streamed with sipp's `rtp_stream` from the callers'
+//! ordinary UDP socket) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the server
 //! relays both ways. (sipp's `play_pcap_audio` is not used there: it sends through a raw
 //! socket per call, and the system hands a copy of every UDP datagram on the machine to
 //! each open raw socket, so that at a thousand calls the callers, not the server, were what
@@ -98,7 +98,8 @@ pub struct MediaFigures {
     pub send_errors: u64,
     /// The system's count of UDP datagrams dropped for lack of buffer during the step.
     pub kernel_drops: Option<u64>,
-    /// Of those, the ones dropped at the server's own sockets (either leg), if /proc tells.
+    /// Of those, the ones dropped at this process's sockets (the server's media legs and
+    /// SIP socket), if /proc tells.
     pub socket_drops: Option<u64>,
     /// From a packet taken off a socket to the end of sending what it caused.
     pub delays: Latencies,
@@ -138,9 +139,12 @@ impl MediaFigures {
     }
 
     /// Every call completed with less than 0.1% loss, on the callers' path and at the
-    /// server's sockets.
+    /// server's sockets (which must be known).
     pub fn passed(&self) -> bool {
-        self.successful == u64::from(self.calls) && self.loss() < 0.001 && self.socket_loss() < 0.001
+        self.successful == u64::from(self.calls)
+            && self.loss() < 0.001
+            && self.socket_drops.is_some()
+            && self.socket_loss() < 0.001
     }
 }
 
@@ -438,16 +442,32 @@ pub fn run(bench: &SipBench, progress: &mut dyn FnMut(String)) -> Result<SipRepo
     } else if !Path::new(SPEECH).is_file() {
         Err(format!("skipped: {SPEECH} is missing (Debian package sip-tester)"))
     } else {
+        // A step that cannot run ends the media steps, not the run: the rates stand.
         let mut steps = Vec::new();
+        let mut failure = None;
         for &calls in &bench.concurrent {
-            let step = media(calls, progress)?;
-            let passed = step.passed();
-            steps.push(step);
-            if !passed {
-                break;
+            match media(calls, progress) {
+                Ok(step) => {
+                    let passed = step.passed();
+                    steps.push(step);
+                    if !passed {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(format!("the step of {calls} calls could not run: {e}"));
+                    break;
+                }
             }
         }
-        Ok(steps)
+        match failure {
+            Some(why) if steps.is_empty() => Err(why),
+            Some(why) => {
+                progress(why);
+                Ok(steps)
+            }
+            None => Ok(steps),
+        }
     };
     Ok(SipReport { bench: bench.clone(), switchboard, baseline, media })
 }
@@ -466,13 +486,17 @@ fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, S
     progress(format!("media: registering {agents} phones"));
     running.register_phones(agents, phone_port)?;
     let sip = running.sip.local_addr();
-    // Two plays of 7 s of speech after the prompt, then the phone hangs up.
-    let talk_ms = 17_000;
+    // The plays of the speech after the prompt, then half a second, then the phone hangs up.
+    let speech_ms = u32::try_from(SPEECH_PLAYS * packets * 20).map_err(|_| format!("{SPEECH} is too long"))?;
+    let talk_ms = SPEECH_AFTER_MS + speech_ms + 500;
     let echoing = phones(&running.scratch.0, sip, phone_port, talk_ms, true)?;
     let drops_before = udp_receive_errors();
     let sampler = SocketDrops::start();
     let rate = calls.div_ceil(10).max(1);
-    progress(format!("media: {calls} calls at {rate} calls/s, each with 14 s of speech both ways"));
+    progress(format!(
+        "media: {calls} calls at {rate} calls/s, each with {:.1} s of speech both ways",
+        f64::from(speech_ms) / 1000.0
+    ));
     let speech = running.scratch.write("speech.alaw", &speech)?;
     let step = callers(&running.scratch.0, &sip.to_string(), &caller(Some(&speech)), "media", rate, calls)?;
     let drops_after = udp_receive_errors();
@@ -511,7 +535,9 @@ fn udp_receive_errors() -> Option<u64> {
 /// Counts the datagrams the system drops at this process's UDP sockets (the server's, in
 /// the media step) while it runs, from the `drops` column of /proc/self/net/udp. A socket's
 /// count goes when it closes, so a thread reads the table every 100 ms and keeps the highest
-/// count seen of each socket, less what it had when the count started.
+/// count seen of each socket, less what it had when the count started. What a socket drops
+/// in its last 100 ms is not seen; in the media step no audio flows then (the phones hang up
+/// half a second after the speech ends).
 struct SocketDrops {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: std::thread::JoinHandle<Option<u64>>,
@@ -620,15 +646,17 @@ fn answering(talk_ms: u32) -> String {
     )
 }
 
+/// When a caller with speech starts it, after the answer: once the prompt has played.
+const SPEECH_AFTER_MS: u32 = 2300;
+
 /// A caller of 5550100 that waits to be hung up on; with `speech`, it streams that file of
-/// A-law [`SPEECH_PLAYS`] times over, from 2.3 s after the answer (after the prompt), from
-/// a port of its own.
+/// A-law [`SPEECH_PLAYS`] times over, from [`SPEECH_AFTER_MS`] after the answer.
 fn caller(speech: Option<&Path>) -> String {
     let (port, talk) = match speech {
         Some(file) => (
             "[rtpstream_audio_port]",
             format!(
-                "  <pause milliseconds=\"2300\"/>\n  <nop><action><exec rtp_stream=\"{},{SPEECH_PLAYS},8\"/></action></nop>\n",
+                "  <pause milliseconds=\"{SPEECH_AFTER_MS}\"/>\n  <nop><action><exec rtp_stream=\"{},{SPEECH_PLAYS},8\"/></action></nop>\n",
                 file.display()
             ),
         ),
@@ -707,17 +735,29 @@ fn alaw_of(pcap: &[u8]) -> Result<Vec<u8>, String> {
     let mut alaw = Vec::new();
     let mut at = 24;
     while at < pcap.len() {
-        let length = u32_at(pcap, at + 8, little).ok_or_else(|| format!("record at byte {at} is cut short"))? as usize;
-        let frame = pcap.get(at + 16..at + 16 + length).ok_or_else(|| format!("record at byte {at} is cut short"))?;
-        at += 16 + length;
-        // Ethernet II with IPv4, then the IPv4 header's own length, then UDP.
+        let cut = || format!("record at byte {at} is cut short");
+        let length = u32_at(pcap, at + 8, little).ok_or_else(cut)? as usize;
+        let end = at.checked_add(16).and_then(|start| start.checked_add(length)).ok_or_else(cut)?;
+        let frame = pcap.get(at + 16..end).ok_or_else(cut)?;
+        at = end;
+        // Ethernet II with IPv4, then the IPv4 header's own length, then UDP, whose length
+        // bounds the datagram (a frame may carry padding after it).
         if frame.get(12..14) != Some(&[0x08, 0x00]) || frame.get(23) != Some(&17) {
             continue;
         }
         let udp = 14 + usize::from(frame[14] & 0x0f) * 4;
-        let Some(rtp) = frame.get(udp + 8..) else { continue };
+        let Some(udp_length) = frame.get(udp + 4..udp + 6).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        else {
+            continue;
+        };
+        let Some(mut rtp) = frame.get(udp + 8..udp + udp_length.max(8)) else { continue };
         if rtp.len() < 12 || rtp[0] >> 6 != 2 || rtp[1] & 0x7f != 8 {
             continue;
+        }
+        if rtp[0] & 0x20 != 0 {
+            // Padding: its length is the last byte.
+            let padding = usize::from(rtp[rtp.len() - 1]);
+            rtp = &rtp[..rtp.len().saturating_sub(padding)];
         }
         let mut header = 12 + usize::from(rtp[0] & 0x0f) * 4;
         if rtp[0] & 0x10 != 0 {
@@ -841,7 +881,7 @@ impl fmt::Display for SipReport {
         match &self.media {
             Err(why) => writeln!(f, "Concurrent bridged calls with media: {why}")?,
             Ok(steps) => {
-                writeln!(f, "Concurrent bridged calls with media relayed (14 s of speech each way, phones echo it):")?;
+                writeln!(f, "Concurrent bridged calls with media relayed (speech both ways, phones echo it):")?;
                 for m in steps {
                     let (p50, p99) = (m.delays.quantile(0.5), m.delays.quantile(0.99));
                     writeln!(
@@ -870,18 +910,18 @@ impl fmt::Display for SipReport {
                     if let Some(drops) = m.kernel_drops {
                         writeln!(
                             f,
-                            "         UDP receive-buffer drops on the whole machine: {drops} (sipp's callers do not read the audio sent to them)"
+                            "         UDP receive-buffer drops on the whole machine: {drops} (the audio sent to the callers is not read by their sipp)"
                         )?;
                     }
                     match m.socket_drops {
                         Some(drops) => writeln!(
                             f,
-                            "         of which at Switchboard's sockets, either leg: {drops} ({:.3}% of what reached them)",
+                            "         at Switchboard's own sockets (media legs and SIP): {drops} dropped ({:.3}% of what reached them)",
                             m.socket_loss() * 100.0
                         )?,
                         None => writeln!(
                             f,
-                            "         drops at Switchboard's sockets: unknown (/proc/self/net/udp unreadable)"
+                            "         drops at Switchboard's own sockets: unknown (/proc/self/net/udp unreadable), so the step cannot pass"
                         )?,
                     }
                 }
@@ -938,8 +978,13 @@ mod tests {
             let mut frame = vec![0; 12];
             frame.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 0, 0, 0, 0, 0, 64, *protocol]);
             frame.extend_from_slice(&[0; 10]);
-            frame.extend_from_slice(&[0; 8]);
+            let udp_length = (8 + payload.len()) as u16;
+            frame.extend_from_slice(&[0, 0, 0, 0]);
+            frame.extend_from_slice(&udp_length.to_be_bytes());
+            frame.extend_from_slice(&[0, 0]);
             frame.extend_from_slice(payload);
+            // An Ethernet trailer, which is not the datagram's.
+            frame.extend_from_slice(&[0xee; 4]);
             pcap.extend_from_slice(&[0; 8]);
             pcap.extend_from_slice(&(frame.len() as u32).to_le_bytes());
             pcap.extend_from_slice(&(frame.len() as u32).to_le_bytes());
@@ -963,9 +1008,16 @@ mod tests {
             (17, rtp(8, 0x55, 240)),
         ]);
         let alaw = alaw_of(&pcap).unwrap();
-        // 480 bytes of A-law make three 160-byte packets; µ-law and TCP are left out.
+        // 480 bytes of A-law make three 160-byte packets; µ-law and TCP are left out, and so
+        // are the frames' trailers.
         assert_eq!(alaw.len(), 480);
         assert!(alaw[..240].iter().all(|b| *b == 0xd5) && alaw[240..].iter().all(|b| *b == 0x55));
+        // RTP padding is not audio: its last byte says how long it is.
+        let mut padded = rtp(8, 0x77, 164);
+        padded[0] |= 0x20;
+        *padded.last_mut().unwrap() = 4;
+        let alaw = alaw_of(&capture(&[(17, padded)])).unwrap();
+        assert_eq!(alaw, vec![0x77; 160]);
         assert!(alaw_of(b"not a capture at all").unwrap_err().contains("magic"));
         assert!(alaw_of(&capture(&[(17, rtp(0, 0xff, 160))])).unwrap_err().contains("no A-law"));
         let mut cut = pcap.clone();
@@ -984,6 +1036,8 @@ mod tests {
         // 7,080 reached the sockets and 8 more were dropped there: 0.11%, on the phones' side.
         assert!(!figures_with(4720, 0, 8).passed());
         assert!(figures_with(4720, 0, 7).passed());
+        // Drops that cannot be read are not taken for none.
+        assert!(!MediaFigures { socket_drops: None, ..figures(4720, 0) }.passed());
     }
 
     fn figures_with(from_callers: u64, send_errors: u64, socket_drops: u64) -> MediaFigures {
