@@ -68,6 +68,8 @@ pub struct Step {
     pub launched_per_second: f64,
     /// The average call length sipp measured.
     pub call_length: Duration,
+    /// Why calls failed, as sipp counts it (its `Failed…(C)` columns that are not zero).
+    pub failures: Vec<(String, u64)>,
 }
 
 impl Step {
@@ -366,6 +368,7 @@ fn callers(dir: &Path, target: &str, scenario: &str, name: &str, rate: u32, call
         failed: last.failed.max(u64::from(calls).saturating_sub(last.successful + last.failed)),
         launched_per_second: f64::from(calls) / launch,
         call_length: last.call_length,
+        failures: last.failures,
     })
 }
 
@@ -374,6 +377,7 @@ struct StatRow {
     successful: u64,
     failed: u64,
     call_length: Duration,
+    failures: Vec<(String, u64)>,
 }
 
 fn read_stats(text: &str) -> Option<StatRow> {
@@ -387,7 +391,12 @@ fn read_stats(text: &str) -> Option<StatRow> {
     let parts: Vec<u64> = length.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let [h, m, sec, us] = parts[..] else { return None };
     let call_length = Duration::from_secs(h * 3600 + m * 60 + sec) + Duration::from_micros(us);
-    Some(StatRow { successful: number("SuccessfulCall(C)")?, failed: number("FailedCall(C)")?, call_length })
+    let failures = header
+        .iter()
+        .filter(|h| h.starts_with("Failed") && h.ends_with("(C)") && **h != "FailedCall(C)")
+        .filter_map(|h| Some((h.trim_end_matches("(C)").to_owned(), number(h).filter(|n| *n > 0)?)))
+        .collect();
+    Some(StatRow { successful: number("SuccessfulCall(C)")?, failed: number("FailedCall(C)")?, call_length, failures })
 }
 
 /// Tries each rate until one fails or is not kept up.
@@ -855,9 +864,13 @@ impl fmt::Display for SipReport {
                     s.launched_per_second,
                     s.call_length.as_secs_f64(),
                     match (s.passed(), s.failed) {
-                        (true, _) => "",
-                        (false, 0) => "  NOT KEPT UP",
-                        (false, _) => "  FAILED",
+                        (true, _) => String::new(),
+                        (false, 0) => "  NOT KEPT UP".to_owned(),
+                        (false, _) if s.failures.is_empty() => "  FAILED".to_owned(),
+                        (false, _) => format!(
+                            "  FAILED ({})",
+                            s.failures.iter().map(|(why, n)| format!("{why}: {n}")).collect::<Vec<_>>().join(", ")
+                        ),
                     }
                 )?;
             }
@@ -944,12 +957,14 @@ mod tests {
 
     #[test]
     fn sipp_statistics_are_read_by_column_name() {
-        let text = "StartTime;SuccessfulCall(C);FailedCall(C);CallLength(C);\n\
-                    a;1;0;00:00:01:000000;\n\
-                    b;498;2;00:00:03:250000;\n";
+        let text = "StartTime;SuccessfulCall(C);FailedCall(C);FailedMaxUDPRetrans(C);FailedCallRejected(C);FailedTimeoutOnRecv(P);FailedTimeoutOnRecv(C);CallLength(C);\n\
+                    a;1;0;0;0;0;0;00:00:01:000000;\n\
+                    b;498;2;0;1;1;1;00:00:03:250000;\n";
         let row = read_stats(text).unwrap();
         assert_eq!((row.successful, row.failed), (498, 2));
         assert_eq!(row.call_length, Duration::from_millis(3250));
+        // The reasons are the cumulative columns that are not zero.
+        assert_eq!(row.failures, [("FailedCallRejected".to_owned(), 1), ("FailedTimeoutOnRecv".to_owned(), 1)]);
         assert!(read_stats("StartTime;\nb;\n").is_none());
     }
 
@@ -962,6 +977,7 @@ mod tests {
             failed,
             launched_per_second: launched,
             call_length: Duration::from_secs(3),
+            failures: vec![],
         };
         assert!(step(1000, 0, 99.0).passed());
         assert!(!step(999, 1, 99.0).passed());
