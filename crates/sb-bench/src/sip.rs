@@ -14,8 +14,8 @@
 //!
 //! The media step holds many calls bridged at once: callers send speech (the A-law of a
 //! capture that sip-tester ships, streamed with sipp's `rtp_stream` from the callers'
-//! ordinary UDP socket) after the prompt, the phones echo it back (sipp `-rtp_echo`), and the server
-//! relays both ways. (sipp's `play_pcap_audio` is not used there: it sends through a raw
+//! ordinary UDP socket) after the prompt, the phones echo it back (sipp `-rtp_echo`), and
+//! the server relays both ways. (sipp's `play_pcap_audio` is not used there: it sends through a raw
 //! socket per call, and the system hands a copy of every UDP datagram on the machine to
 //! each open raw socket, so that at a thousand calls the callers, not the server, were what
 //! the machine spent its time on.) Loss is what the server received against what the callers
@@ -451,41 +451,43 @@ pub fn run(bench: &SipBench, progress: &mut dyn FnMut(String)) -> Result<SipRepo
     } else if !Path::new(SPEECH).is_file() {
         Err(format!("skipped: {SPEECH} is missing (Debian package sip-tester)"))
     } else {
-        // A step that cannot run ends the media steps, not the run: the rates stand.
-        let mut steps = Vec::new();
-        let mut failure = None;
-        for &calls in &bench.concurrent {
-            match media(calls, progress) {
-                Ok(step) => {
-                    let passed = step.passed();
-                    steps.push(step);
-                    if !passed {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failure = Some(format!("the step of {calls} calls could not run: {e}"));
-                    break;
-                }
-            }
-        }
-        match failure {
-            Some(why) if steps.is_empty() => Err(why),
-            Some(why) => {
-                progress(why);
-                Ok(steps)
-            }
-            None => Ok(steps),
+        match std::fs::read(SPEECH).map_err(|e| e.to_string()).and_then(|capture| alaw_of(&capture)) {
+            Ok(speech) => media_steps(&bench.concurrent, &speech, progress),
+            Err(e) => Err(format!("{SPEECH}: {e}")),
         }
     };
     Ok(SipReport { bench: bench.clone(), switchboard, baseline, media })
 }
 
+/// The media steps, in order, until one fails. A step that cannot run ends the steps, not
+/// the benchmark: the rates measured before stand.
+fn media_steps(counts: &[u32], speech: &[u8], progress: &mut dyn FnMut(String)) -> Result<Vec<MediaFigures>, String> {
+    let mut steps = Vec::new();
+    for &calls in counts {
+        match media(calls, speech, progress) {
+            Ok(step) => {
+                let passed = step.passed();
+                steps.push(step);
+                if !passed {
+                    break;
+                }
+            }
+            Err(e) => {
+                let why = format!("the step of {calls} calls could not run: {e}");
+                if steps.is_empty() {
+                    return Err(why);
+                }
+                progress(why);
+                break;
+            }
+        }
+    }
+    Ok(steps)
+}
+
 /// One media step: `calls` calls bridged at once, speech both ways, on a server of its own
 /// so that its counts are the step's alone.
-fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, String> {
-    let capture = std::fs::read(SPEECH).map_err(|e| format!("reading {SPEECH}: {e}"))?;
-    let speech = alaw_of(&capture).map_err(|e| format!("{SPEECH}: {e}"))?;
+fn media(calls: u32, speech: &[u8], progress: &mut dyn FnMut(String)) -> Result<MediaFigures, String> {
     let packets = (speech.len() / STREAM_PACKET) as u64;
     let agents = calls + calls / 10;
     progress(format!("media: starting the server with {agents} agents"));
@@ -506,7 +508,7 @@ fn media(calls: u32, progress: &mut dyn FnMut(String)) -> Result<MediaFigures, S
         "media: {calls} calls at {rate} calls/s, each with {:.1} s of speech both ways",
         f64::from(speech_ms) / 1000.0
     ));
-    let speech = running.scratch.write("speech.alaw", &speech)?;
+    let speech = running.scratch.write("speech.alaw", speech)?;
     let step = callers(&running.scratch.0, &sip.to_string(), &caller(Some(&speech)), "media", rate, calls)?;
     let drops_after = udp_receive_errors();
     let socket_drops = sampler.finish();
@@ -728,16 +730,16 @@ fn caller(speech: Option<&Path>) -> String {
 /// The A-law payloads (RTP payload type 8) of a capture in the classic pcap format, of
 /// Ethernet frames carrying IPv4 and UDP, in order, cut to whole 20 ms packets.
 fn alaw_of(pcap: &[u8]) -> Result<Vec<u8>, String> {
-    let u32_at = |bytes: &[u8], at: usize, little: bool| -> Option<u32> {
-        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
-    };
     let little = match pcap.get(..4) {
         Some([0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1]) => true,
         Some([0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d]) => false,
         _ => return Err("not a pcap capture (unknown magic number)".to_owned()),
     };
-    let link = u32_at(pcap, 20, little).ok_or("the capture's header is cut short")?;
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = pcap.get(at..at + 4)?.try_into().ok()?;
+        Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    };
+    let link = u32_at(20).ok_or("the capture's header is cut short")?;
     if link != 1 {
         return Err(format!("link type {link} is not Ethernet (1)"));
     }
@@ -745,7 +747,7 @@ fn alaw_of(pcap: &[u8]) -> Result<Vec<u8>, String> {
     let mut at = 24;
     while at < pcap.len() {
         let cut = || format!("record at byte {at} is cut short");
-        let length = u32_at(pcap, at + 8, little).ok_or_else(cut)? as usize;
+        let length = u32_at(at + 8).ok_or_else(cut)? as usize;
         let end = at.checked_add(16).and_then(|start| start.checked_add(length)).ok_or_else(cut)?;
         let frame = pcap.get(at + 16..end).ok_or_else(cut)?;
         at = end;
@@ -759,23 +761,12 @@ fn alaw_of(pcap: &[u8]) -> Result<Vec<u8>, String> {
         else {
             continue;
         };
-        let Some(mut rtp) = frame.get(udp + 8..udp + udp_length.max(8)) else { continue };
-        if rtp.len() < 12 || rtp[0] >> 6 != 2 || rtp[1] & 0x7f != 8 {
-            continue;
-        }
-        if rtp[0] & 0x20 != 0 {
-            // Padding: its length is the last byte.
-            let padding = usize::from(rtp[rtp.len() - 1]);
-            rtp = &rtp[..rtp.len().saturating_sub(padding)];
-        }
-        let mut header = 12 + usize::from(rtp[0] & 0x0f) * 4;
-        if rtp[0] & 0x10 != 0 {
-            // A header extension: four bytes, then its length in 32-bit words.
-            let words = rtp.get(header + 2..header + 4).map_or(0, |w| usize::from(u16::from_be_bytes([w[0], w[1]])));
-            header += 4 + words * 4;
-        }
-        if let Some(payload) = rtp.get(header..) {
-            alaw.extend_from_slice(payload);
+        let Some(datagram) = frame.get(udp + 8..udp + udp_length.max(8)) else { continue };
+        // Datagrams that are not RTP are passed over.
+        if let Ok(packet) = sb_media::RtpPacket::parse(datagram)
+            && packet.header.payload_type == sb_media::PayloadType::PCMA
+        {
+            alaw.extend_from_slice(packet.payload);
         }
     }
     alaw.truncate(alaw.len() / STREAM_PACKET * STREAM_PACKET);
