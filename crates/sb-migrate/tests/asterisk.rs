@@ -1,7 +1,8 @@
 //! The Asterisk importer on a synthetic queues.conf: the tenant file and the report are
 //! snapshots, and the tenant file must load as a valid configuration.
 
-use sb_migrate::{Outcome, TenantInfo, asterisk};
+use sb_migrate::{TenantInfo, asterisk};
+mod common;
 
 fn tenant() -> TenantInfo {
     TenantInfo { id: "acme".into(), name: "Acme Support".into(), time_zone: "Europe/Berlin".into() }
@@ -19,14 +20,7 @@ fn queues_conf_becomes_a_valid_tenant_with_a_report() {
     assert_eq!(config.queues.len(), 2, "{warnings}");
     assert_eq!(config.agents.len(), 4, "{}", import.tenant_yaml);
     // Malformed lines are reported with their line numbers, and do not stop the import.
-    let mut rejected: Vec<usize> = import
-        .report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, line)| *line))
-        .collect();
-    rejected.sort_unstable();
+    let rejected = common::rejected_lines(&import.report);
     assert_eq!(rejected, [28, 31, 34, 35, 36]);
 }
 

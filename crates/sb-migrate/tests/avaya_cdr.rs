@@ -3,7 +3,8 @@
 //! counted; bad lines are rejected with their numbers.
 
 use sb_migrate::history::Outcome as Ended;
-use sb_migrate::{Outcome, Report, avaya_cdr};
+use sb_migrate::{Report, avaya_cdr};
+mod common;
 
 #[test]
 fn customized_records_become_stays_of_their_vdn() {
@@ -16,12 +17,7 @@ fn customized_records_become_stays_of_their_vdn() {
     let text = include_str!("../test_data/avaya/cdr.txt");
     let (stays, counts) = avaya_cdr::import_cdr("cdr.txt", text, &layout, &tz, &mut report);
     assert_eq!(counts, avaya_cdr::Counts { records: 11, other: 5, rejected: 2 }, "{report}");
-    let rejected: Vec<usize> = report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, l)| *l))
-        .collect();
+    let rejected = common::rejected_lines(&report);
     assert_eq!(rejected, [7, 12], "{report}");
     let summary: Vec<(&str, Ended)> = stays.iter().map(|s| (s.queue.as_str(), s.outcome)).collect();
     assert_eq!(

@@ -2,7 +2,8 @@
 //! times, other calls are counted, bad lines are rejected with their numbers.
 
 use sb_migrate::history::{self, Outcome as Ended};
-use sb_migrate::{Outcome, Report, cdr_csv};
+use sb_migrate::{Report, cdr_csv};
+mod common;
 
 #[test]
 fn queue_calls_become_stays_without_times() {
@@ -11,12 +12,7 @@ fn queue_calls_become_stays_without_times() {
     let text = include_str!("../test_data/asterisk/Master.csv");
     let (stays, counts) = cdr_csv::import_master_csv("Master.csv", text, &tz, true, &mut report);
     assert_eq!(counts, cdr_csv::Counts { records: 6, not_queued: 1, rejected: 3 }, "{report}");
-    let rejected: Vec<usize> = report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, l)| *l))
-        .collect();
+    let rejected = common::rejected_lines(&report);
     assert_eq!(rejected, [6, 7, 8], "{report}");
     let summary: Vec<(&str, &str, Option<&str>, Ended)> =
         stays.iter().map(|s| (s.id.as_str(), s.queue.as_str(), s.agent.as_deref(), s.outcome)).collect();

@@ -2,7 +2,8 @@
 //! with their numbers, and the baseline of the records with CMS's own definitions.
 
 use sb_migrate::history::{self, Definitions};
-use sb_migrate::{Outcome, Report, cms};
+use sb_migrate::{Report, cms};
+mod common;
 
 #[test]
 fn hsplit_rows_become_interval_records_and_a_baseline() {
@@ -10,12 +11,7 @@ fn hsplit_rows_become_interval_records_and_a_baseline() {
     let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
     let records = cms::import_hsplit("hsplit.csv", include_str!("../test_data/avaya/hsplit.csv"), &tz, &mut report);
     assert_eq!(records.len(), 16, "{report}");
-    let rejected: Vec<usize> = report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, l)| *l))
-        .collect();
+    let rejected = common::rejected_lines(&report);
     assert_eq!(rejected, [13], "{report}");
     // 08:00 in New York on 2024-03-15 is 12:00 UTC (daylight saving time).
     assert_eq!(records[0].start_ms, 1_710_504_000_000);

@@ -3,7 +3,8 @@
 //! their numbers, and the baseline reads the stays.
 
 use sb_migrate::history::{self, Outcome as Ended};
-use sb_migrate::{Outcome, Report, cucm};
+use sb_migrate::{Report, cucm};
+mod common;
 
 #[test]
 fn hunt_pilot_calls_become_stays() {
@@ -13,13 +14,7 @@ fn hunt_pilot_calls_become_stays() {
     assert_eq!(counts, cucm::Counts { records: 11, skipped: 2, rejected: 2 }, "{report}");
     assert_eq!(stays.len(), 8);
     assert_eq!(stays.iter().filter(|s| s.outcome == Ended::Answered).count(), 6);
-    let mut rejected: Vec<usize> = report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, l)| *l))
-        .collect();
-    rejected.sort_unstable();
+    let rejected = common::rejected_lines(&report);
     assert_eq!(rejected, [9, 10], "{report}");
     // The first call: queued on pilot 5000, answered by 2001.
     let first = &stays[0];

@@ -2,7 +2,8 @@
 //! are snapshots, and every flow must load and pass the flow checks against the tenant
 //! imported from the synthetic queues.conf.
 
-use sb_migrate::{Outcome, Report, TenantInfo, asterisk, dialplan};
+use sb_migrate::{Report, TenantInfo, asterisk, dialplan};
+mod common;
 
 #[test]
 fn ivr_menus_become_flows_that_load() {
@@ -23,12 +24,6 @@ fn ivr_menus_become_flows_that_load() {
             .unwrap_or_else(|r| panic!("{name} does not load:\n{r}\n{}", flow.yaml));
     }
     insta::assert_snapshot!("report", report.to_string());
-    let mut rejected: Vec<usize> = report
-        .items
-        .iter()
-        .filter(|i| i.outcome == Outcome::Rejected)
-        .filter_map(|i| i.source.as_ref().map(|(_, line)| *line))
-        .collect();
-    rejected.sort_unstable();
+    let rejected = common::rejected_lines(&report);
     assert_eq!(rejected, [44, 45, 46], "{report}");
 }
