@@ -74,6 +74,9 @@ struct AgentState {
     counts: [u8; 4],
     /// Interactions offered to, connected to or in wrap-up with this agent.
     work: Vec<InteractionId>,
+    /// How many of `work` are in wrap-up, so that the agent's activity is known without
+    /// looking at its interactions.
+    wrapping: u8,
     idle_since: Timestamp,
     last_offer: u64,
     /// The activity and presence last reported in an event.
@@ -329,6 +332,7 @@ impl Engine {
                     load: 0,
                     counts: [0; 4],
                     work: Vec::new(),
+                    wrapping: 0,
                     idle_since: Timestamp::ZERO,
                     last_offer: 0,
                     reported: (AgentActivity::Offline, Presence::Offline),
@@ -667,6 +671,7 @@ impl Engine {
         } else {
             let until = now.after(wrap_up);
             i.state = State::WrapUp { agent, until, since };
+            self.agents[agent.index()].wrapping += 1;
             self.timers.insert((until, Timer::WrapUp(id)));
             self.emit(now, Event::Completed { interaction: id, agent, wrap_up_until: Some(until) });
             self.after_agent_change(now, agent);
@@ -977,7 +982,7 @@ impl Engine {
                 }
                 _ => {
                     let (key, min) = clause.driver;
-                    index.merged(channel, key, min).find(|e| eligible(e)).map(|e| (u8::MAX, e))
+                    index.first(channel, key, min, &eligible).map(|e| (u8::MAX, e))
                 }
             };
             if let Some(f) = found
@@ -1074,8 +1079,10 @@ impl Engine {
 
     /// [`Engine::release`] without updating the index, for a caller that does next.
     fn give_back(&mut self, now: Timestamp, agent: AgentId, id: InteractionId) {
-        let channel = self.interactions[&id].channel;
+        let i = &self.interactions[&id];
+        let (channel, wrapped) = (i.channel, matches!(i.state, State::WrapUp { .. }));
         let a = &mut self.agents[agent.index()];
+        a.wrapping -= u8::from(wrapped);
         a.load -= u16::from(self.costs[channel.index()]);
         a.counts[channel.index()] -= 1;
         a.work.retain(|w| *w != id);
@@ -1092,14 +1099,15 @@ impl Engine {
 
     fn activity(&self, agent: AgentId) -> AgentActivity {
         let a = &self.agents[agent.index()];
-        let mut wrap_up = false;
-        for id in &a.work {
-            match self.interactions[id].state {
-                State::WrapUp { .. } => wrap_up = true,
-                _ => return AgentActivity::Busy,
-            }
+        debug_assert_eq!(
+            usize::from(a.wrapping),
+            a.work.iter().filter(|id| matches!(self.interactions[id].state, State::WrapUp { .. })).count(),
+            "agent {agent}'s count of interactions in wrap-up"
+        );
+        if a.work.len() > usize::from(a.wrapping) {
+            return AgentActivity::Busy;
         }
-        match (wrap_up, a.presence) {
+        match (a.wrapping > 0, a.presence) {
             (true, _) => AgentActivity::WrapUp,
             (false, Presence::Available) => AgentActivity::Available,
             (false, Presence::Offline) => AgentActivity::Offline,

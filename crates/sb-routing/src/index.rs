@@ -93,6 +93,20 @@ impl AvailIndex {
         self.sets[self.slot(channel, key, level)].entries.iter()
     }
 
+    /// The first entry holding `key` at `min` or above, in preference order, that `eligible`
+    /// accepts. Most keys are held at one level only (queue memberships always are), so a
+    /// single set is read directly, without merging.
+    pub fn first(&self, channel: Channel, key: Key, min: u8, eligible: impl Fn(&Entry) -> bool) -> Option<Entry> {
+        let base = self.slot(channel, key, min);
+        let levels = &self.sets[base..base + LEVELS - (min as usize - 1)];
+        let mut filled = levels.iter().filter(|s| !s.entries.is_empty());
+        match (filled.next(), filled.next()) {
+            (None, _) => None,
+            (Some(only), None) => only.entries.iter().find(|e| eligible(e)).copied(),
+            (Some(_), Some(_)) => self.merged(channel, key, min).find(|e| eligible(e)),
+        }
+    }
+
     /// Every entry holding `key` at `min` or above, merged into preference order, stale ones
     /// included.
     pub fn merged(&self, channel: Channel, key: Key, min: u8) -> Merged<'_> {
