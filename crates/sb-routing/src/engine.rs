@@ -198,6 +198,32 @@ pub struct Engine {
     offer_seq: u64,
 }
 
+/// The channels an agent has room for now, one bit per [`Channel::index`]: none unless
+/// available; otherwise those under their own maximum whose cost fits the load.
+fn room_mask(a: &AgentState, costs: &[u8; 4]) -> u8 {
+    if a.presence != Presence::Available {
+        return 0;
+    }
+    let mut mask = 0;
+    for c in 0..Channel::ALL.len() {
+        if a.counts[c] < a.max_per_channel[c] && a.load + u16::from(costs[c]) <= AGENT_CAPACITY {
+            mask |= 1 << c;
+        }
+    }
+    mask
+}
+
+/// Gives back the capacity interaction `id` (`i`, which may have left the engine already)
+/// held with agent `a`; the caller brings the index up to date.
+fn give_back(a: &mut AgentState, costs: &[u8; 4], now: Timestamp, id: InteractionId, i: &Interaction) {
+    let (channel, wrapped) = (i.channel, matches!(i.state, State::WrapUp { .. }));
+    a.wrapping -= u8::from(wrapped);
+    a.load -= u16::from(costs[channel.index()]);
+    a.counts[channel.index()] -= 1;
+    a.work.retain(|w| *w != id);
+    a.idle_since = now;
+}
+
 /// An agent's keys: skills at their levels and queue memberships at level 1, sorted; and for
 /// each index, those of them the index keeps.
 fn agent_keys(
@@ -641,7 +667,13 @@ impl Engine {
     fn connect(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
         let i = self.interactions.get_mut(&id).expect("connecting a known interaction");
         i.state = State::Connected { agent, since: now };
-        self.queues[i.queue.index()].waiting -= 1;
+        let queue = i.queue;
+        self.connected(now, id, agent, queue);
+    }
+
+    /// The rest of [`Engine::connect`] once the interaction's state says so.
+    fn connected(&mut self, now: Timestamp, id: InteractionId, agent: AgentId, queue: QueueId) {
+        self.queues[queue.index()].waiting -= 1;
         self.emit(now, Event::Accepted { interaction: id, agent });
     }
 
@@ -722,7 +754,7 @@ impl Engine {
         self.queues[queue.index()].waiting += 1;
         match to {
             TransferTarget::Queue(_) => self.place(now, id, true),
-            TransferTarget::Agent(b) => self.offer(now, id, b),
+            TransferTarget::Agent(b) => self.offer(now, id, b, 0),
         }
         self.after_agent_change(now, agent);
         Ok(())
@@ -730,11 +762,7 @@ impl Engine {
 
     /// Whether an available agent can take one more interaction of this channel.
     fn has_room(&self, agent: AgentId, channel: Channel) -> bool {
-        let a = &self.agents[agent.index()];
-        let c = channel.index();
-        a.presence == Presence::Available
-            && a.counts[c] < a.max_per_channel[c]
-            && a.load + u16::from(self.costs[c]) <= AGENT_CAPACITY
+        room_mask(&self.agents[agent.index()], &self.costs) & (1 << channel.index()) != 0
     }
 
     fn end_wrap_up(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
@@ -747,9 +775,9 @@ impl Engine {
 
     /// The interaction leaves the engine; its handle time feeds the queue's average.
     fn finish(&mut self, now: Timestamp, id: InteractionId, agent: AgentId, since: Timestamp) {
-        // The index is brought up to date once, below.
-        self.give_back(now, agent, id);
         let i = self.interactions.remove(&id).expect("finishing a known interaction");
+        // The index is brought up to date once, below.
+        give_back(&mut self.agents[agent.index()], &self.costs, now, id, &i);
         let q = &mut self.queues[i.queue.index()];
         q.handle_ms += (now.since(since).as_millis() as f64 - q.handle_ms) / 8.0;
         self.after_agent_change(now, agent);
@@ -865,17 +893,17 @@ impl Engine {
                 c
             }
         };
+        let best = self.best_agent(criteria, channel, queue, &i.declined);
         if announce && step > old_step {
             self.emit(now, Event::StepReached { interaction: id, step: step as u8 });
         }
-        let i = self.interactions.get_mut(&id).expect("placing a known interaction");
-        i.step = step;
-        if let Some(agent) = self.best_agent(criteria, channel, queue, &self.interactions[&id].declined) {
-            self.offer(now, id, agent);
+        if let Some(agent) = best {
+            self.offer(now, id, agent, step);
             return;
         }
         let group = self.group(queue, channel, criteria);
         let i = self.interactions.get_mut(&id).expect("placing a known interaction");
+        i.step = step;
         i.state = State::Waiting { group };
         let key = i.order_key(id);
         let declined = !i.declined.is_empty();
@@ -999,8 +1027,9 @@ impl Engine {
         while let Some(id) = self.best_waiting(agent) {
             let i = &self.interactions[&id];
             let State::Waiting { group } = i.state else { unreachable!("only waiting interactions are in groups") };
+            let step = i.step;
             self.unwait(id, group);
-            self.offer(now, id, agent);
+            self.offer(now, id, agent, step);
         }
     }
 
@@ -1047,13 +1076,17 @@ impl Engine {
         (best != EMPTY).then_some(InteractionId(best.2))
     }
 
-    fn offer(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) {
+    /// Offers an interaction at routing step `step` to an agent with room for it.
+    fn offer(&mut self, now: Timestamp, id: InteractionId, agent: AgentId, step: usize) {
         let i = self.interactions.get_mut(&id).expect("offering a known interaction");
         let expires_at = now.after(self.queues[i.queue.index()].setup.offer_timeout);
-        i.state = State::Offered { agent, expires_at };
-        let channel = i.channel;
-        self.offer_seq += 1;
         let a = &mut self.agents[agent.index()];
+        // An agent who answers at once is connected now.
+        i.state =
+            if a.auto_accept { State::Connected { agent, since: now } } else { State::Offered { agent, expires_at } };
+        i.step = step;
+        let (channel, queue) = (i.channel, i.queue);
+        self.offer_seq += 1;
         a.load += u16::from(self.costs[channel.index()]);
         a.counts[channel.index()] += 1;
         a.work.push(id);
@@ -1062,7 +1095,7 @@ impl Engine {
         if a.auto_accept {
             // Answered at once: no offer timer, and the interaction stops waiting.
             self.emit(now, Event::Offered { interaction: id, agent, expires_at: now });
-            self.connect(now, id, agent);
+            self.connected(now, id, agent, queue);
         } else {
             self.timers.insert((expires_at, Timer::Offer(id)));
             self.emit(now, Event::Offered { interaction: id, agent, expires_at });
@@ -1073,20 +1106,9 @@ impl Engine {
 
     /// Gives back the capacity an interaction held with an agent.
     fn release(&mut self, now: Timestamp, agent: AgentId, id: InteractionId) {
-        self.give_back(now, agent, id);
+        let i = self.interactions.get(&id).expect("releasing a known interaction");
+        give_back(&mut self.agents[agent.index()], &self.costs, now, id, i);
         self.reindex(agent);
-    }
-
-    /// [`Engine::release`] without updating the index, for a caller that does next.
-    fn give_back(&mut self, now: Timestamp, agent: AgentId, id: InteractionId) {
-        let i = &self.interactions[&id];
-        let (channel, wrapped) = (i.channel, matches!(i.state, State::WrapUp { .. }));
-        let a = &mut self.agents[agent.index()];
-        a.wrapping -= u8::from(wrapped);
-        a.load -= u16::from(self.costs[channel.index()]);
-        a.counts[channel.index()] -= 1;
-        a.work.retain(|w| *w != id);
-        a.idle_since = now;
     }
 
     /// After an agent's capacity or presence changed: update the index, report the new
@@ -1127,13 +1149,15 @@ impl Engine {
 
     /// Brings the agent's entries in the availability indexes up to date.
     fn reindex(&mut self, agent: AgentId) {
-        let mut mask = 0u8;
-        for c in Channel::ALL {
-            if self.has_room(agent, c) {
-                mask |= 1 << c.index();
-            }
-        }
         let a = &self.agents[agent.index()];
+        let mask = room_mask(a, &self.costs);
+        if mask == 0 {
+            // No room: out of every index (the common case of an agent taking work).
+            if let Some(old) = self.agents[agent.index()].indexed.take() {
+                self.index_entries(agent, old, false);
+            }
+            return;
+        }
         let mut keys: SortKeys = [(0, 0); MAX_INDEXES];
         for (key, ix) in keys.iter_mut().zip(&self.indexes) {
             *key = match ix.order {
@@ -1142,7 +1166,7 @@ impl Engine {
                 Order::Load => (u64::from(a.load), a.idle_since.as_millis()),
             };
         }
-        let new = (mask != 0).then_some((mask, keys));
+        let new = Some((mask, keys));
         if new == a.indexed {
             return;
         }
@@ -1166,8 +1190,11 @@ impl Engine {
         let agents = &self.agents;
         let a = &agents[agent.index()];
         let live = |e: &Entry| agents[e.2 as usize].generation == e.3;
-        for c in Channel::ALL.into_iter().filter(|c| mask & (1 << c.index()) != 0) {
-            for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(&keys).zip(&a.index_keys) {
+        for ((ix, &(k1, k2)), held) in self.indexes.iter_mut().zip(&keys).zip(&a.index_keys) {
+            let mut channels = mask;
+            while channels != 0 {
+                let c = Channel::ALL[channels.trailing_zeros() as usize];
+                channels &= channels - 1;
                 for &(key, level) in held {
                     if insert {
                         ix.insert(c, key, level, (k1, k2, agent.0, a.generation));
