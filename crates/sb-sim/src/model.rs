@@ -75,8 +75,15 @@ impl Dist {
             Dist::Empirical(values) if values.is_empty() => 0.0,
             Dist::Empirical(values) => ms(&values[rng.below(values.len() as u64) as usize]),
         };
-        x.round().max(0.0) as u64
+        nearest_ms(x)
     }
+}
+
+/// Milliseconds to the nearest whole one, negative ones and NaN to zero (the cast
+/// saturates). Half-up by addition: `f64::round` is a library call on baseline x86-64,
+/// and this runs for every draw.
+pub(crate) fn nearest_ms(x: f64) -> u64 {
+    (x + 0.5) as u64
 }
 
 /// When contacts of a stream arrive.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sb_routing::{AgentActivity, AgentId, Command, Engine, Event, InteractionId, NewInteraction, Presence, Timestamp};
 
 use crate::Rng;
-use crate::model::{Arrivals, Scenario, SimTenant};
+use crate::model::{Arrivals, Scenario, SimTenant, nearest_ms};
 use crate::queue::EventQueue;
 
 /// Counters of one queue in one interval.
@@ -135,6 +135,8 @@ struct AgentClock {
     busy: bool,
     staffed: bool,
     since: u64,
+    /// The interval `since` falls in.
+    since_k: u64,
 }
 
 /// Per-stream position in its arrival process.
@@ -158,6 +160,10 @@ struct Run<'a> {
     agents: Vec<AgentClock>,
     result: RunResult,
     interval_ms: u64,
+    /// The interval the simulation's time falls in, and when the next one starts: kept as
+    /// time moves on, rather than divided out for every event.
+    now_k: u64,
+    next_interval_at: u64,
     horizon_ms: u64,
     /// Each queue's wrap-up and service-level threshold, in milliseconds.
     wrap_ms: Vec<u64>,
@@ -197,7 +203,7 @@ impl<'a> Run<'a> {
                 .collect(),
             queue_len: vec![0; queues],
             agents: (0..tenant.routing.agents.len())
-                .map(|_| AgentClock { busy: false, staffed: false, since: 0 })
+                .map(|_| AgentClock { busy: false, staffed: false, since: 0, since_k: 0 })
                 .collect(),
             result: RunResult {
                 queues: vec![vec![Counters::default(); intervals]; queues],
@@ -207,6 +213,8 @@ impl<'a> Run<'a> {
                 contacts: 0,
             },
             interval_ms: scenario.interval.as_millis() as u64,
+            now_k: 0,
+            next_interval_at: scenario.interval.as_millis() as u64,
             horizon_ms: scenario.horizon().as_millis() as u64,
             wrap_ms: tenant.routing.queues.iter().map(|q| ms(q.wrap_up)).collect(),
             within_ms: tenant.service_within.iter().map(|d| ms(*d)).collect(),
@@ -257,7 +265,7 @@ impl Run<'_> {
                 let gap = self.rng.exponential(interval / expected);
                 if *t + gap < end {
                     *t += gap;
-                    break Some(t.round() as u64);
+                    break Some(nearest_ms(*t));
                 }
                 // Memoryless: start again from the boundary with the next interval's rate.
                 *t = end;
@@ -290,6 +298,7 @@ impl Run<'_> {
                 if t > end {
                     break;
                 }
+                self.advance(t);
                 self.engine.handle_timeout(Timestamp::from_millis(t));
                 self.drain(t);
                 continue;
@@ -298,12 +307,13 @@ impl Run<'_> {
             if t > end {
                 break;
             }
+            self.advance(t);
             let now = Timestamp::from_millis(t);
             match ev {
                 Ev::Arrival(s) => {
                     let stream = &self.scenario.streams[s as usize];
                     let id = self.items_base + self.items.len() as u64;
-                    let interval = ((t / self.interval_ms) as u32).min(self.scenario.intervals.saturating_sub(1));
+                    let interval = self.interval_now() as u32;
                     self.items.push_back(Item { stream: s, arrival: t, interval, answered: false, done: false });
                     self.result.contacts += 1;
                     let new = NewInteraction {
@@ -365,8 +375,17 @@ impl Run<'_> {
         }
     }
 
-    fn interval_at(&self, t: u64) -> usize {
-        ((t / self.interval_ms) as usize).min(self.scenario.intervals as usize - 1)
+    /// Moves the clock of intervals on to `t`, which is never before the last time.
+    fn advance(&mut self, t: u64) {
+        while t >= self.next_interval_at {
+            self.now_k += 1;
+            self.next_interval_at += self.interval_ms;
+        }
+    }
+
+    /// The reporting interval of now; time after the last one counts in the last one.
+    fn interval_now(&self) -> usize {
+        (self.now_k as usize).min(self.scenario.intervals as usize - 1)
     }
 
     /// Processes the engine's events; offers come accepted (auto-accept).
@@ -378,7 +397,7 @@ impl Run<'_> {
                     let k = item.interval as usize;
                     self.result.queues[queue.index()][k].offered += 1;
                     self.queue_len[queue.index()] += 1;
-                    let here = self.interval_at(t);
+                    let here = self.interval_now();
                     let c = &mut self.result.queues[queue.index()][here];
                     c.max_queue = c.max_queue.max(self.queue_len[queue.index()]);
                 }
@@ -441,20 +460,23 @@ impl Run<'_> {
     fn account(&mut self, agent: usize, t: u64) {
         let clock = &mut self.agents[agent];
         let (from, to) = (clock.since.min(self.horizon_ms), t.min(self.horizon_ms));
+        let mut k = clock.since_k;
         clock.since = t;
+        clock.since_k = self.now_k;
         if !clock.staffed || from >= to {
             return;
         }
+        debug_assert_eq!(k, from / self.interval_ms, "the interval of the agent's last change");
         let busy = clock.busy;
         let mut s = from;
         while s < to {
-            let k = (s / self.interval_ms) as usize;
-            let e = to.min((k as u64 + 1) * self.interval_ms);
-            self.result.staffed_ms[k] += e - s;
+            let e = to.min((k + 1) * self.interval_ms);
+            self.result.staffed_ms[k as usize] += e - s;
             if busy {
-                self.result.busy_ms[k] += e - s;
+                self.result.busy_ms[k as usize] += e - s;
             }
             s = e;
+            k += 1;
         }
     }
 
