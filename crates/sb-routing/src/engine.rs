@@ -205,8 +205,8 @@ fn room_mask(a: &AgentState, costs: &[u8; 4]) -> u8 {
         return 0;
     }
     let mut mask = 0;
-    for c in 0..Channel::ALL.len() {
-        if a.counts[c] < a.max_per_channel[c] && a.load + u16::from(costs[c]) <= AGENT_CAPACITY {
+    for (c, ((&count, &max), &cost)) in a.counts.iter().zip(&a.max_per_channel).zip(costs).enumerate() {
+        if count < max && a.load + u16::from(cost) <= AGENT_CAPACITY {
             mask |= 1 << c;
         }
     }
@@ -1010,7 +1010,7 @@ impl Engine {
                 }
                 _ => {
                     let (key, min) = clause.driver;
-                    index.first(channel, key, min, &eligible).map(|e| (u8::MAX, e))
+                    index.first(channel, key, min, eligible).map(|e| (u8::MAX, e))
                 }
             };
             if let Some(f) = found
