@@ -12,7 +12,8 @@
 //! - waiting interactions are grouped by queue, channel and current criteria, each group
 //!   ordered by priority, then arrival, then id; an agent looks at group heads only.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use crate::criteria::{ClauseSpec, CriteriaIx, CriteriaTable, Key, Req};
@@ -193,7 +194,11 @@ pub struct Engine {
     plain_criteria: Vec<Vec<Option<CriteriaIx>>>,
     /// How many agents hold each key, to pick the most selective requirement.
     holders: Vec<u32>,
-    timers: BTreeSet<(Timestamp, Timer)>,
+    /// Pending timers, earliest first. A timer is cancelled by changing the state it was set
+    /// for, not by finding it here: one that comes up no longer matching its interaction's
+    /// state ([`Engine::timer_is_live`]) is dropped. After every call the earliest is live,
+    /// so [`Engine::poll_timeout`] is exact.
+    timers: BinaryHeap<Reverse<(Timestamp, Timer)>>,
     events: VecDeque<EventRecord>,
     offer_seq: u64,
 }
@@ -384,7 +389,7 @@ impl Engine {
             indexed_keys,
             plain_criteria,
             holders,
-            timers: BTreeSet::new(),
+            timers: BinaryHeap::new(),
             events: VecDeque::new(),
             offer_seq: 0,
         })
@@ -396,7 +401,7 @@ impl Engine {
     /// command changes nothing.
     pub fn handle(&mut self, now: Timestamp, command: Command) -> Result<(), CommandError> {
         self.handle_timeout(now);
-        match command {
+        let result = match command {
             Command::Enqueue(new) => self.enqueue(now, new),
             Command::Abandon { interaction } => self.abandon(now, interaction),
             Command::Accept { interaction, agent } => self.accept(now, interaction, agent),
@@ -405,8 +410,7 @@ impl Engine {
             Command::Transfer { interaction, agent, to } => self.transfer(now, interaction, agent, to),
             Command::SetSkills { agent, skills } => self.set_skills(now, agent, &skills),
             Command::EndWrapUp { interaction, agent } => match self.interactions.get(&interaction).map(|i| i.state) {
-                Some(State::WrapUp { agent: a, until, .. }) if a == agent => {
-                    self.timers.remove(&(until, Timer::WrapUp(interaction)));
+                Some(State::WrapUp { agent: a, .. }) if a == agent => {
                     self.end_wrap_up(now, interaction, agent);
                     Ok(())
                 }
@@ -414,16 +418,21 @@ impl Engine {
                 None => Err(CommandError::UnknownInteraction(interaction)),
             },
             Command::SetPresence { agent, presence } => self.set_presence(now, agent, presence),
-        }
+        };
+        self.settle_timers();
+        result
     }
 
     /// Fires every timer due at or before `now`, each at its own moment.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        while let Some(&(at, timer)) = self.timers.first() {
+        while let Some(&Reverse((at, timer))) = self.timers.peek() {
             if at > now {
                 break;
             }
-            self.timers.pop_first();
+            self.timers.pop();
+            if !self.timer_is_live(at, timer) {
+                continue;
+            }
             match timer {
                 Timer::Step(id) => self.step_timer(at, id),
                 Timer::Offer(id) => self.offer_timer(at, id),
@@ -434,6 +443,35 @@ impl Engine {
                 }
             }
         }
+        self.settle_timers();
+    }
+
+    /// Whether a timer set for `at` still stands: its interaction is in the state the timer
+    /// was set for, due at `at` (waiting for its next routing step, offered, in wrap-up).
+    fn timer_is_live(&self, at: Timestamp, timer: Timer) -> bool {
+        let (Timer::Step(id) | Timer::Offer(id) | Timer::WrapUp(id)) = timer;
+        let Some(i) = self.interactions.get(&id) else {
+            return false;
+        };
+        match (timer, i.state) {
+            (Timer::Step(_), State::Waiting { .. }) => {
+                let steps = &self.queues[i.queue.index()].setup.steps;
+                steps.get(i.step).is_some_and(|s| i.enqueued_at.after(s.after) == at)
+            }
+            (Timer::Offer(_), State::Offered { expires_at, .. }) => expires_at == at,
+            (Timer::WrapUp(_), State::WrapUp { until, .. }) => until == at,
+            _ => false,
+        }
+    }
+
+    /// Drops cancelled timers from the front, so that the earliest pending one is live.
+    fn settle_timers(&mut self) {
+        while let Some(&Reverse((at, timer))) = self.timers.peek() {
+            if self.timer_is_live(at, timer) {
+                break;
+            }
+            self.timers.pop();
+        }
     }
 
     /// The next event, oldest first.
@@ -443,7 +481,7 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] should next be called, if ever.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.timers.first().map(|(at, _)| *at)
+        self.timers.peek().map(|Reverse((at, _))| *at)
     }
 
     /// Rebuilds state after a restart: presences first, then interactions in the hands of
@@ -486,6 +524,7 @@ impl Engine {
         for agent in 0..self.agents.len() {
             self.pull(now, AgentId(agent as u32));
         }
+        self.settle_timers();
         Ok(())
     }
 
@@ -630,8 +669,7 @@ impl Engine {
         let i = self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))?;
         match i.state {
             State::Waiting { group } => self.unwait(id, group),
-            State::Offered { agent, expires_at } => {
-                self.timers.remove(&(expires_at, Timer::Offer(id)));
+            State::Offered { agent, .. } => {
                 self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::CustomerLeft });
                 self.release(now, agent, id);
             }
@@ -657,8 +695,7 @@ impl Engine {
     }
 
     fn accept(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
-        let expires_at = self.offered_to(id, agent)?;
-        self.timers.remove(&(expires_at, Timer::Offer(id)));
+        self.offered_to(id, agent)?;
         self.connect(now, id, agent);
         Ok(())
     }
@@ -678,8 +715,7 @@ impl Engine {
     }
 
     fn reject(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
-        let expires_at = self.offered_to(id, agent)?;
-        self.timers.remove(&(expires_at, Timer::Offer(id)));
+        self.offered_to(id, agent)?;
         self.emit(now, Event::Rejected { interaction: id, agent });
         self.interactions.get_mut(&id).expect("checked above").declined.push(agent);
         self.release(now, agent, id);
@@ -704,7 +740,7 @@ impl Engine {
             let until = now.after(wrap_up);
             i.state = State::WrapUp { agent, until, since };
             self.agents[agent.index()].wrapping += 1;
-            self.timers.insert((until, Timer::WrapUp(id)));
+            self.timers.push(Reverse((until, Timer::WrapUp(id))));
             self.emit(now, Event::Completed { interaction: id, agent, wrap_up_until: Some(until) });
             self.after_agent_change(now, agent);
         }
@@ -853,8 +889,7 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        for &(id, expires_at) in &offered {
-            self.timers.remove(&(expires_at, Timer::Offer(id)));
+        for &(id, _) in &offered {
             self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::AgentUnavailable });
             self.release(now, agent, id);
         }
@@ -913,7 +948,7 @@ impl Engine {
         head.head = head.head.min(key);
         head.declines += u32::from(declined);
         if let Some(at) = next_step {
-            self.timers.insert((at, Timer::Step(id)));
+            self.timers.push(Reverse((at, Timer::Step(id))));
         }
     }
 
@@ -924,9 +959,6 @@ impl Engine {
         g.waiting.remove(&i.order_key(id));
         head.head = g.waiting.first().copied().unwrap_or(EMPTY);
         head.declines -= u32::from(!i.declined.is_empty());
-        if let Some(s) = self.queues[i.queue.index()].setup.steps.get(i.step) {
-            self.timers.remove(&(i.enqueued_at.after(s.after), Timer::Step(id)));
-        }
     }
 
     /// The clauses an interaction's criteria consist of at routing step `step`.
@@ -1097,7 +1129,7 @@ impl Engine {
             self.emit(now, Event::Offered { interaction: id, agent, expires_at: now });
             self.connected(now, id, agent, queue);
         } else {
-            self.timers.insert((expires_at, Timer::Offer(id)));
+            self.timers.push(Reverse((expires_at, Timer::Offer(id))));
             self.emit(now, Event::Offered { interaction: id, agent, expires_at });
         }
         self.reindex(agent);

@@ -180,6 +180,9 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
             (!open.is_empty()).then(|| open[n % open.len()])
         };
         let id = |i: usize| InteractionId(i as u64 + 1);
+        // A tick when the engine asked to be woken by now must find something to do.
+        let mut woken = false;
+        let tick = matches!(op, Op::Tick);
         let command = match op {
             Op::Presence(a, p) if a < model.setup.agents.len() => {
                 let p = match p {
@@ -230,10 +233,12 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 pick(n, |k| k.connected_to.is_none() && !k.done).map(|i| Command::Abandon { interaction: id(i) })
             }
             Op::Tick => {
+                woken = engine.poll_timeout().is_some_and(|at| at <= now);
                 engine.handle_timeout(now);
                 None
             }
         };
+        let called = tick || command.is_some();
         if let Some(command) = command {
             let refused = engine.handle(now, command.clone()).err();
             // Commands built from the model's view of offers are never refused, unless a
@@ -242,7 +247,9 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 prop_assert!(matches!(e, CommandError::ChannelNotServed { .. }), "unexpected refusal {e}");
             }
         }
+        let mut events = 0;
         while let Some(record) = engine.poll_event() {
+            events += 1;
             let at = record.at;
             match record.event {
                 Event::Offered { interaction, agent, .. } => {
@@ -319,6 +326,13 @@ fn check(model: Model, ops: Vec<(u64, Op)>) -> Result<(), TestCaseError> {
                 | Event::Completed { .. } => {}
             }
         }
+        prop_assert!(!woken || events > 0, "the engine asked to be woken for a timer that no longer stood");
+        // Once the engine has been called at `now`, every timer due by then has fired and the
+        // next wake-up is later.
+        prop_assert!(
+            !called || engine.poll_timeout().is_none_or(|at| at > now),
+            "a timer due by {now:?} is still pending"
+        );
         for (a, setup) in model.setup.agents.iter().enumerate() {
             let (p, load, counts) = engine.agent_load(AgentId(a as u32)).unwrap();
             let offers = known.iter().filter(|k| k.offered_to == Some(AgentId(a as u32))).count();
