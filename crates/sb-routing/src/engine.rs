@@ -199,6 +199,9 @@ pub struct Engine {
     /// state ([`Engine::timer_is_live`]) is dropped. After every call the earliest is live,
     /// so [`Engine::poll_timeout`] is exact.
     timers: BinaryHeap<Reverse<(Timestamp, Timer)>>,
+    /// Whether the earliest timer may no longer stand: one was cancelled or taken off since
+    /// the front was last checked.
+    recheck_timers: bool,
     events: VecDeque<EventRecord>,
     offer_seq: u64,
 }
@@ -390,6 +393,7 @@ impl Engine {
             plain_criteria,
             holders,
             timers: BinaryHeap::new(),
+            recheck_timers: false,
             events: VecDeque::new(),
             offer_seq: 0,
         })
@@ -411,6 +415,7 @@ impl Engine {
             Command::SetSkills { agent, skills } => self.set_skills(now, agent, &skills),
             Command::EndWrapUp { interaction, agent } => match self.interactions.get(&interaction).map(|i| i.state) {
                 Some(State::WrapUp { agent: a, .. }) if a == agent => {
+                    self.recheck_timers = true;
                     self.end_wrap_up(now, interaction, agent);
                     Ok(())
                 }
@@ -430,6 +435,7 @@ impl Engine {
                 break;
             }
             self.timers.pop();
+            self.recheck_timers = true;
             if !self.timer_is_live(at, timer) {
                 continue;
             }
@@ -466,6 +472,9 @@ impl Engine {
 
     /// Drops cancelled timers from the front, so that the earliest pending one is live.
     fn settle_timers(&mut self) {
+        if !std::mem::take(&mut self.recheck_timers) {
+            return;
+        }
         while let Some(&Reverse((at, timer))) = self.timers.peek() {
             if self.timer_is_live(at, timer) {
                 break;
@@ -524,6 +533,7 @@ impl Engine {
         for agent in 0..self.agents.len() {
             self.pull(now, AgentId(agent as u32));
         }
+        self.recheck_timers = true;
         self.settle_timers();
         Ok(())
     }
@@ -670,6 +680,7 @@ impl Engine {
         match i.state {
             State::Waiting { group } => self.unwait(id, group),
             State::Offered { agent, .. } => {
+                self.recheck_timers = true;
                 self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::CustomerLeft });
                 self.release(now, agent, id);
             }
@@ -696,6 +707,7 @@ impl Engine {
 
     fn accept(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
         self.offered_to(id, agent)?;
+        self.recheck_timers = true;
         self.connect(now, id, agent);
         Ok(())
     }
@@ -716,6 +728,7 @@ impl Engine {
 
     fn reject(&mut self, now: Timestamp, id: InteractionId, agent: AgentId) -> Result<(), CommandError> {
         self.offered_to(id, agent)?;
+        self.recheck_timers = true;
         self.emit(now, Event::Rejected { interaction: id, agent });
         self.interactions.get_mut(&id).expect("checked above").declined.push(agent);
         self.release(now, agent, id);
@@ -889,6 +902,7 @@ impl Engine {
                 _ => None,
             })
             .collect();
+        self.recheck_timers |= !offered.is_empty();
         for &(id, _) in &offered {
             self.emit(now, Event::OfferCancelled { interaction: id, agent, reason: CancelReason::AgentUnavailable });
             self.release(now, agent, id);
@@ -959,6 +973,8 @@ impl Engine {
         g.waiting.remove(&i.order_key(id));
         head.head = g.waiting.first().copied().unwrap_or(EMPTY);
         head.declines -= u32::from(!i.declined.is_empty());
+        // Its step timer, if it has one, no longer stands.
+        self.recheck_timers = true;
     }
 
     /// The clauses an interaction's criteria consist of at routing step `step`.
