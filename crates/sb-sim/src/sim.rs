@@ -323,12 +323,18 @@ impl Run<'_> {
                         priority: None,
                         requirements: stream.requirements.clone(),
                     };
-                    if let Some(patience) = &stream.patience {
-                        let p = patience.sample_ms(&mut self.rng);
-                        self.push(t + p, Ev::Patience(id));
-                    }
+                    let patience = stream.patience.as_ref().map(|p| p.sample_ms(&mut self.rng));
                     self.engine.handle(now, Command::Enqueue(new)).expect("streams are validated against the tenant");
                     self.drain(t);
+                    // Only a contact still waiting can run out of patience. (Nothing else was
+                    // scheduled since the arrival: the engine's timers due by now fired
+                    // before it, so events come out in the same order as if this one had
+                    // been scheduled first.)
+                    if let Some(p) = patience
+                        && self.item(id).is_some_and(|item| !item.answered)
+                    {
+                        self.push(t + p, Ev::Patience(id));
+                    }
                     self.schedule_arrival(s as usize);
                 }
                 Ev::Patience(id) => {
