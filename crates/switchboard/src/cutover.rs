@@ -168,8 +168,8 @@ struct Picture {
 }
 
 fn picture(args: &PlanArgs) -> anyhow::Result<Picture> {
-    let config = sb_config::load(&args.config).map_err(|e| anyhow::anyhow!("{}", e.report))?;
-    let plan = sb_config::load_plan(&args.plan, &config).map_err(|report| anyhow::anyhow!("{report}"))?;
+    let config = sb_config::load(&args.config).map_err(|e| crate::diagnostics(e.report))?;
+    let plan = sb_config::load_plan(&args.plan, &config).map_err(crate::diagnostics)?;
     let state = call(&args.server, "GET", "/api/v1/migration", None)?;
     let current =
         match &state.phase {

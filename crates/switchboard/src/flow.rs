@@ -13,7 +13,7 @@ fn known(config: Option<&PathBuf>) -> anyhow::Result<sb_flow::KnownNames> {
     match config {
         None => Ok(sb_flow::KnownNames::default()),
         Some(path) => {
-            let config = sb_config::load(path).map_err(|e| anyhow::anyhow!("{}", e.report))?;
+            let config = sb_config::load(path).map_err(|e| crate::diagnostics(e.report))?;
             Ok(sb_flow::KnownNames::from_config(&config))
         }
     }

@@ -209,7 +209,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            print_error(&e);
             ExitCode::FAILURE
         }
     }
@@ -218,9 +218,34 @@ fn main() -> ExitCode {
 /// The exit code of a command that decides it, or failure with its error.
 fn exit(result: anyhow::Result<ExitCode>) -> ExitCode {
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        print_error(&e);
         ExitCode::FAILURE
     })
+}
+
+/// Problems found in an input file, one per line, each already saying where and how bad
+/// (`file:line:column: error: field: message`), then a count. They are printed as they are.
+#[derive(Debug)]
+pub struct Diagnostics(String);
+
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// A file's diagnostics as the error of a command.
+pub fn diagnostics(report: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(Diagnostics(report.to_string()))
+}
+
+fn print_error(e: &anyhow::Error) {
+    match e.downcast_ref::<Diagnostics>() {
+        Some(d) => eprintln!("{d}"),
+        None => eprintln!("error: {e:#}"),
+    }
 }
 
 fn init_logging() {

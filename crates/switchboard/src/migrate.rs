@@ -627,7 +627,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         !args.stress.is_empty() && args.stress.iter().all(|m| *m > 0.0 && *m <= 10.0),
         "--stress takes multipliers from 0 to 10, such as 1,1.5,2"
     );
-    let config = sb_config::load(&args.config).map_err(|e| anyhow::anyhow!("{}", e.report))?;
+    let config = sb_config::load(&args.config).map_err(|e| crate::diagnostics(e.report))?;
     let tenant_id = args.tenant.clone().unwrap_or_else(|| config.tenant.id.as_str().to_owned());
     let mut store =
         sb_storage::open(&args.database).with_context(|| format!("opening the database {}", args.database))?;
@@ -689,7 +689,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         .collect();
     let shifts = match &args.roster {
         Some(path) => {
-            let roster = sb_config::load_roster(path, &config).map_err(|report| anyhow::anyhow!("{report}"))?;
+            let roster = sb_config::load_roster(path, &config).map_err(crate::diagnostics)?;
             let span_ms = i64::from(intervals) * interval_ms + 4 * 3_600_000;
             let mut shifts = roster_shifts(&roster, &config.tenant.time_zone, start, span_ms);
             if shifts.is_empty() {

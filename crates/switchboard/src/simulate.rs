@@ -85,8 +85,8 @@ pub fn sim_scenario(spec: &ScenarioSpec) -> Scenario {
 }
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let config = sb_config::load(&args.config).map_err(|e| anyhow::anyhow!("{}", e.report))?;
-    let spec = sb_config::load_scenario(&args.scenario, &config).map_err(|report| anyhow::anyhow!("{report}"))?;
+    let config = sb_config::load(&args.config).map_err(|e| crate::diagnostics(e.report))?;
+    let spec = sb_config::load_scenario(&args.scenario, &config).map_err(crate::diagnostics)?;
     let tenant = sim_tenant(&config);
     let scenario = sim_scenario(&spec);
     let replications = args.replications.unwrap_or(spec.replications);

@@ -149,6 +149,9 @@ fn simulate_the_demo_and_report_a_bad_scenario() {
     let (code, out) = switchboard(&["simulate", "-c", "examples/demo.yaml", "-s", bad.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("bad.yaml:3:12: error: streams[0].queue: unknown queue \"biling\""), "{out}");
+    // The diagnostics are printed as they are: each line starts with the file, not with a
+    // second "error:".
+    assert!(out.starts_with(bad.to_str().unwrap()) && out.trim_end().ends_with("1 error"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
