@@ -184,6 +184,7 @@ fn center(bench: &SimulateBench) -> (SimTenant, Scenario) {
             arrivals: Arrivals::Poisson { per_interval: per_interval.clone() },
             handle: Dist::Exponential { mean: AHT },
             patience: Some(Dist::Exponential { mean: Duration::from_secs(120) }),
+            callback: None,
         })
         .collect();
     let scenario = Scenario {

@@ -44,7 +44,9 @@ pub use plan::{
     parse_condition, parse_plan,
 };
 pub use roster::{Roster, RosterShift, load_roster, parse_roster};
-pub use scenario::{ArrivalPattern, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario};
+pub use scenario::{
+    ArrivalPattern, CallbackSpec, DurationDist, ScenarioSpec, ShiftSpec, StreamSpec, load_scenario, parse_scenario,
+};
 pub use suggest::{closest, did_you_mean};
 
 /// A configuration file that could not be loaded; the report says why, line by line.

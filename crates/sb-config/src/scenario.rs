@@ -44,9 +44,21 @@ pub struct StreamSpec {
     pub arrivals: ArrivalPattern,
     pub handle_time: DurationDist,
     pub patience: Option<DurationDist>,
+    /// A call back offered on arrival instead of waiting.
+    pub callback: Option<CallbackSpec>,
 }
 
-/// A period some agents are logged in.
+/// A call back offered to a stream's callers, as a flow's callback offer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallbackSpec {
+    /// Offered when the queue's estimated wait is over this (default 0s: to every caller).
+    pub when_wait_over: Duration,
+    /// Callers offered a call back who take it, in percent.
+    pub accept_percent: u8,
+    /// Where the call back waits for an agent (default: the stream's queue).
+    pub queue: QueueIx,
+}
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ShiftSpec {
@@ -71,7 +83,9 @@ pub struct ScenarioSpec {
 }
 
 const TOP: &[&str] = &["interval", "intervals", "short_abandon", "drain", "seed", "replications", "streams", "shifts"];
-const STREAM: &[&str] = &["queue", "channel", "requirements", "arrivals", "arrivals_file", "handle_time", "patience"];
+const STREAM: &[&str] =
+    &["queue", "channel", "requirements", "arrivals", "arrivals_file", "handle_time", "patience", "callback"];
+const CALLBACK: &[&str] = &["accept_percent", "when_wait_over", "queue"];
 const SHIFT: &[&str] = &["agents", "from", "to"];
 const DISTS: &[&str] = &["fixed", "exponential", "lognormal", "empirical", "empirical_file"];
 
@@ -231,6 +245,10 @@ impl ScenarioReader<'_, '_> {
             Some(n) => Some(self.dist(n, &join(path, "patience"))?),
             None => None,
         };
+        let callback = match (f.get("callback"), queue, channel) {
+            (Some(n), Some(queue), Some(channel)) => Some(self.callback(n, &join(path, "callback"), queue, channel)?),
+            _ => None,
+        };
         Some(StreamSpec {
             queue: queue?,
             channel: channel?,
@@ -238,7 +256,47 @@ impl ScenarioReader<'_, '_> {
             arrivals: arrivals?,
             handle_time: handle_time?,
             patience,
+            callback,
         })
+    }
+
+    /// `{accept_percent: 40, when_wait_over: 2m, queue: sales}` of a stream of `channel`
+    /// contacts to `queue`.
+    fn callback(&mut self, node: &Node, path: &str, queue: QueueIx, channel: Channel) -> Option<CallbackSpec> {
+        let expected = "a mapping such as {accept_percent: 40, when_wait_over: 2m}";
+        let f = self.d.fields(node, path, expected, CALLBACK)?;
+        if channel != Channel::Voice {
+            self.d.sink.error(
+                node.pos,
+                path,
+                format!("call backs are offered to callers, not to {} contacts", channel.as_str()),
+            );
+        }
+        let accept = self
+            .d
+            .required(&f, "accept_percent")
+            .and_then(|n| self.d.ranged(n, &join(path, "accept_percent"), "the percentage accepting", 0, 100));
+        let when_wait_over = self
+            .d
+            .optional(&f, "when_wait_over", |d, n, p| d.duration_in(n, p, "the estimated wait", Duration::ZERO, DAY))
+            .unwrap_or(Duration::ZERO);
+        let target = match f.get("queue") {
+            Some(n) => {
+                let p = join(path, "queue");
+                let target = self.queue(n, &p)?;
+                if !self.config.queue(target).takes(Channel::Voice) {
+                    let id = self.config.queue(target).id.as_str();
+                    self.d.sink.error(
+                        n.pos,
+                        &p,
+                        format!("queue {id:?} does not take voice contacts, and a call back is a call"),
+                    );
+                }
+                target
+            }
+            None => queue,
+        };
+        Some(CallbackSpec { when_wait_over, accept_percent: accept? as u8, queue: target })
     }
 
     fn queue(&mut self, node: &Node, path: &str) -> Option<QueueIx> {

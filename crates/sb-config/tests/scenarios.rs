@@ -18,6 +18,11 @@ fn the_demo_scenario_loads() {
         matches!(&spec.streams[1].arrivals, sb_config::ArrivalPattern::PerInterval(v) if v.len() == 16 && v[0] == 2.0)
     );
     assert!(spec.streams[4].patience.is_none());
+    // Sales callers are offered a call back, which waits in their own queue.
+    let callback = spec.streams[2].callback.expect("the sales stream offers call backs");
+    assert_eq!((callback.accept_percent, callback.when_wait_over), (40, std::time::Duration::from_secs(120)));
+    assert_eq!(callback.queue, spec.streams[2].queue);
+    assert!(spec.streams[0].callback.is_none());
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! engine against simulated customers under a virtual clock.
 //!
 //! Arrivals per interval (Poisson) or replayed from a file, handle times and patience drawn
-//! from exponential, log-normal or empirical distributions, agents' shifts, wrap-up and
-//! routing steps from the tenant's configuration. Runs are seeded and reproducible;
-//! replications give confidence intervals. Nothing here reads the clock or does I/O except
+//! from exponential, log-normal or empirical distributions, call backs offered instead of
+//! waiting, agents' shifts, wrap-up and routing steps from the tenant's configuration. Runs
+//! are seeded and reproducible; replications give confidence intervals. Nothing here reads the clock or does I/O except
 //! writing the report files it is asked to write.
 
 mod model;
@@ -13,7 +13,7 @@ mod report;
 mod sim;
 mod stats;
 
-pub use model::{Arrivals, Dist, Scenario, Shift, SimTenant, Stream};
+pub use model::{Arrivals, CallbackOffer, Dist, Scenario, Shift, SimTenant, Stream};
 pub use report::{DEFINITIONS, Replicated, Row};
 /// The simulator's random numbers: SplitMix64 with the distributions it samples.
 pub use sb_wfm::rng::SplitMix64 as Rng;

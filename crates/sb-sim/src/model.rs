@@ -107,6 +107,22 @@ pub struct Stream {
     pub handle: Dist,
     /// How long a customer waits before giving up; `None` for customers who never abandon.
     pub patience: Option<Dist>,
+    /// A call back offered on arrival instead of waiting, if the stream's customers get one.
+    pub callback: Option<CallbackOffer>,
+}
+
+/// A call back offered to an arriving customer, as a flow's callback offer does: one who
+/// takes it hangs up at once, and the call back waits in `queue` for an agent, who calls the
+/// customer and talks as long as the stream's handle time. A call back never abandons.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CallbackOffer {
+    /// Offered when the queue's estimated wait on arrival (the engine's, as callers hear
+    /// it) is over this, or when nobody of the queue is logged in.
+    pub when_wait_over: Duration,
+    /// The share of customers offered a call back who take it, from 0 to 1.
+    pub accept: f64,
+    /// Where the call back waits; it must take voice.
+    pub queue: QueueId,
 }
 
 /// An agent's logged-in period.
@@ -155,6 +171,7 @@ impl Scenario {
                 arrivals: Arrivals::Poisson { per_interval: vec![per_interval; intervals as usize] },
                 handle: Dist::Exponential { mean: aht },
                 patience,
+                callback: None,
             }],
             shifts: vec![],
             drain: Duration::from_secs(4 * 3600),

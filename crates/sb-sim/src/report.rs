@@ -15,9 +15,11 @@ use crate::stats::Estimate;
 
 /// The definitions printed with every report, so that nobody has to guess.
 pub const DEFINITIONS: &str = "\
-service level = answered within the queue's threshold / (offered - abandoned within the short-abandon time); \
+service level = answered within the queue's threshold / (offered - abandoned within the short-abandon time - called back); \
 ASA = mean wait of answered contacts; AHT = mean talk plus wrap-up of answered contacts; \
 abandon rate = abandoned / offered; occupancy = agent time handling / agent time available or handling; \
+called back = callers who took a call back instead of waiting (offered = answered + abandoned + called back + still waiting); \
+call-back wait = mean time from the request to an agent answering the call back, counted in the queue that calls back; \
 contacts count in the interval they arrived in";
 
 /// The runs of one simulation and what is needed to describe them.
@@ -62,6 +64,9 @@ pub struct Row {
     pub aht: Option<Estimate>,
     pub abandon_rate: Option<Estimate>,
     pub max_queue: f64,
+    pub called_back: f64,
+    pub callbacks_answered: f64,
+    pub callback_wait: Option<Estimate>,
 }
 
 impl Row {
@@ -77,6 +82,9 @@ impl Row {
             aht: Estimate::of(per_run.iter().map(Counters::aht)),
             abandon_rate: Estimate::of(per_run.iter().map(Counters::abandon_rate)),
             max_queue: per_run.iter().map(|c| f64::from(c.max_queue)).sum::<f64>() / n,
+            called_back: per_run.iter().map(|c| c.called_back as f64).sum::<f64>() / n,
+            callbacks_answered: per_run.iter().map(|c| c.callbacks_answered as f64).sum::<f64>() / n,
+            callback_wait: Estimate::of(per_run.iter().map(Counters::callback_wait)),
         }
     }
 }
@@ -131,9 +139,9 @@ impl Replicated<'_> {
         let mut out = String::new();
         let contacts = mean_count(&self.runs, |r| r.contacts);
         let waiting = mean_count(&self.runs, |r| r.still_waiting);
-        writeln!(
+        write!(
             out,
-            "{} replication(s), seed {}, {} intervals of {} min, {:.0} contacts per replication ({:.1} still waiting at the end)",
+            "{} replication(s), seed {}, {} intervals of {} min, {:.0} contacts per replication ({:.1} still waiting at the end",
             self.runs.len(),
             self.seed,
             self.scenario.intervals,
@@ -142,17 +150,27 @@ impl Replicated<'_> {
             waiting
         )
         .unwrap();
-        writeln!(
+        // Call-back columns only for scenarios that offer call backs.
+        let callbacks = self.scenario.streams.iter().any(|s| s.callback.is_some());
+        if callbacks {
+            write!(out, ", {:.1} call backs not yet made", mean_count(&self.runs, |r| r.callbacks_waiting)).unwrap();
+        }
+        writeln!(out, ")").unwrap();
+        write!(
             out,
             "{:<24} {:>9} {:>9} {:>9} {:>17} {:>15} {:>9} {:>15} {:>9}",
             "", "offered", "answered", "abandoned", "service level", "ASA", "AHT", "abandon rate", "max queue"
         )
         .unwrap();
+        if callbacks {
+            write!(out, " {:>11} {:>16}", "called back", "call-back wait").unwrap();
+        }
+        writeln!(out).unwrap();
         let mut rows: Vec<Row> = (0..self.tenant.queue_names.len()).map(|q| self.queue(q)).collect();
         rows.extend((0..self.tenant.skill_names.len()).filter_map(|s| self.skill(s)));
         rows.push(self.total());
         for r in rows {
-            writeln!(
+            write!(
                 out,
                 "{:<24} {:>9.1} {:>9.1} {:>9.1} {:>17} {:>15} {:>9} {:>15} {:>9.1}",
                 r.name,
@@ -166,6 +184,10 @@ impl Replicated<'_> {
                 r.max_queue
             )
             .unwrap();
+            if callbacks {
+                write!(out, " {:>11.1} {:>16}", r.called_back, secs(r.callback_wait)).unwrap();
+            }
+            writeln!(out).unwrap();
         }
         writeln!(out, "agent occupancy: {}", pct(self.occupancy(None))).unwrap();
         write!(out, "definitions: {DEFINITIONS}").unwrap();
@@ -175,7 +197,8 @@ impl Replicated<'_> {
     /// Per interval and queue, means over replications.
     pub fn intervals_csv(&self) -> String {
         let mut out = String::from(
-            "interval,queue,offered,answered,abandoned,service_level,asa_seconds,aht_seconds,max_queue,occupancy\n",
+            "interval,queue,offered,answered,abandoned,service_level,asa_seconds,aht_seconds,max_queue,occupancy,\
+             called_back,callbacks_answered,callback_wait_seconds\n",
         );
         let opt = |x: Option<Estimate>, scale: f64| x.map_or(String::new(), |e| format!("{:.4}", e.mean * scale));
         for k in 0..self.scenario.intervals as usize {
@@ -191,7 +214,7 @@ impl Replicated<'_> {
             for r in rows {
                 writeln!(
                     out,
-                    "{},{},{:.2},{:.2},{:.2},{},{},{},{:.2},{}",
+                    "{},{},{:.2},{:.2},{:.2},{},{},{},{:.2},{},{:.2},{:.2},{}",
                     self.interval_label(k),
                     r.name,
                     r.offered,
@@ -201,7 +224,10 @@ impl Replicated<'_> {
                     opt(r.asa, 1.0),
                     opt(r.aht, 1.0),
                     r.max_queue,
-                    occupancy
+                    occupancy,
+                    r.called_back,
+                    r.callbacks_answered,
+                    opt(r.callback_wait, 1.0)
                 )
                 .unwrap();
             }
@@ -223,6 +249,9 @@ impl Replicated<'_> {
                 "aht_seconds": est(r.aht),
                 "abandon_rate": est(r.abandon_rate),
                 "max_queue": r.max_queue,
+                "called_back": r.called_back,
+                "callbacks_answered": r.callbacks_answered,
+                "callback_wait_seconds": est(r.callback_wait),
             })
         };
         json!({

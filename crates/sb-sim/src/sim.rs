@@ -9,10 +9,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use sb_routing::{AgentActivity, AgentId, Command, Engine, Event, InteractionId, NewInteraction, Presence, Timestamp};
+use sb_routing::{
+    AgentActivity, AgentId, Channel, Command, Engine, Event, InteractionId, NewInteraction, Presence, QueueId,
+    Timestamp,
+};
 
 use crate::Rng;
-use crate::model::{Arrivals, Scenario, SimTenant, nearest_ms};
+use crate::model::{Arrivals, CallbackOffer, Scenario, SimTenant, nearest_ms};
 use crate::queue::EventQueue;
 
 /// Counters of one queue in one interval.
@@ -29,8 +32,15 @@ pub struct Counters {
     pub wait_ms: u64,
     /// Total handle time (talk plus wrap-up) of answered interactions.
     pub handle_ms: u64,
-    /// The longest the queue was (waiting interactions) during the interval.
+    /// The longest the queue was (waiting interactions, call backs included) during the
+    /// interval.
     pub max_queue: u32,
+    /// Customers who took a call back instead of waiting (counted in their own queue).
+    pub called_back: u64,
+    /// Call backs agents of this queue answered, by the interval they were asked for in, and
+    /// their total wait from the request to the agent answering.
+    pub callbacks_answered: u64,
+    pub callback_wait_ms: u64,
 }
 
 impl Counters {
@@ -43,11 +53,15 @@ impl Counters {
         self.wait_ms += other.wait_ms;
         self.handle_ms += other.handle_ms;
         self.max_queue = self.max_queue.max(other.max_queue);
+        self.called_back += other.called_back;
+        self.callbacks_answered += other.callbacks_answered;
+        self.callback_wait_ms += other.callback_wait_ms;
     }
 
-    /// Service level: answered within the threshold out of offered, short abandons left out.
+    /// Service level: answered within the threshold out of offered, short abandons and
+    /// callers who took a call back left out.
     pub fn service_level(&self) -> Option<f64> {
-        let base = self.offered.saturating_sub(self.short_abandoned);
+        let base = self.offered.saturating_sub(self.short_abandoned + self.called_back);
         (base > 0).then(|| self.answered_within as f64 / base as f64)
     }
 
@@ -65,6 +79,12 @@ impl Counters {
     pub fn abandon_rate(&self) -> Option<f64> {
         (self.offered > 0).then(|| self.abandoned as f64 / self.offered as f64)
     }
+
+    /// Average wait of answered call backs, from the request to an agent answering, in
+    /// seconds.
+    pub fn callback_wait(&self) -> Option<f64> {
+        (self.callbacks_answered > 0).then(|| self.callback_wait_ms as f64 / 1000.0 / self.callbacks_answered as f64)
+    }
 }
 
 /// The result of one run.
@@ -76,8 +96,10 @@ pub struct RunResult {
     /// (available, busy or wrap-up), per interval.
     pub busy_ms: Vec<u64>,
     pub staffed_ms: Vec<u64>,
-    /// Interactions still waiting when the run ended.
+    /// Interactions still waiting when the run ended (call backs not counted).
     pub still_waiting: u64,
+    /// Call backs still waiting for an agent when the run ended.
+    pub callbacks_waiting: u64,
     /// Interactions that arrived.
     pub contacts: u64,
 }
@@ -127,6 +149,8 @@ struct Item {
     stream: u32,
     arrival: u64,
     interval: u32,
+    /// A call back (waiting in the stream's call-back queue), not the customer's own contact.
+    callback: bool,
     answered: bool,
     done: bool,
 }
@@ -210,6 +234,7 @@ impl<'a> Run<'a> {
                 busy_ms: vec![0; intervals],
                 staffed_ms: vec![0; intervals],
                 still_waiting: 0,
+                callbacks_waiting: 0,
                 contacts: 0,
             },
             interval_ms: scenario.interval.as_millis() as u64,
@@ -314,8 +339,31 @@ impl Run<'_> {
                     let stream = &self.scenario.streams[s as usize];
                     let id = self.items_base + self.items.len() as u64;
                     let interval = self.interval_now() as u32;
-                    self.items.push_back(Item { stream: s, arrival: t, interval, answered: false, done: false });
                     self.result.contacts += 1;
+                    if let Some(offer) = stream.callback
+                        && self.takes_callback(stream.queue, &offer)
+                    {
+                        let c = &mut self.result.queues[stream.queue.index()][interval as usize];
+                        c.offered += 1;
+                        c.called_back += 1;
+                        let item =
+                            Item { stream: s, arrival: t, interval, callback: true, answered: false, done: false };
+                        self.items.push_back(item);
+                        // A call back is a new voice interaction without requirements of its own.
+                        let new = NewInteraction {
+                            id: InteractionId(id),
+                            channel: Channel::Voice,
+                            queue: offer.queue,
+                            priority: None,
+                            requirements: Vec::new(),
+                        };
+                        self.engine.handle(now, Command::Enqueue(new)).expect("call-back queues are validated");
+                        self.drain(t);
+                        self.schedule_arrival(s as usize);
+                        continue;
+                    }
+                    let item = Item { stream: s, arrival: t, interval, callback: false, answered: false, done: false };
+                    self.items.push_back(item);
                     let new = NewInteraction {
                         id: InteractionId(id),
                         channel: stream.channel,
@@ -363,6 +411,13 @@ impl Run<'_> {
         }
     }
 
+    /// Whether an arriving customer of `queue` is offered a call back and takes it.
+    fn takes_callback(&mut self, queue: QueueId, offer: &CallbackOffer) -> bool {
+        let wait = self.engine.queue_stats(queue).and_then(|s| s.estimated_wait);
+        let offered = wait.is_none_or(|w| w > offer.when_wait_over);
+        offered && self.rng.uniform() < offer.accept
+    }
+
     fn item(&self, id: u64) -> Option<&Item> {
         self.items.get(usize::try_from(id.checked_sub(self.items_base)?).ok()?)
     }
@@ -401,7 +456,10 @@ impl Run<'_> {
                 Event::Queued { queue, .. } => {
                     let item = self.items.back().expect("queued just now");
                     let k = item.interval as usize;
-                    self.result.queues[queue.index()][k].offered += 1;
+                    // A call back was counted as offered (and called back) in its own queue.
+                    if !item.callback {
+                        self.result.queues[queue.index()][k].offered += 1;
+                    }
                     self.queue_len[queue.index()] += 1;
                     let here = self.interval_now();
                     let c = &mut self.result.queues[queue.index()][here];
@@ -411,18 +469,28 @@ impl Run<'_> {
                     let item = self.item_mut(interaction.0);
                     item.answered = true;
                     let (stream, arrival, k) = (item.stream as usize, item.arrival, item.interval as usize);
+                    let callback = item.callback;
                     let stream = &self.scenario.streams[stream];
-                    let q = stream.queue.index();
                     let wait = t - arrival;
                     let talk = stream.handle.sample_ms(&mut self.rng);
-                    let wrap = self.wrap_ms[q];
-                    let c = &mut self.result.queues[q][k];
-                    c.answered += 1;
-                    c.wait_ms += wait;
-                    c.handle_ms += talk + wrap;
-                    if wait <= self.within_ms[q] {
-                        c.answered_within += 1;
-                    }
+                    let q = if callback {
+                        let q = stream.callback.expect("a call back comes from a stream offering them").queue.index();
+                        let c = &mut self.result.queues[q][k];
+                        c.callbacks_answered += 1;
+                        c.callback_wait_ms += wait;
+                        q
+                    } else {
+                        let q = stream.queue.index();
+                        let wrap = self.wrap_ms[q];
+                        let c = &mut self.result.queues[q][k];
+                        c.answered += 1;
+                        c.wait_ms += wait;
+                        c.handle_ms += talk + wrap;
+                        if wait <= self.within_ms[q] {
+                            c.answered_within += 1;
+                        }
+                        q
+                    };
                     self.queue_len[q] -= 1;
                     self.push(t + talk, Ev::ServiceEnd(interaction.0, agent.0));
                 }
@@ -490,7 +558,10 @@ impl Run<'_> {
         for a in 0..self.agents.len() {
             self.account(a, self.horizon_ms);
         }
-        self.result.still_waiting = self.items.iter().filter(|i| !i.answered && !i.done).count() as u64;
+        let waiting =
+            |callback: bool| self.items.iter().filter(move |i| i.callback == callback && !i.answered && !i.done);
+        self.result.still_waiting = waiting(false).count() as u64;
+        self.result.callbacks_waiting = waiting(true).count() as u64;
         self.result
     }
 }

@@ -875,6 +875,7 @@ fn replay_scenario(
                 patience: (abandons > 0).then(|| sb_sim::Dist::Exponential {
                     mean: Duration::from_millis((waited as u64 / abandons).max(1)),
                 }),
+                callback: None,
             }
         })
         .collect();

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use sb_config::{ArrivalPattern, DurationDist, ScenarioSpec, TenantConfig};
 use sb_routing::{AgentId, Channel, Level, QueueId, SkillId};
-use sb_sim::{Arrivals, Dist, Scenario, Shift, SimTenant, Stream};
+use sb_sim::{Arrivals, CallbackOffer, Dist, Scenario, Shift, SimTenant, Stream};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -72,6 +72,11 @@ pub fn sim_scenario(spec: &ScenarioSpec) -> Scenario {
                 },
                 handle: dist(&s.handle_time),
                 patience: s.patience.as_ref().map(dist),
+                callback: s.callback.map(|c| CallbackOffer {
+                    when_wait_over: c.when_wait_over,
+                    accept: f64::from(c.accept_percent) / 100.0,
+                    queue: QueueId(c.queue.index() as u16),
+                }),
             })
             .collect(),
         shifts: spec

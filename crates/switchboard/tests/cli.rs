@@ -142,6 +142,14 @@ fn simulate_the_demo_and_report_a_bad_scenario() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["replications"], 2);
     assert!(summary["total"]["offered"].as_f64().unwrap() > 100.0, "{summary}");
+    // The demo offers sales callers a call back: some take it, and agents make them.
+    assert!(out.contains("called back") && out.contains("call-back wait"), "{out}");
+    assert!(summary["queues"][1]["called_back"].as_f64().unwrap() > 0.0, "{summary}");
+    assert!(summary["total"]["callbacks_answered"].as_f64().unwrap() > 0.0, "{summary}");
+    let csv = std::fs::read_to_string(out_dir.join("intervals.csv")).unwrap();
+    assert!(
+        csv.starts_with("interval,queue,offered,") && csv.lines().next().unwrap().ends_with(",callback_wait_seconds")
+    );
     assert!(std::fs::read_to_string(out_dir.join("chart.svg")).unwrap().starts_with("<svg"));
 
     let bad = dir.join("bad.yaml");
