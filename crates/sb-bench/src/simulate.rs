@@ -90,6 +90,7 @@ pub fn bare_mmn(agents: u32, rate: f64, aht: f64, contacts: u64, seed: u64) -> B
     let mut free = agents;
     let (mut arrived, mut next) = (0u64, rng.exponential(gap_ms));
     let (mut answered, mut wait_ms) = (0u64, 0u64);
+    let service_ms = |rng: &mut Rng| (rng.exponential(aht_ms) + 0.5) as u64;
     loop {
         let arrival = (arrived < contacts).then_some((next + 0.5) as u64);
         let departure = departures.peek().map(|d| d.0);
@@ -100,7 +101,7 @@ pub fn bare_mmn(agents: u32, rate: f64, aht: f64, contacts: u64, seed: u64) -> B
                 if free > 0 {
                     free -= 1;
                     answered += 1;
-                    departures.push(Reverse(at + (rng.exponential(aht_ms) + 0.5) as u64));
+                    departures.push(Reverse(at + service_ms(&mut rng)));
                 } else {
                     line.push_back(at);
                 }
@@ -111,7 +112,7 @@ pub fn bare_mmn(agents: u32, rate: f64, aht: f64, contacts: u64, seed: u64) -> B
                     Some(arrived_at) => {
                         answered += 1;
                         wait_ms += at - arrived_at;
-                        departures.push(Reverse(at + (rng.exponential(aht_ms) + 0.5) as u64));
+                        departures.push(Reverse(at + service_ms(&mut rng)));
                     }
                     None => free += 1,
                 }
@@ -241,8 +242,24 @@ fn run_simpy(script: &Path, contacts: u64, agents: u32, rate: f64, seed: u64) ->
 /// The SimPy model, shipped inside the binary.
 pub const SIMPY_MODEL: &str = include_str!("../simpy/mmn.py");
 
-/// How many times the M/M/N model runs in Switchboard; the median time counts.
+/// How many times the M/M/N model runs in Switchboard and as a bare loop; the median time
+/// counts.
 const MMN_RUNS: usize = 5;
+
+/// A run of the M/M/N model takes a tenth of a second or less, where a busy machine's noise
+/// is large (SimPy's single run takes seconds): one run to warm up, then the median time of
+/// [`MMN_RUNS`] more, with the last run's result.
+fn median_time<T>(mut run: impl FnMut() -> T) -> (T, Duration) {
+    let mut result = run();
+    let mut times = Vec::new();
+    for _ in 0..MMN_RUNS {
+        let started = Instant::now();
+        result = run();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (result, times[times.len() / 2])
+}
 
 /// Runs the benchmark; `simpy_script` is where [`SIMPY_MODEL`] was written.
 pub fn run(bench: &SimulateBench, simpy_script: &Path, progress: &mut dyn FnMut(&str)) -> SimulateReport {
@@ -262,28 +279,10 @@ pub fn run(bench: &SimulateBench, simpy_script: &Path, progress: &mut dyn FnMut(
     progress("simulating M/M/N in Switchboard");
     let mmn_agents = 100;
     let (tenant, scenario, rate) = mmn(mmn_agents, bench.mmn_contacts);
-    // A run takes a tenth of a second, where a busy machine's noise is large: the median of
-    // a few runs of the same model (SimPy's single run takes seconds).
-    let mut times = Vec::new();
-    let mut mmn_result = sb_sim::run(&tenant, &scenario, bench.seed);
-    for _ in 0..MMN_RUNS {
-        let started = Instant::now();
-        mmn_result = sb_sim::run(&tenant, &scenario, bench.seed);
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let mmn_elapsed = times[times.len() / 2];
+    let (mmn_result, mmn_elapsed) = median_time(|| sb_sim::run(&tenant, &scenario, bench.seed));
 
     progress("simulating M/M/N as a bare loop");
-    let mut times = Vec::new();
-    let mut bare = bare_mmn(mmn_agents, rate, 180.0, mmn_result.contacts, bench.seed);
-    for _ in 0..MMN_RUNS {
-        let started = Instant::now();
-        bare = bare_mmn(mmn_agents, rate, 180.0, mmn_result.contacts, bench.seed);
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let bare_elapsed = times[times.len() / 2];
+    let (bare, bare_elapsed) = median_time(|| bare_mmn(mmn_agents, rate, 180.0, mmn_result.contacts, bench.seed));
 
     progress("simulating M/M/N in SimPy");
     let simpy = run_simpy(simpy_script, mmn_result.contacts, mmn_agents, rate, bench.seed);

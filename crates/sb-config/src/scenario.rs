@@ -216,12 +216,9 @@ impl ScenarioReader<'_, '_> {
             let text = self.d.text(n, &p, "a channel")?;
             self.d.channel_name(text, n.pos, &p)
         });
-        if let (Some(q), Some(c)) = (queue, channel)
-            && !self.config.queue(q).takes(c)
-        {
+        if let (Some(q), Some(c)) = (queue, channel) {
             let node = f.get("channel").expect("decoded above");
-            let message = format!("queue {:?} does not take {} contacts", self.config.queue(q).id.as_str(), c.as_str());
-            self.d.sink.error(node.pos, &join(path, "channel"), message);
+            self.check_takes(q, c, node.pos, &join(path, "channel"));
         }
         let requirements = f.get("requirements").map(|n| self.skill_levels(n, &join(path, "requirements")));
         let arrivals = match (f.get("arrivals"), f.get("arrivals_file")) {
@@ -284,19 +281,22 @@ impl ScenarioReader<'_, '_> {
             Some(n) => {
                 let p = join(path, "queue");
                 let target = self.queue(n, &p)?;
-                if !self.config.queue(target).takes(Channel::Voice) {
-                    let id = self.config.queue(target).id.as_str();
-                    self.d.sink.error(
-                        n.pos,
-                        &p,
-                        format!("queue {id:?} does not take voice contacts, and a call back is a call"),
-                    );
-                }
+                // A call back is a call.
+                self.check_takes(target, Channel::Voice, n.pos, &p);
                 target
             }
             None => queue,
         };
         Some(CallbackSpec { when_wait_over, accept_percent: accept? as u8, queue: target })
+    }
+
+    /// Reports at `pos` a queue that does not take `channel` contacts.
+    fn check_takes(&mut self, queue: QueueIx, channel: Channel, pos: Pos, path: &str) {
+        let q = self.config.queue(queue);
+        if !q.takes(channel) {
+            let message = format!("queue {:?} does not take {} contacts", q.id.as_str(), channel.as_str());
+            self.d.sink.error(pos, path, message);
+        }
     }
 
     fn queue(&mut self, node: &Node, path: &str) -> Option<QueueIx> {

@@ -4,8 +4,8 @@
 //! Arrivals per interval (Poisson) or replayed from a file, handle times and patience drawn
 //! from exponential, log-normal or empirical distributions, call backs offered instead of
 //! waiting, agents' shifts, wrap-up and routing steps from the tenant's configuration. Runs
-//! are seeded and reproducible; replications give confidence intervals. Nothing here reads the clock or does I/O except
-//! writing the report files it is asked to write.
+//! are seeded and reproducible; replications give confidence intervals. Nothing here reads
+//! the clock or does I/O except writing the report files it is asked to write.
 
 mod model;
 mod queue;

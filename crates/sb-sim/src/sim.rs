@@ -340,38 +340,43 @@ impl Run<'_> {
                     let id = self.items_base + self.items.len() as u64;
                     let interval = self.interval_now() as u32;
                     self.result.contacts += 1;
-                    if let Some(offer) = stream.callback
-                        && self.takes_callback(stream.queue, &offer)
-                    {
-                        let c = &mut self.result.queues[stream.queue.index()][interval as usize];
-                        c.offered += 1;
-                        c.called_back += 1;
-                        let item =
-                            Item { stream: s, arrival: t, interval, callback: true, answered: false, done: false };
-                        self.items.push_back(item);
-                        // A call back is a new voice interaction without requirements of its own.
-                        let new = NewInteraction {
-                            id: InteractionId(id),
-                            channel: Channel::Voice,
-                            queue: offer.queue,
-                            priority: None,
-                            requirements: Vec::new(),
-                        };
-                        self.engine.handle(now, Command::Enqueue(new)).expect("call-back queues are validated");
-                        self.drain(t);
-                        self.schedule_arrival(s as usize);
-                        continue;
-                    }
-                    let item = Item { stream: s, arrival: t, interval, callback: false, answered: false, done: false };
-                    self.items.push_back(item);
-                    let new = NewInteraction {
-                        id: InteractionId(id),
-                        channel: stream.channel,
-                        queue: stream.queue,
-                        priority: None,
-                        requirements: stream.requirements.clone(),
+                    let callback = stream.callback.filter(|offer| self.takes_callback(stream.queue, offer));
+                    let (new, patience) = match callback {
+                        Some(offer) => {
+                            let c = &mut self.result.queues[stream.queue.index()][interval as usize];
+                            c.offered += 1;
+                            c.called_back += 1;
+                            // The caller hung up: the call back is a new voice interaction
+                            // without requirements of its own, and never abandons.
+                            let new = NewInteraction {
+                                id: InteractionId(id),
+                                channel: Channel::Voice,
+                                queue: offer.queue,
+                                priority: None,
+                                requirements: Vec::new(),
+                            };
+                            (new, None)
+                        }
+                        None => {
+                            let new = NewInteraction {
+                                id: InteractionId(id),
+                                channel: stream.channel,
+                                queue: stream.queue,
+                                priority: None,
+                                requirements: stream.requirements.clone(),
+                            };
+                            (new, stream.patience.as_ref().map(|p| p.sample_ms(&mut self.rng)))
+                        }
                     };
-                    let patience = stream.patience.as_ref().map(|p| p.sample_ms(&mut self.rng));
+                    let item = Item {
+                        stream: s,
+                        arrival: t,
+                        interval,
+                        callback: callback.is_some(),
+                        answered: false,
+                        done: false,
+                    };
+                    self.items.push_back(item);
                     self.engine.handle(now, Command::Enqueue(new)).expect("streams are validated against the tenant");
                     self.drain(t);
                     // Only a contact still waiting can run out of patience. (Nothing else was
